@@ -1,0 +1,789 @@
+//! One article file -> one [`Article`]: front matter, the plain-text (seed)
+//! format, Markdown, dates, slugs, ids and links.
+//!
+//! Knows nothing of other articles, feeds, the disk or the clock: the caller
+//! reads the bytes and supplies the first-seen date where one is needed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use toml::Spanned;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::{Config, line_column};
+use crate::slug::slugify;
+
+/// A category an article belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CategoryRef {
+    /// URL slug, e.g. `doi-song`.
+    pub slug: String,
+    /// The name as written (folder or front matter), e.g. `Đời sống`.
+    pub name: String,
+}
+
+/// A parsed article, everything a feed item needs except dates the file does not state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    /// Path relative to `paths.articles`, `/`-separated, NFC.
+    pub path: String,
+    /// Stable id: front matter `id`, else derived from `path` alone.
+    pub id: String,
+    /// Plain-text title.
+    pub title: String,
+    /// URL slug.
+    pub slug: String,
+    /// Absolute URL of the article on the site.
+    pub link: String,
+    /// Author, when the article names one.
+    pub author: Option<String>,
+    /// Categories, the primary (link) one first.
+    pub categories: Vec<CategoryRef>,
+    /// Stated published date (front matter or file name); `None`: first seen.
+    pub published: Option<Timestamp>,
+    /// Stated updated date (front matter); `None`: when the content last changed.
+    pub updated: Option<Timestamp>,
+    /// Plain-text summary.
+    pub summary: String,
+    /// Body as HTML.
+    pub content_html: String,
+    /// Not to be published.
+    pub draft: bool,
+}
+
+/// An article file that cannot be published, with where and what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ArticleError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}; check that it exists and is readable", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A problem at a known position.
+    #[error("{}:{line}:{column}: {message}", .path.display())]
+    At {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A problem with the file as a whole.
+    #[error("{}: {message}", .path.display())]
+    Whole {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl ArticleError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ArticleError::Read { path, .. } | ArticleError::At { path, .. } | ArticleError::Whole { path, .. } => path,
+        }
+    }
+}
+
+/// Whether a path relative to the articles folder names an article:
+/// `.txt`, `.md` or `.markdown`, and not hidden, in a hidden folder, or an
+/// editor temporary.
+pub fn is_article_path(relative: &Path) -> bool {
+    let mut components = relative.components().peekable();
+    while let Some(component) = components.next() {
+        let std::path::Component::Normal(name) = component else {
+            return false;
+        };
+        let Some(name) = name.to_str() else {
+            return false;
+        };
+        if name.starts_with('.') {
+            return false;
+        }
+        if components.peek().is_none() {
+            return is_article_file_name(name);
+        }
+    }
+    false
+}
+
+fn is_article_file_name(name: &str) -> bool {
+    if name.ends_with('~') || name == "4913" {
+        return false;
+    }
+    let Some((stem, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !stem.is_empty() && Format::from_extension(extension).is_some()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    PlainText,
+    Markdown,
+}
+
+impl Format {
+    fn from_extension(extension: &str) -> Option<Format> {
+        match extension.to_ascii_lowercase().as_str() {
+            "txt" => Some(Format::PlainText),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: Option<String>,
+    date: Option<Spanned<toml::Value>>,
+    updated: Option<Spanned<toml::Value>>,
+    author: Option<String>,
+    category: Option<Spanned<String>>,
+    categories: Option<Spanned<Vec<String>>>,
+    slug: Option<Spanned<String>>,
+    id: Option<String>,
+    link: Option<Spanned<String>>,
+    summary: Option<String>,
+    draft: Option<bool>,
+}
+
+/// Reads one article. `path` is only for messages; `relative` is its path
+/// under `paths.articles` (which gives category, slug, id and date prefix).
+pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]) -> Result<Article, ArticleError> {
+    let at = |text: &str, offset: usize, message: String| {
+        let (line, column) = line_column(text, offset);
+        ArticleError::At {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
+    let whole = |message: String| ArticleError::Whole {
+        path: path.to_path_buf(),
+        message,
+    };
+
+    let format = relative
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(Format::from_extension)
+        .ok_or_else(|| whole("not an article: feedd reads .txt, .md and .markdown files".into()))?;
+    let text = decode(bytes).map_err(|offset| {
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        ArticleError::At {
+            path: path.to_path_buf(),
+            line,
+            column: 1,
+            message: format!(
+                "not valid UTF-8 (byte {offset}); re-save the file as UTF-8 (e.g. `iconv -f WINDOWS-1258 -t UTF-8`)"
+            ),
+        }
+    })?;
+    if text.trim().is_empty() {
+        return Err(whole("the file is empty; write a title line and a body, or delete it".into()));
+    }
+
+    let (front_range, body_offset) = split_front_matter(&text).map_err(|message| at(&text, 0, message))?;
+    // Spans inside the front matter are relative to its first byte.
+    let front_start = front_range.as_ref().map_or(0, |range| range.start);
+    let span_at = |span_start: usize, message: String| at(&text, front_start + span_start, message);
+    let front: FrontMatter = match front_range {
+        None => FrontMatter::default(),
+        Some(range) => toml::from_str(&text[range]).map_err(|e| {
+            span_at(e.span().map_or(0, |s| s.start), format!("front matter: {}", e.message().trim_end()))
+        })?,
+    };
+    let body = &text[body_offset..];
+    let tz = &config.site.timezone;
+    let date_of = |value: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<Timestamp>, ArticleError> {
+        value
+            .as_ref()
+            .map(|v| front_matter_date(v.get_ref(), tz).map_err(|reason| span_at(v.span().start, format!("{key}: {reason}"))))
+            .transpose()
+    };
+    let mut published = date_of(&front.date, "date")?;
+    let updated = date_of(&front.updated, "updated")?;
+
+    let relative_text: String = relative_to_slash(relative).nfc().collect();
+    let file_name = relative_text.rsplit('/').next().unwrap_or(&relative_text);
+    let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem);
+    if published.is_none() {
+        published = file_name_date(stem, tz).map_err(whole)?;
+    }
+
+    let parsed = match format {
+        Format::PlainText => parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes),
+        Format::Markdown => parse_markdown(body),
+    };
+    let title = front
+        .title
+        .clone()
+        .map(|t| t.trim().to_string())
+        .or(parsed.title)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            whole(match format {
+                Format::PlainText => "no title: the first non-empty line is the title; add one".into(),
+                Format::Markdown => "no title: add `title = \"...\"` to the front matter or a `# Heading` line".into(),
+            })
+        })?;
+
+    let categories = categories_of(&front, &relative_text).map_err(|(span, message)| span_at(span, message))?;
+    let slug = match &front.slug {
+        Some(slug) => {
+            let value = slugify(slug.get_ref());
+            if value.is_empty() {
+                return Err(span_at(slug.span().start, "slug has no letters or digits; write e.g. slug = \"gia-lua-tang\"".into()));
+            }
+            value
+        }
+        None => {
+            let value = slugify(stem);
+            if value.is_empty() {
+                return Err(whole(
+                    "the file name has no letters or digits to make a slug from; rename it or add slug = \"...\" to the front matter".into(),
+                ));
+            }
+            value
+        }
+    };
+    let link = match &front.link {
+        Some(link) => {
+            let value = link.get_ref().trim();
+            if !(value.starts_with("https://") || value.starts_with("http://")) || value.contains(char::is_whitespace) {
+                return Err(span_at(link.span().start, "link must be an absolute http(s) URL".into()));
+            }
+            value.to_string()
+        }
+        None => match categories.first() {
+            Some(category) => format!("{}/{}/{}.html", config.site.base_url, category.slug, slug),
+            None => format!("{}/{}.html", config.site.base_url, slug),
+        },
+    };
+    let id = front
+        .id
+        .clone()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| id_from_path(&relative_text));
+
+    Ok(Article {
+        path: relative_text,
+        id,
+        title,
+        slug,
+        link,
+        author: front.author.clone().or(parsed.author).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+        categories,
+        published,
+        updated,
+        summary: front.summary.clone().map(|s| s.trim().to_string()).unwrap_or(parsed.summary),
+        content_html: parsed.content_html,
+        draft: front.draft.unwrap_or(false),
+    })
+}
+
+fn relative_to_slash(relative: &Path) -> String {
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// UTF-8 with an optional BOM -> NFC text with LF line ends and no character
+/// that XML 1.0 forbids. Err: the offset of the first invalid byte.
+fn decode(bytes: &[u8]) -> Result<String, usize> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?;
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    Ok(strip_xml_forbidden(&text).nfc().collect())
+}
+
+/// Removes the characters XML 1.0 does not allow (C0 controls but tab and
+/// newlines, U+FFFE, U+FFFF), which would make a feed unparseable.
+pub fn strip_xml_forbidden(text: &str) -> std::borrow::Cow<'_, str> {
+    let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
+    if text.contains(forbidden) {
+        text.replace(forbidden, "").into()
+    } else {
+        text.into()
+    }
+}
+
+/// Splits off `+++` front matter: the byte range of its TOML and where the body starts.
+fn split_front_matter(text: &str) -> Result<(Option<std::ops::Range<usize>>, usize), String> {
+    let first_line_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_line_end].trim_end() != "+++" {
+        return Ok((None, 0));
+    }
+    let start = (first_line_end + 1).min(text.len());
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            return Ok((Some(start..offset), offset + line.len()));
+        }
+        offset += line.len();
+    }
+    Err("front matter opened with +++ is never closed; add a line +++ after its last key".into())
+}
+
+fn front_matter_date(value: &toml::Value, tz: &TimeZone) -> Result<Timestamp, String> {
+    match value {
+        toml::Value::String(s) => parse_date(s, tz),
+        toml::Value::Datetime(d) => parse_date(&d.to_string(), tz),
+        other => Err(format!("expected a date, found {}; write e.g. \"2026-11-20 08:30\"", other.type_str())),
+    }
+}
+
+/// Parses RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` (also with `T`) in `tz`.
+pub fn parse_date(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
+    let text = text.trim();
+    let hint = "write RFC 3339 (2026-11-20T08:30:00+07:00) or YYYY-MM-DD[ HH:MM[:SS]]";
+    let has_offset = text.len() > 10 && (text.ends_with(['Z', 'z']) || text[10..].contains(['+', '-']));
+    if has_offset {
+        return text
+            .parse::<Timestamp>()
+            .map_err(|e| format!("{text:?} is not a valid date and time ({e}); {hint}"));
+    }
+    let civil = if text.len() == 10 {
+        text.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+    } else {
+        text.parse::<DateTime>()
+    };
+    civil
+        .and_then(|dt| dt.to_zoned(tz.clone()))
+        .map(|zoned| zoned.timestamp())
+        .map_err(|e| format!("{text:?} is not a valid date ({e}); {hint}"))
+}
+
+/// The date of a `YYYY-MM-DD` file-name prefix, at midnight in `tz`.
+fn file_name_date(stem: &str, tz: &TimeZone) -> Result<Option<Timestamp>, String> {
+    let bytes = stem.as_bytes();
+    let looks_dated = bytes.len() >= 10
+        && bytes[..10]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+        && bytes.get(10).is_none_or(|b| !b.is_ascii_digit());
+    if !looks_dated {
+        return Ok(None);
+    }
+    parse_date(&stem[..10], tz)
+        .map(Some)
+        .map_err(|_| format!("the file name starts with {}, which is not a real date; rename the file", &stem[..10]))
+}
+
+fn categories_of(front: &FrontMatter, relative: &str) -> Result<Vec<CategoryRef>, (usize, String)> {
+    let mut named: Vec<(usize, &str)> = Vec::new();
+    if let Some(category) = &front.category {
+        named.push((category.span().start, category.get_ref()));
+    }
+    if let Some(list) = &front.categories {
+        named.extend(list.get_ref().iter().map(|c| (list.span().start, c.as_str())));
+    }
+    let mut categories: Vec<CategoryRef> = Vec::new();
+    if named.is_empty() {
+        if let Some((folder, _)) = relative.split_once('/') {
+            let slug = slugify(folder);
+            if slug.is_empty() {
+                return Err((0, format!("folder {folder:?} has no letters or digits to make a category slug; rename it")));
+            }
+            categories.push(CategoryRef {
+                slug,
+                name: folder.to_string(),
+            });
+        }
+    }
+    for (span, name) in named {
+        let name = name.trim();
+        let slug = slugify(name);
+        if slug.is_empty() {
+            return Err((span, format!("category {name:?} has no letters or digits; write e.g. \"doi-song\"")));
+        }
+        if !categories.iter().any(|c| c.slug == slug) {
+            categories.push(CategoryRef {
+                slug,
+                name: name.to_string(),
+            });
+        }
+    }
+    Ok(categories)
+}
+
+/// An id that depends on the relative path only, so it survives edits,
+/// restarts and a change of `base_url`.
+fn id_from_path(relative: &str) -> String {
+    stable_uuid(&format!("feedd:article:{relative}"))
+}
+
+/// A `urn:uuid:` derived from `name` alone: shaped as a UUID so every Atom
+/// and RSS reader accepts it as a URI.
+pub fn stable_uuid(name: &str) -> String {
+    let hash = blake3::hash(name.as_bytes());
+    let mut b: [u8; 16] = hash.as_bytes()[..16].try_into().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0F) | 0x80; // version 8: custom
+    b[8] = (b[8] & 0x3F) | 0x80; // RFC 9562 variant
+    let mut id = String::with_capacity(45);
+    id.push_str("urn:uuid:");
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        let _ = write!(id, "{byte:02x}");
+    }
+    id
+}
+
+struct ParsedBody {
+    title: Option<String>,
+    author: Option<String>,
+    summary: String,
+    content_html: String,
+}
+
+/// The seed's format: title line, blank-line separated paragraphs, and a
+/// byline that ends the body. `has_title`: the front matter gave the title,
+/// so the first line is body text.
+fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> ParsedBody {
+    let mut lines: Vec<&str> = body.lines().collect();
+    let mut title = None;
+    if !has_title {
+        if let Some(index) = lines.iter().position(|l| !l.trim().is_empty()) {
+            title = Some(lines[index].trim().to_string());
+            lines.drain(..=index);
+        }
+    }
+    // The LAST short matching line is the byline, so that a body paragraph
+    // such as "Theo thống kê, ..." earlier on stays in the body.
+    let mut author = None;
+    if let Some(index) = lines.iter().rposition(|l| is_byline(l.trim(), byline_prefixes)) {
+        let line = lines[index].trim();
+        let prefix = byline_prefixes.iter().find(|p| line.starts_with(p.as_str())).map_or("", |p| p.as_str());
+        author = Some(line[prefix.len()..].trim().to_string()).filter(|a| !a.is_empty());
+        lines.truncate(index);
+    }
+
+    let mut paragraphs: Vec<Vec<&str>> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in lines {
+        let line = line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+
+    let summary = paragraphs.first().map(|p| p.join(" ")).unwrap_or_default();
+    let mut content_html = String::new();
+    for paragraph in &paragraphs {
+        if !content_html.is_empty() {
+            content_html.push('\n');
+        }
+        content_html.push_str("<p>");
+        escape_html_into(&paragraph.join("\n"), &mut content_html);
+        content_html.push_str("</p>");
+    }
+    ParsedBody {
+        title,
+        author,
+        summary,
+        content_html,
+    }
+}
+
+fn is_byline(line: &str, prefixes: &[String]) -> bool {
+    line.chars().count() <= 80 && prefixes.iter().any(|p| line.starts_with(p.as_str()))
+}
+
+fn escape_html_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// CommonMark plus tables, footnotes and strikethrough. The first `#`
+/// heading becomes the title (and leaves the body, so it is not shown twice).
+fn parse_markdown(body: &str) -> ParsedBody {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    let mut title: Option<String> = None;
+    let mut in_title = false;
+    let mut summary: Option<String> = None;
+    let mut paragraph_text: Option<String> = None;
+    let mut events = Vec::new();
+    for event in Parser::new_ext(body, options) {
+        match &event {
+            Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }) if title.is_none() => {
+                in_title = true;
+                title = Some(String::new());
+                continue;
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H1)) if in_title => {
+                in_title = false;
+                continue;
+            }
+            Event::Text(t) | Event::Code(t) if in_title => {
+                title.get_or_insert_default().push_str(t);
+                continue;
+            }
+            _ if in_title => continue,
+            Event::Start(Tag::Paragraph) if summary.is_none() => paragraph_text = Some(String::new()),
+            Event::End(TagEnd::Paragraph) if summary.is_none() => {
+                summary = paragraph_text.take().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(text) = paragraph_text.as_mut() {
+                    text.push_str(t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(text) = paragraph_text.as_mut() {
+                    text.push(' ');
+                }
+            }
+            _ => {}
+        }
+        events.push(event);
+    }
+    let mut content_html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut content_html, events.into_iter());
+    ParsedBody {
+        title: title.map(|t| t.trim().to_string()),
+        author: None,
+        summary: summary.unwrap_or_default(),
+        content_html: content_html.trim_end().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::parse(
+            Path::new("/srv/config/feedd.toml"),
+            "[site]\ntitle = \"Tin\"\nbase_url = \"https://news.example.vn\"\ntimezone = \"Asia/Ho_Chi_Minh\"\n",
+        )
+        .unwrap()
+    }
+
+    fn parse(relative: &str, text: &str) -> Result<Article, ArticleError> {
+        parse_article(&config(), &Path::new("/srv/articles").join(relative), Path::new(relative), text.as_bytes())
+    }
+
+    fn error_of(relative: &str, bytes: &[u8]) -> String {
+        parse_article(&config(), &Path::new("/srv/articles").join(relative), Path::new(relative), bytes)
+            .expect_err("article should be rejected")
+            .to_string()
+    }
+
+    const SEED: &str = include_str!("../articles/Chính trị/000_dcc753fbd64ee8d5.txt");
+
+    #[test]
+    fn seed_article_gives_title_author_summary_and_drops_the_trailer() {
+        let article = parse("Chính trị/000_dcc753fbd64ee8d5.txt", SEED).unwrap();
+        assert_eq!(article.title, "Chú trọng phát triển Đảng ở cơ sở");
+        assert_eq!(article.author.as_deref(), Some("Minh Phúc"));
+        assert!(article.summary.starts_with("Là huyện có địa bàn rộng, dân số đông"));
+        assert!(article.summary.ends_with("tạo điều kiện cho nhân dân yên tâm lao động sản xuất."));
+        assert_eq!(article.categories, [CategoryRef { slug: "chinh-tri".into(), name: "Chính trị".into() }]);
+        assert_eq!(article.slug, "000-dcc753fbd64ee8d5");
+        assert_eq!(article.link, "https://news.example.vn/chinh-tri/000-dcc753fbd64ee8d5.html");
+        assert!(article.content_html.contains("nâng cấp 3 chi bộ xã lên thành đảng bộ."));
+        for trailer in ["Bài và ảnh", "Chia sẻ:", "Rao vặt", "Các đơn vị thông tin của TTXVN"] {
+            assert!(!article.content_html.contains(trailer), "{trailer}");
+        }
+        assert_eq!(article.published, None);
+    }
+
+    #[test]
+    fn byline_is_the_last_short_matching_line() {
+        let text = "Title\n\nTheo thống kê, sản lượng tăng.\n\nMore text.\n\nTheo TTXVN\n\nChia sẻ:\n";
+        let article = parse("a.txt", text).unwrap();
+        assert_eq!(article.author.as_deref(), Some("TTXVN"));
+        assert!(article.content_html.contains("Theo thống kê, sản lượng tăng."));
+        assert!(!article.content_html.contains("Chia sẻ"));
+    }
+
+    #[test]
+    fn long_line_with_a_prefix_is_not_a_byline() {
+        let long = format!("Theo {}", "x".repeat(90));
+        let article = parse("a.txt", &format!("Title\n\n{long}\n")).unwrap();
+        assert_eq!(article.author, None);
+        assert!(article.content_html.contains(&long));
+    }
+
+    #[test]
+    fn plain_text_is_escaped_never_interpreted() {
+        let article = parse("a.txt", "A <b>bold</b> & title\n\n<script>alert(1)</script>\n").unwrap();
+        assert_eq!(article.title, "A <b>bold</b> & title");
+        assert_eq!(article.content_html, "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
+    }
+
+    #[test]
+    fn bom_crlf_and_nfd_are_normalised() {
+        let nfd: String = "Đời sống\r\n\r\nMột đoạn.\r\n".nfd().collect();
+        let bytes = [b"\xEF\xBB\xBF".as_slice(), nfd.as_bytes()].concat();
+        let article =
+            parse_article(&config(), Path::new("/x/a.txt"), Path::new("a.txt"), &bytes).unwrap();
+        assert_eq!(article.title, "Đời sống".nfc().collect::<String>());
+        assert_eq!(article.content_html, "<p>Một đoạn.</p>");
+    }
+
+    #[test]
+    fn markdown_takes_front_matter_and_renders_extensions() {
+        let text = "+++\ntitle = \"Giá lúa\"\ndate = \"2026-11-20 08:30\"\nauthor = \"Thu Hà\"\ncategories = [\"Kinh tế\", \"technology\"]\n+++\n\nFirst *para*.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ note[^1]\n\n[^1]: foot\n";
+        let article = parse("Đời sống/gia-lua.md", text).unwrap();
+        assert_eq!(article.title, "Giá lúa");
+        assert_eq!(article.author.as_deref(), Some("Thu Hà"));
+        assert_eq!(article.summary, "First para.");
+        let slugs: Vec<_> = article.categories.iter().map(|c| c.slug.as_str()).collect();
+        assert_eq!(slugs, ["kinh-te", "technology"]);
+        assert_eq!(article.link, "https://news.example.vn/kinh-te/gia-lua.html");
+        assert_eq!(article.published, Some("2026-11-20T01:30:00Z".parse().unwrap()));
+        assert!(article.content_html.contains("<table>"));
+        assert!(article.content_html.contains("<del>old</del>"));
+        assert!(article.content_html.contains("footnote"));
+    }
+
+    #[test]
+    fn markdown_title_comes_from_the_first_heading() {
+        let article = parse("Tech/x.md", "Intro line.\n\n# The *Real* Title\n\nBody.\n").unwrap();
+        assert_eq!(article.title, "The Real Title");
+        assert!(!article.content_html.contains("Real"));
+        assert_eq!(article.summary, "Intro line.");
+    }
+
+    #[test]
+    fn naive_dates_are_in_the_site_timezone_and_rfc3339_keeps_its_offset() {
+        let naive = parse("a.md", "+++\ntitle = \"t\"\ndate = \"2026-11-20\"\n+++\n").unwrap();
+        assert_eq!(naive.published, Some("2026-11-19T17:00:00Z".parse().unwrap()));
+        let toml_datetime = parse("a.md", "+++\ntitle = \"t\"\ndate = 2026-11-20T08:30:00\n+++\n").unwrap();
+        assert_eq!(toml_datetime.published, Some("2026-11-20T01:30:00Z".parse().unwrap()));
+        let rfc = parse("a.md", "+++\ntitle = \"t\"\ndate = \"2026-11-21T09:15:00+07:00\"\nupdated = \"2026-11-22T00:00:00Z\"\n+++\n").unwrap();
+        assert_eq!(rfc.published, Some("2026-11-21T02:15:00Z".parse().unwrap()));
+        assert_eq!(rfc.updated, Some("2026-11-22T00:00:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn file_name_date_prefix_gives_the_published_date() {
+        let article = parse("Kinh tế/2026-11-18-gia-lua-tang.txt", "Giá lúa tăng\n\nBody.\n").unwrap();
+        assert_eq!(article.published, Some("2026-11-17T17:00:00Z".parse().unwrap()));
+        assert_eq!(article.slug, "2026-11-18-gia-lua-tang");
+    }
+
+    #[test]
+    fn ids_depend_on_the_relative_path_only() {
+        let a = parse("x/a.txt", "T\n\nB\n").unwrap();
+        let edited = parse("x/a.txt", "T2\n\nB2\n").unwrap();
+        let other = parse("y/a.txt", "T\n\nB\n").unwrap();
+        assert_eq!(a.id, edited.id);
+        assert_ne!(a.id, other.id);
+        assert!(a.id.starts_with("urn:uuid:") && a.id.len() == 45, "{}", a.id);
+        let own = parse("a.md", "+++\ntitle = \"t\"\nid = \"tag:example.vn,2026:1\"\n+++\n").unwrap();
+        assert_eq!(own.id, "tag:example.vn,2026:1");
+    }
+
+    #[test]
+    fn drafts_and_front_matter_overrides() {
+        let article = parse(
+            "a/b.txt",
+            "+++\ntitle = \"Own\"\ndraft = true\nslug = \"Tên riêng\"\nlink = \"https://other.example/x\"\nsummary = \"S\"\n+++\nFirst body line\n",
+        )
+        .unwrap();
+        assert!(article.draft);
+        assert_eq!(article.title, "Own");
+        assert_eq!(article.slug, "ten-rieng");
+        assert_eq!(article.link, "https://other.example/x");
+        assert_eq!(article.summary, "S");
+        assert_eq!(article.content_html, "<p>First body line</p>");
+    }
+
+    #[test]
+    fn xml_forbidden_characters_are_removed() {
+        let article = parse("a.txt", "Ti\u{1}tle\u{FFFF}\n\nBo\u{0}dy\u{B}\n").unwrap();
+        assert_eq!(article.title, "Title");
+        assert_eq!(article.content_html, "<p>Body</p>");
+    }
+
+    #[test]
+    fn invalid_utf8_is_rejected_with_its_line() {
+        // "Tin tức" in Windows-1258: 0xE6 is not valid UTF-8 on its own.
+        let msg = error_of("a.txt", b"Title\n\nTin t\xF4\xE6c\n");
+        assert!(msg.starts_with("/srv/articles/a.txt:3:1: not valid UTF-8 (byte 12)"), "{msg}");
+        assert!(msg.contains("UTF-8"), "{msg}");
+    }
+
+    #[test]
+    fn bad_articles_are_rejected_with_reasons() {
+        let cases: [(&str, &str, &str); 9] = [
+            ("a.txt", "", "/srv/articles/a.txt: the file is empty"),
+            ("a.txt", " \n\n \n", "/srv/articles/a.txt: the file is empty"),
+            ("a.md", "Just text, no heading.\n", "/srv/articles/a.md: no title"),
+            ("a.md", "+++\ntitle = \"x\"\nBody\n", "/srv/articles/a.md:1:1: front matter opened with +++ is never closed"),
+            ("a.md", "+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n", "/srv/articles/a.md:3:1: front matter: unknown field `titel`"),
+            ("a.md", "+++\ntitle = x\n+++\n", "/srv/articles/a.md:2:9: front matter:"),
+            ("a.md", "+++\ntitle = \"x\"\ndate = \"2026-02-30\"\n+++\n", "/srv/articles/a.md:3:8: date: \"2026-02-30\" is not a valid date"),
+            ("a.md", "+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n", "/srv/articles/a.md:3:9: front matter:"),
+            ("2026-13-45-x.txt", "T\n\nB\n", "/srv/articles/2026-13-45-x.txt: the file name starts with 2026-13-45"),
+        ];
+        for (relative, text, expected) in cases {
+            let msg = error_of(relative, text.as_bytes());
+            assert!(msg.starts_with(expected), "{relative} {text:?}: {msg}");
+        }
+    }
+
+    #[test]
+    fn ignored_paths() {
+        for ignored in [
+            ".hidden.txt",
+            ".git/x.md",
+            "Chính trị/.drafts/a.txt",
+            "a.txt~",
+            "a.txt.swp",
+            ".a.txt.swp",
+            "a.tmp",
+            "a.txt.tmp",
+            ".#a.txt",
+            "4913",
+            "Chính trị/4913",
+            "image.jpg",
+            "notes",
+            ".txt",
+        ] {
+            assert!(!is_article_path(Path::new(ignored)), "{ignored}");
+        }
+        for article in ["a.txt", "Chính trị/a.TXT", "x/y/z/b.md", "c.markdown"] {
+            assert!(is_article_path(Path::new(article)), "{article}");
+        }
+    }
+}

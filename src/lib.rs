@@ -1,0 +1,17 @@
+//! feedd: publishes RSS 2.0 and Atom 1.0 feeds for a news site.
+//!
+//! Data flows one way:
+//! files -> `watch` -> `article` -> `catalog` -> `render` -> `publish` -> `server`,
+//! with `daemon` the only module that wires them all.
+#![forbid(unsafe_code)]
+
+pub mod article;
+pub mod catalog;
+pub mod config;
+pub mod daemon;
+pub mod pipeline;
+pub mod publish;
+pub mod render;
+pub mod server;
+pub mod slug;
+pub mod state;

@@ -1,0 +1,108 @@
+//! The `feedd` command: argument parsing and exit codes only.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use feedd::config::{Config, DEFAULT_CONFIG_PATH};
+
+/// Publishes RSS 2.0 and Atom 1.0 feeds for a news site.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build every feed, then watch the articles and serve the feeds until SIGINT/SIGTERM.
+    Serve(ConfigArg),
+    /// Build every feed into the output directory once.
+    Build(ConfigArg),
+    /// Validate the config and every article; report; build nothing.
+    Check(ConfigArg),
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The config file; relative paths in it resolve against its folder.
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (Command::Serve(arg) | Command::Build(arg) | Command::Check(arg)) = &cli.command;
+    let config = match Config::load(&arg.config) {
+        Ok(config) => Arc::new(config),
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(_) => serve(config),
+        Command::Build(_) => build(config),
+        Command::Check(_) => check(config),
+    }
+}
+
+fn serve(config: Arc<Config>) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match feedd::daemon::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build(config: Arc<Config>) -> ExitCode {
+    match feedd::pipeline::build(config.clone()) {
+        Ok(report) => {
+            for error in &report.rejected {
+                eprintln!("{error}");
+            }
+            for error in &report.publish_errors {
+                eprintln!("{error}");
+            }
+            for error in &report.state_errors {
+                eprintln!("{error}");
+            }
+            println!(
+                "built {} feeds from {} articles into {} ({} changed, {} articles rejected)",
+                report.feeds,
+                report.articles,
+                config.paths.output.display(),
+                report.changed.len(),
+                report.rejected.len()
+            );
+            if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(error) => {
+            eprintln!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(config: Arc<Config>) -> ExitCode {
+    let (catalog, rejected) = feedd::pipeline::check(config.clone());
+    for error in &rejected {
+        eprintln!("{error}");
+    }
+    let now = jiff::Timestamp::now();
+    println!(
+        "{}: {} articles, {} feeds, {} rejected",
+        config.source.display(),
+        catalog.len(),
+        2 * catalog.scopes(now).len(),
+        rejected.len()
+    );
+    if rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

@@ -1,0 +1,97 @@
+//! The steps every run shares: render the feeds of changed scopes into
+//! publish updates, and the one-shot `build` and `check` commands.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::article::ArticleError;
+use crate::catalog::{Catalog, Scope};
+use crate::config::Config;
+use crate::publish::{PublishError, Publisher};
+use crate::render::{render_atom, render_rss};
+use crate::state::{StateError, StateStore};
+
+/// New bytes for each feed of `scopes` as of `now`; `None` removes a feed
+/// whose category has nothing published any more.
+pub fn render_updates<'a>(
+    catalog: &Catalog,
+    scopes: impl IntoIterator<Item = &'a Scope>,
+    now: Timestamp,
+) -> Vec<(String, Option<Vec<u8>>)> {
+    let config = catalog.config();
+    let mut updates = Vec::new();
+    for scope in scopes {
+        match catalog.feed(scope, now) {
+            Some((meta, items)) => {
+                updates.push((scope.rss_path(), Some(render_rss(config, &meta, &items))));
+                updates.push((scope.atom_path(), Some(render_atom(config, &meta, &items))));
+            }
+            None => {
+                updates.push((scope.rss_path(), None));
+                updates.push((scope.atom_path(), None));
+            }
+        }
+    }
+    updates
+}
+
+/// Every scope that needs rendering for a full build: the catalog's own,
+/// plus those published now that have to go.
+pub fn all_scopes(catalog: &Catalog, publisher: &Publisher, now: Timestamp) -> BTreeSet<Scope> {
+    let mut scopes: BTreeSet<Scope> = catalog.scopes(now).into_iter().collect();
+    scopes.extend(publisher.published_paths().iter().filter_map(|p| Scope::of_path(p)));
+    scopes
+}
+
+/// What a one-shot build did.
+#[derive(Debug, Default)]
+pub struct BuildReport {
+    /// Articles in the catalog (drafts and scheduled ones included).
+    pub articles: usize,
+    /// Feeds in the output directory after the build.
+    pub feeds: usize,
+    /// Feeds written or removed because their bytes changed.
+    pub changed: Vec<String>,
+    /// Articles that could not be published.
+    pub rejected: Vec<ArticleError>,
+    /// Feeds that could not be written.
+    pub publish_errors: Vec<PublishError>,
+    /// The state journal could not be written.
+    pub state_errors: Vec<StateError>,
+}
+
+impl BuildReport {
+    /// Whether anything went wrong (the exit status is 1).
+    pub fn has_errors(&self) -> bool {
+        !(self.rejected.is_empty() && self.publish_errors.is_empty() && self.state_errors.is_empty())
+    }
+}
+
+/// `feedd build`: reads every article and writes every feed whose bytes changed.
+pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
+    let state = StateStore::open(&config.paths.state)?;
+    let mut catalog = Catalog::new(config.clone(), state);
+    let changes = catalog.rescan();
+    let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
+    publisher.load_existing()?;
+    let now = Timestamp::now();
+    let scopes = all_scopes(&catalog, &publisher, now);
+    let outcome = publisher.publish(render_updates(&catalog, &scopes, now));
+    Ok(BuildReport {
+        articles: catalog.len(),
+        feeds: publisher.published_paths().len(),
+        changed: outcome.changed,
+        rejected: changes.rejected,
+        publish_errors: outcome.errors,
+        state_errors: changes.state_errors,
+    })
+}
+
+/// `feedd check`: reads every article and reports, writing nothing.
+pub fn check(config: Arc<Config>) -> (Catalog, Vec<ArticleError>) {
+    let mut catalog = Catalog::new(config, StateStore::in_memory());
+    let changes = catalog.rescan();
+    (catalog, changes.rejected)
+}

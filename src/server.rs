@@ -1,0 +1,574 @@
+//! The HTTP server: a hyper 1.x service over the published [`Snapshot`].
+//!
+//! This module owns the connection loop (accept, keep-alive, timeouts,
+//! graceful shutdown) and the answer to one request: method check, exact
+//! path lookup, encoding negotiation, conditional request, headers. It must
+//! not know files, articles or rendering: everything it sends was computed
+//! by `publish`, so handling a request is a lookup with no lock, no I/O and
+//! no formatting.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
+
+/// A client that has not sent a whole request head by then is dropped, so
+/// idle or slow connections cannot pile up.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after a failed accept: errors such as EMFILE persist until some
+/// connection closes, and retrying at once would spin a core.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long shutdown waits for in-flight requests before cutting them off.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
+const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+const GZIP: HeaderValue = HeaderValue::from_static("gzip");
+const BR: HeaderValue = HeaderValue::from_static("br");
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish (for at most 5 s) and returns.
+///
+/// Each request reads the current snapshot, so a publish is visible to the
+/// next request without any signal. Accept errors are logged and retried;
+/// this returns `Ok` once shut down.
+pub async fn serve(
+    listener: TcpListener,
+    snapshot: SharedSnapshot,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let mut builder = http1::Builder::new();
+    builder
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    // Owning the connection tasks lets shutdown abort the ones that outlive
+    // the drain instead of leaving them to the runtime.
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+
+    'accept: loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break 'accept,
+            // Reap finished connections so the set does not grow forever.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed; retrying");
+                tokio::select! {
+                    () = &mut shutdown => break 'accept,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        // Feeds are answered in one write; Nagle would only delay the tail.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
+        }
+        let snapshot = SharedSnapshot::clone(&snapshot);
+        let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+            let response = respond(&snapshot.load(), &request);
+            tracing::debug!(
+                %peer,
+                method = %request.method(),
+                path = request.uri().path(),
+                status = response.status().as_u16(),
+                "request"
+            );
+            std::future::ready(Ok::<_, Infallible>(response))
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        connections.spawn(async move {
+            if let Err(error) = connection.await {
+                // Timeouts, resets and malformed requests: the client's
+                // problem, not an operator's.
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+
+    // Closing the listener refuses new connections while the others drain.
+    drop(listener);
+    match tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await {
+        Ok(()) => while connections.join_next().await.is_some() {},
+        Err(_) => {
+            tracing::warn!(
+                connections = connections.len(),
+                "connections still open after the drain timeout; closing them"
+            );
+            connections.shutdown().await;
+        }
+    }
+    Ok(())
+}
+
+/// The answer to one request, from the snapshot alone.
+fn respond<B>(snapshot: &Snapshot, request: &Request<B>) -> Response<Full<Bytes>> {
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        response.headers_mut().insert(header::ALLOW, ALLOW);
+        return response;
+    }
+    // Exact match against the published paths, without percent-decoding or
+    // normalising: `/../x`, `/%2e%2e/x` and `/a/../rss.xml` are simply not
+    // keys, so traversal cannot reach anything but a feed.
+    let Some(feed) = snapshot.feeds.get(request.uri().path()) else {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    };
+    let headers = request.headers();
+    let encoding = choose_encoding(headers);
+    let variant = variant(feed, encoding);
+
+    let mut response = Response::new(Full::default());
+    let out = response.headers_mut();
+    out.insert(header::ETAG, variant.etag.clone());
+    out.insert(header::LAST_MODIFIED, feed.last_modified_header.clone());
+    out.insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
+    out.insert(header::VARY, VARY);
+    if is_not_modified(headers, &variant.etag, feed.last_modified) {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
+    }
+    out.insert(header::CONTENT_TYPE, feed.content_type.clone());
+    match encoding {
+        Encoding::Identity => {}
+        Encoding::Gzip => {
+            out.insert(header::CONTENT_ENCODING, GZIP);
+        }
+        Encoding::Br => {
+            out.insert(header::CONTENT_ENCODING, BR);
+        }
+    }
+    // Set explicitly so that HEAD, whose body is empty, still announces the
+    // length a GET would receive.
+    out.insert(header::CONTENT_LENGTH, variant.content_length.clone());
+    if method == Method::GET {
+        *response.body_mut() = Full::new(variant.body.clone());
+    }
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, TEXT_PLAIN);
+    response
+}
+
+fn variant(feed: &Rendered, encoding: Encoding) -> &Variant {
+    match encoding {
+        Encoding::Identity => &feed.identity,
+        Encoding::Gzip => &feed.gzip,
+        Encoding::Br => &feed.br,
+    }
+}
+
+/// A content coding feedd can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+/// Picks the encoding from `Accept-Encoding` (RFC 9110 §12.5.3).
+///
+/// The highest q-value wins among br, gzip and an explicitly listed
+/// identity; `*` stands for any coding not listed; q=0 excludes. Ties go to
+/// br, then gzip: both are acceptable, and smaller is better. Identity is
+/// the fallback when no compressed coding is acceptable, since it is never
+/// worse to send the feed than a 406.
+fn choose_encoding(headers: &HeaderMap) -> Encoding {
+    // q-values in thousandths; None = not mentioned.
+    let (mut br, mut gzip, mut identity, mut any) = (None, None, None, None);
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for member in value.split(',') {
+            let mut parts = member.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            if coding.is_empty() {
+                continue;
+            }
+            let Some(q) = parts.try_fold(1000, |q, param| match param.split_once('=') {
+                Some((name, value)) if name.trim().eq_ignore_ascii_case("q") => {
+                    parse_qvalue(value.trim())
+                }
+                // Other parameters carry no preference.
+                _ => Some(q),
+            }) else {
+                continue; // a malformed q-value says nothing we can trust
+            };
+            let slot = if coding.eq_ignore_ascii_case("br") {
+                &mut br
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                &mut gzip
+            } else if coding.eq_ignore_ascii_case("identity") {
+                &mut identity
+            } else if coding == "*" {
+                &mut any
+            } else {
+                continue;
+            };
+            *slot = Some(q);
+        }
+    }
+    let br = br.or(any).unwrap_or(0);
+    let gzip = gzip.or(any).unwrap_or(0);
+    // Identity competes only when the client ranks it; being acceptable by
+    // default must not beat a compressed coding the client asked for.
+    let identity = identity.unwrap_or(0);
+    if br > 0 && br >= gzip && br >= identity {
+        Encoding::Br
+    } else if gzip > 0 && gzip >= identity {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// Parses an RFC 9110 qvalue (`0`, `0.5`, `1.000`) into thousandths.
+fn parse_qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Whether a GET/HEAD can be answered `304 Not Modified` (RFC 9110 §13.2.2).
+///
+/// `If-None-Match`, when present, decides alone by weak comparison against
+/// `etag` (`*` matches any existing feed) and `If-Modified-Since` is then
+/// ignored. Otherwise a single valid `If-Modified-Since` at or after
+/// `last_modified` (whole seconds, like HTTP dates) means not modified.
+fn is_not_modified(headers: &HeaderMap, etag: &HeaderValue, last_modified: SystemTime) -> bool {
+    let mut if_none_match = headers.get_all(header::IF_NONE_MATCH).iter().peekable();
+    if if_none_match.peek().is_some() {
+        let ours = opaque_tag(etag.as_bytes());
+        return if_none_match.any(|value| {
+            let value = value.as_bytes();
+            value.trim_ascii() == b"*" || entity_tags(value).any(|tag| opaque_tag(tag) == ours)
+        });
+    }
+    let mut if_modified_since = headers.get_all(header::IF_MODIFIED_SINCE).iter();
+    match (if_modified_since.next(), if_modified_since.next()) {
+        // Several values are invalid and must be ignored (RFC 9110 §13.1.3).
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|text| httpdate::parse_http_date(text).ok())
+            .is_some_and(|since| last_modified <= since),
+        _ => false,
+    }
+}
+
+/// The entity tags of an `If-None-Match` list, each with any `W/` prefix.
+/// Splits on the quotes, not on commas: an opaque tag may contain a comma.
+fn entity_tags(list: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = list;
+    std::iter::from_fn(move || {
+        let start = rest.iter().position(|&b| b == b'"')?;
+        let end = start + 1 + rest[start + 1..].iter().position(|&b| b == b'"')?;
+        let weak = start >= 2 && &rest[start - 2..start] == b"W/";
+        let tag = &rest[if weak { start - 2 } else { start }..=end];
+        rest = &rest[end + 1..];
+        Some(tag)
+    })
+}
+
+/// An entity tag without its weakness marker: what weak comparison compares.
+fn opaque_tag(tag: &[u8]) -> &[u8] {
+    tag.strip_prefix(b"W/").unwrap_or(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    const ETAG: &str = "\"0123456789abcdef0123\"";
+    /// Sun, 06 Nov 1994 08:49:37 GMT
+    const LAST_MODIFIED_SECS: u64 = 784_111_777;
+
+    fn last_modified() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED_SECS)
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn not_modified(pairs: &[(header::HeaderName, &str)]) -> bool {
+        is_not_modified(
+            &headers(pairs),
+            &HeaderValue::from_static(ETAG),
+            last_modified(),
+        )
+    }
+
+    fn http_date(secs: u64) -> String {
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn no_validators_means_modified() {
+        assert!(!not_modified(&[]));
+    }
+
+    #[test]
+    fn if_none_match_with_the_etag_is_not_modified() {
+        assert!(not_modified(&[(header::IF_NONE_MATCH, ETAG)]));
+        assert!(!not_modified(&[(header::IF_NONE_MATCH, "\"other\"")]));
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        assert!(not_modified(&[(
+            header::IF_NONE_MATCH,
+            &format!("W/{ETAG}")
+        )]));
+    }
+
+    #[test]
+    fn if_none_match_matches_any_member_of_a_list() {
+        let list = format!("\"a\", W/\"b,c\",{ETAG} , \"d\"");
+        assert!(not_modified(&[(header::IF_NONE_MATCH, &list)]));
+        assert!(not_modified(&[
+            (header::IF_NONE_MATCH, "\"a\""),
+            (header::IF_NONE_MATCH, ETAG),
+        ]));
+        assert!(!not_modified(&[(header::IF_NONE_MATCH, "\"a\", W/\"b\"")]));
+    }
+
+    #[test]
+    fn if_none_match_tags_are_whole_not_prefixes() {
+        let gzip_tag = ETAG.replace("\"", "").to_owned() + "-gzip";
+        assert!(!not_modified(&[(
+            header::IF_NONE_MATCH,
+            &format!("\"{gzip_tag}\"")
+        )]));
+        assert!(!not_modified(&[(
+            header::IF_NONE_MATCH,
+            ETAG.trim_matches('"')
+        )]));
+    }
+
+    #[test]
+    fn if_none_match_star_matches_an_existing_feed() {
+        assert!(not_modified(&[(header::IF_NONE_MATCH, "*")]));
+    }
+
+    #[test]
+    fn if_none_match_wins_over_if_modified_since() {
+        let later = http_date(LAST_MODIFIED_SECS + 3600);
+        let earlier = http_date(LAST_MODIFIED_SECS - 3600);
+        // Tag differs, date alone would say 304: the tag decides.
+        assert!(!not_modified(&[
+            (header::IF_NONE_MATCH, "\"other\""),
+            (header::IF_MODIFIED_SINCE, &later),
+        ]));
+        // Tag matches, date alone would say 200: the tag decides.
+        assert!(not_modified(&[
+            (header::IF_NONE_MATCH, ETAG),
+            (header::IF_MODIFIED_SINCE, &earlier),
+        ]));
+    }
+
+    #[test]
+    fn if_modified_since_equal_is_not_modified() {
+        let same = http_date(LAST_MODIFIED_SECS);
+        assert_eq!(same, "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert!(not_modified(&[(header::IF_MODIFIED_SINCE, &same)]));
+    }
+
+    #[test]
+    fn if_modified_since_later_is_not_modified() {
+        let later = http_date(LAST_MODIFIED_SECS + 1);
+        assert!(not_modified(&[(header::IF_MODIFIED_SINCE, &later)]));
+    }
+
+    #[test]
+    fn if_modified_since_earlier_is_modified() {
+        let earlier = http_date(LAST_MODIFIED_SECS - 1);
+        assert!(!not_modified(&[(header::IF_MODIFIED_SINCE, &earlier)]));
+    }
+
+    #[test]
+    fn unparseable_if_modified_since_is_ignored() {
+        for junk in ["yesterday", "", "Sun, 06 Nov 1994 08:49:37", "784111777"] {
+            assert!(
+                !not_modified(&[(header::IF_MODIFIED_SINCE, junk)]),
+                "{junk}"
+            );
+        }
+    }
+
+    #[test]
+    fn obsolete_http_date_formats_are_accepted() {
+        assert!(not_modified(&[(
+            header::IF_MODIFIED_SINCE,
+            "Sunday, 06-Nov-94 08:49:37 GMT"
+        )]));
+        assert!(not_modified(&[(
+            header::IF_MODIFIED_SINCE,
+            "Sun Nov  6 08:49:37 1994"
+        )]));
+    }
+
+    #[test]
+    fn several_if_modified_since_values_are_ignored() {
+        let same = http_date(LAST_MODIFIED_SECS);
+        assert!(!not_modified(&[
+            (header::IF_MODIFIED_SINCE, &same),
+            (header::IF_MODIFIED_SINCE, &same),
+        ]));
+    }
+
+    fn encoding(accept: Option<&str>) -> Encoding {
+        let pairs: Vec<_> = accept
+            .map(|v| (header::ACCEPT_ENCODING, v))
+            .into_iter()
+            .collect();
+        choose_encoding(&headers(&pairs))
+    }
+
+    #[test]
+    fn missing_or_empty_accept_encoding_means_identity() {
+        assert_eq!(encoding(None), Encoding::Identity);
+        assert_eq!(encoding(Some("")), Encoding::Identity);
+        assert_eq!(encoding(Some("identity")), Encoding::Identity);
+        assert_eq!(encoding(Some("deflate, zstd")), Encoding::Identity);
+    }
+
+    #[test]
+    fn br_is_preferred_over_gzip_when_both_are_acceptable() {
+        assert_eq!(encoding(Some("gzip, deflate, br")), Encoding::Br);
+        assert_eq!(encoding(Some("gzip, deflate, br, zstd")), Encoding::Br);
+        assert_eq!(encoding(Some("gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("x-gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("BR")), Encoding::Br);
+    }
+
+    #[test]
+    fn q_values_rank_the_codings() {
+        assert_eq!(encoding(Some("br;q=0.5, gzip;q=0.8")), Encoding::Gzip);
+        assert_eq!(encoding(Some("br;q=0.8, gzip;q=0.5")), Encoding::Br);
+        assert_eq!(encoding(Some("gzip ; q=1.0, br ; Q=0.999")), Encoding::Gzip);
+        assert_eq!(
+            encoding(Some("identity;q=1, gzip;q=0.5")),
+            Encoding::Identity
+        );
+        assert_eq!(encoding(Some("gzip;q=0.5, identity;q=0.4")), Encoding::Gzip);
+    }
+
+    #[test]
+    fn q_zero_excludes_a_coding() {
+        assert_eq!(encoding(Some("br;q=0, gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("br;q=0.000, gzip;q=0")), Encoding::Identity);
+        assert_eq!(encoding(Some("gzip;q=0")), Encoding::Identity);
+    }
+
+    #[test]
+    fn star_stands_for_codings_not_listed() {
+        assert_eq!(encoding(Some("*")), Encoding::Br);
+        assert_eq!(encoding(Some("br;q=0, *")), Encoding::Gzip);
+        assert_eq!(encoding(Some("*;q=0")), Encoding::Identity);
+        assert_eq!(encoding(Some("*;q=0, gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("gzip;q=0.9, *;q=0.1")), Encoding::Gzip);
+    }
+
+    #[test]
+    fn malformed_q_values_are_ignored() {
+        assert_eq!(encoding(Some("br;q=2, gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("br;q=0.1234, gzip")), Encoding::Gzip);
+        assert_eq!(encoding(Some("br;q=abc")), Encoding::Identity);
+        assert_eq!(encoding(Some("br;q=, gzip;q=0.5")), Encoding::Gzip);
+    }
+
+    #[test]
+    fn several_accept_encoding_lines_are_one_list() {
+        let map = headers(&[
+            (header::ACCEPT_ENCODING, "gzip"),
+            (header::ACCEPT_ENCODING, "br"),
+        ]);
+        assert_eq!(choose_encoding(&map), Encoding::Br);
+    }
+
+    #[test]
+    fn qvalues_parse_to_thousandths() {
+        assert_eq!(parse_qvalue("0"), Some(0));
+        assert_eq!(parse_qvalue("0."), Some(0));
+        assert_eq!(parse_qvalue("0.5"), Some(500));
+        assert_eq!(parse_qvalue("0.05"), Some(50));
+        assert_eq!(parse_qvalue("1"), Some(1000));
+        assert_eq!(parse_qvalue("1.000"), Some(1000));
+        assert_eq!(parse_qvalue("1.001"), None);
+        assert_eq!(parse_qvalue("0.5000"), None);
+        assert_eq!(parse_qvalue("-0"), None);
+        assert_eq!(parse_qvalue(".5"), None);
+    }
+
+    #[test]
+    fn respond_is_a_lookup_with_the_spec_headers() {
+        let mut snapshot = Snapshot::empty(300);
+        let feed = Rendered::new("/rss.xml", b"<rss/>".to_vec(), last_modified());
+        let etag = feed.br.etag.clone();
+        snapshot
+            .feeds
+            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        let request = |method: Method, path: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::ACCEPT_ENCODING, "gzip, br")
+                .body(())
+                .unwrap()
+        };
+        let ok = respond(&snapshot, &request(Method::GET, "/rss.xml"));
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(ok.headers()[header::ETAG], etag);
+        assert_eq!(ok.headers()[header::VARY], "Accept-Encoding");
+        let missing = respond(&snapshot, &request(Method::GET, "/rss.xml/"));
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let post = respond(&snapshot, &request(Method::POST, "/rss.xml"));
+        assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(post.headers()[header::ALLOW], "GET, HEAD");
+    }
+}
