@@ -142,6 +142,11 @@ impl Catalog {
         }
     }
 
+    /// Gives back the state journal (to carry it over to a catalog with a new config).
+    pub fn into_state(self) -> StateStore {
+        self.state
+    }
+
     /// The configuration the catalog was built with.
     pub fn config(&self) -> &Arc<Config> {
         &self.config

@@ -1,6 +1,241 @@
-//! placeholder: replaced by the real daemon in the next step.
+//! `feedd serve`: the only module that sees every piece.
+//!
+//! Startup serves the feeds already on disk at once, then rescans and
+//! publishes what changed. One synchronous loop owns the catalog and the
+//! publisher: it takes debounced batches from the watcher, wakes for
+//! scheduled articles, reloads the config, and stops on a signal. The HTTP
+//! server runs on tokio beside it and only reads the published snapshot.
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
-/// placeholder
-pub fn run(_config: Arc<crate::config::Config>) -> anyhow::Result<()> {
-    anyhow::bail!("serve is not built yet")
+use std::sync::mpsc::{Sender, channel};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use jiff::Timestamp;
+use tracing::{error, info, warn};
+
+use crate::catalog::{Catalog, Changes, Scope};
+use crate::config::Config;
+use crate::pipeline::{all_scopes, render_updates};
+use crate::publish::Publisher;
+use crate::state::StateStore;
+use crate::watch::{self, Message, Next};
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (tx, rx) = channel();
+
+    let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, true);
+    let loaded = publisher.load_existing()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(config.server.listen))
+        .with_context(|| {
+            format!(
+                "{}: cannot listen on {} (server.listen); is another server using it?",
+                config.source.display(),
+                config.server.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    info!(feeds = loaded, "listening on http://{address}/");
+
+    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(crate::server::serve(listener, publisher.snapshot(), async {
+        let _ = server_stopped.await;
+    }));
+    runtime.spawn(forward_signals(tx.clone()));
+
+    let outcome = Daemon::start(config, publisher, tx).and_then(|mut daemon| daemon.run_loop(&rx));
+
+    let _ = stop_server.send(());
+    let served = runtime.block_on(server);
+    info!("stopped");
+    outcome?;
+    served.context("the HTTP server failed")??;
+    Ok(())
+}
+
+async fn forward_signals(tx: Sender<Message>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        error!("cannot install signal handlers; stop feedd with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => info!("SIGTERM: shutting down"),
+        _ = interrupt.recv() => info!("SIGINT: shutting down"),
+    }
+    let _ = tx.send(Message::Shutdown);
+}
+
+struct Daemon {
+    config: Arc<Config>,
+    catalog: Catalog,
+    publisher: Publisher,
+    watch_scope: watch::Scope,
+    _watching: watch::Watching,
+    tx: Sender<Message>,
+    /// Scheduled articles up to this instant have been published.
+    due_until: Timestamp,
+}
+
+impl Daemon {
+    fn start(config: Arc<Config>, publisher: Publisher, tx: Sender<Message>) -> anyhow::Result<Daemon> {
+        let watch_scope = watch::Scope {
+            articles: config.paths.articles.clone(),
+            config: std::path::absolute(&config.source).unwrap_or_else(|_| config.source.clone()),
+        };
+        // Watch before the first scan, so that nothing written during it is missed.
+        let watching = start_watching(&config, &watch_scope, tx.clone())?;
+        let state = StateStore::open(&config.paths.state)?;
+        let mut daemon = Daemon {
+            catalog: Catalog::new(config.clone(), state),
+            config,
+            publisher,
+            watch_scope,
+            _watching: watching,
+            tx,
+            due_until: Timestamp::now(),
+        };
+        daemon.full_rebuild("startup");
+        Ok(daemon)
+    }
+
+    fn run_loop(&mut self, rx: &std::sync::mpsc::Receiver<Message>) -> anyhow::Result<()> {
+        loop {
+            let debounce = Duration::from_millis(self.config.watch.debounce_ms);
+            let deadline = self.catalog.next_scheduled(self.due_until).map(instant_of);
+            match watch::next(rx, &self.watch_scope, debounce, deadline) {
+                Next::Shutdown => return Ok(()),
+                Next::Deadline => self.publish_scheduled(),
+                Next::Batch(batch) if batch.is_empty() => {}
+                Next::Batch(batch) => {
+                    if batch.config_changed && self.reload_config() {
+                        continue;
+                    }
+                    if batch.rescan {
+                        warn!("file events were lost; rescanning every article");
+                        self.full_rebuild("rescan");
+                    } else if !batch.paths.is_empty() {
+                        let started = Instant::now();
+                        let changes = self.catalog.apply(&batch.paths);
+                        self.publish_changes(changes, started, "edit");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Re-walks every article and renders every feed (startup, rescan, config reload).
+    fn full_rebuild(&mut self, reason: &str) {
+        let started = Instant::now();
+        let mut changes = self.catalog.rescan();
+        changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
+        self.publish_changes(changes, started, reason);
+    }
+
+    fn publish_changes(&mut self, changes: Changes, started: Instant, reason: &str) {
+        for rejected in &changes.rejected {
+            warn!(path = %rejected.path().display(), "article skipped: {rejected}");
+        }
+        for state_error in &changes.state_errors {
+            error!("{state_error}");
+        }
+        if changes.dirty.is_empty() {
+            return;
+        }
+        let now = Timestamp::now();
+        let mut scopes = changes.dirty;
+        // Anything that fell due while we were busy goes out with this batch.
+        scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
+        self.due_until = self.due_until.max(now);
+        self.publish_scopes(&scopes, now, changes.read, started, reason);
+    }
+
+    fn publish_scheduled(&mut self) {
+        let started = Instant::now();
+        let now = Timestamp::now();
+        let scopes = self.catalog.scopes_due_between(self.due_until, now);
+        self.due_until = self.due_until.max(now);
+        self.publish_scopes(&scopes, now, 0, started, "scheduled");
+    }
+
+    fn publish_scopes(&mut self, scopes: &BTreeSet<Scope>, now: Timestamp, read: usize, started: Instant, reason: &str) {
+        if scopes.is_empty() {
+            return;
+        }
+        let outcome = self.publisher.publish(render_updates(&self.catalog, scopes, now));
+        for publish_error in &outcome.errors {
+            error!("{publish_error}");
+        }
+        info!(
+            reason,
+            articles_read = read,
+            articles = self.catalog.len(),
+            feeds_changed = ?outcome.changed,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "rebuilt"
+        );
+    }
+
+    /// Applies an edited config file. Returns true when it rebuilt everything.
+    /// A broken config is reported and the one in force stays.
+    fn reload_config(&mut self) -> bool {
+        let new = match Config::load(&self.config.source) {
+            Ok(config) => Arc::new(config),
+            Err(error) => {
+                error!("config not reloaded, the previous one stays in force: {error}");
+                return false;
+            }
+        };
+        for (what, changed) in [
+            ("server.listen", new.server.listen != self.config.server.listen),
+            ("paths.output", new.paths.output != self.config.paths.output),
+            ("paths.state", new.paths.state != self.config.paths.state),
+        ] {
+            if changed {
+                warn!("{what} changed in the config; it takes effect after a restart");
+            }
+        }
+        if new.server.max_age != self.config.server.max_age {
+            self.publisher.set_max_age(new.server.max_age);
+        }
+        if new.paths.articles != self.config.paths.articles || new.watch != self.config.watch {
+            self.watch_scope.articles = new.paths.articles.clone();
+            match start_watching(&new, &self.watch_scope, self.tx.clone()) {
+                Ok(watching) => self._watching = watching,
+                Err(error) => error!("cannot watch the new articles folder: {error:#}"),
+            }
+        }
+        info!(config = %new.source.display(), "config reloaded");
+        // Titles, dates, links and limits may all have changed: re-read every
+        // article under the new settings; unchanged feeds are not rewritten.
+        let state = std::mem::replace(&mut self.catalog, Catalog::new(new.clone(), StateStore::in_memory())).into_state();
+        self.catalog = Catalog::new(new.clone(), state);
+        self.config = new;
+        self.full_rebuild("config reload");
+        true
+    }
+}
+
+fn start_watching(config: &Config, scope: &watch::Scope, tx: Sender<Message>) -> anyhow::Result<watch::Watching> {
+    std::fs::create_dir_all(&config.paths.articles).with_context(|| {
+        format!("{}: cannot create the articles folder (paths.articles)", config.paths.articles.display())
+    })?;
+    watch::start(scope, config.watch.poll_interval_ms, tx)
+        .with_context(|| format!("{}: cannot watch the articles folder", config.paths.articles.display()))
+}
+
+/// The monotonic instant of a wall-clock time (now, if it has passed).
+fn instant_of(at: Timestamp) -> Instant {
+    let wait = Timestamp::now().duration_until(at);
+    let wait = Duration::try_from(wait).unwrap_or(Duration::ZERO);
+    // The published second has begun once we pass it; a millisecond of slack
+    // keeps a wake-up from landing just before it.
+    Instant::now() + wait + Duration::from_millis(1)
 }

@@ -15,3 +15,4 @@ pub mod render;
 pub mod server;
 pub mod slug;
 pub mod state;
+pub mod watch;

@@ -1,5 +1,6 @@
 //! The `feedd` command: argument parsing and exit codes only.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -52,7 +53,11 @@ fn main() -> ExitCode {
 fn serve(config: Arc<Config>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     match feedd::daemon::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
