@@ -108,7 +108,8 @@ pub fn start(scope: &Scope, poll_interval_ms: u64, tx: Sender<Message>) -> notif
     if let Some(config_dir) = scope.config.parent() {
         // Watching the folder rather than the file survives atomic saves,
         // which replace the file (and its inode).
-        if !scope.articles.starts_with(config_dir) {
+        // A config folder inside the articles tree is already watched.
+        if !config_dir.starts_with(&scope.articles) {
             watcher.watch(config_dir, RecursiveMode::NonRecursive)?;
         }
     }
