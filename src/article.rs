@@ -92,7 +92,9 @@ impl ArticleError {
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            ArticleError::Read { path, .. } | ArticleError::At { path, .. } | ArticleError::Whole { path, .. } => path,
+            ArticleError::Read { path, .. }
+            | ArticleError::At { path, .. }
+            | ArticleError::Whole { path, .. } => path,
         }
     }
 }
@@ -163,7 +165,12 @@ struct FrontMatter {
 
 /// Reads one article. `path` is only for messages; `relative` is its path
 /// under `paths.articles` (which gives category, slug, id and date prefix).
-pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]) -> Result<Article, ArticleError> {
+pub fn parse_article(
+    config: &Config,
+    path: &Path,
+    relative: &Path,
+    bytes: &[u8],
+) -> Result<Article, ArticleError> {
     let at = |text: &str, offset: usize, message: String| {
         let (line, column) = line_column(text, offset);
         ArticleError::At {
@@ -195,25 +202,36 @@ pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]
         }
     })?;
     if text.trim().is_empty() {
-        return Err(whole("the file is empty; write a title line and a body, or delete it".into()));
+        return Err(whole(
+            "the file is empty; write a title line and a body, or delete it".into(),
+        ));
     }
 
-    let (front_range, body_offset) = split_front_matter(&text).map_err(|message| at(&text, 0, message))?;
+    let (front_range, body_offset) =
+        split_front_matter(&text).map_err(|message| at(&text, 0, message))?;
     // Spans inside the front matter are relative to its first byte.
     let front_start = front_range.as_ref().map_or(0, |range| range.start);
     let span_at = |span_start: usize, message: String| at(&text, front_start + span_start, message);
     let front: FrontMatter = match front_range {
         None => FrontMatter::default(),
         Some(range) => toml::from_str(&text[range]).map_err(|e| {
-            span_at(e.span().map_or(0, |s| s.start), format!("front matter: {}", e.message().trim_end()))
+            span_at(
+                e.span().map_or(0, |s| s.start),
+                format!("front matter: {}", e.message().trim_end()),
+            )
         })?,
     };
     let body = &text[body_offset..];
     let tz = &config.site.timezone;
-    let date_of = |value: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<Timestamp>, ArticleError> {
+    let date_of = |value: &Option<Spanned<toml::Value>>,
+                   key: &str|
+     -> Result<Option<Timestamp>, ArticleError> {
         value
             .as_ref()
-            .map(|v| front_matter_date(v.get_ref(), tz).map_err(|reason| span_at(v.span().start, format!("{key}: {reason}"))))
+            .map(|v| {
+                front_matter_date(v.get_ref(), tz)
+                    .map_err(|reason| span_at(v.span().start, format!("{key}: {reason}")))
+            })
             .transpose()
     };
     let mut published = date_of(&front.date, "date")?;
@@ -221,13 +239,17 @@ pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]
 
     let relative_text: String = relative_to_slash(relative).nfc().collect();
     let file_name = relative_text.rsplit('/').next().unwrap_or(&relative_text);
-    let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem);
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
     if published.is_none() {
         published = file_name_date(stem, tz).map_err(whole)?;
     }
 
     let parsed = match format {
-        Format::PlainText => parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes),
+        Format::PlainText => {
+            parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes)
+        }
         Format::Markdown => parse_markdown(body),
     };
     let title = front
@@ -238,17 +260,26 @@ pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             whole(match format {
-                Format::PlainText => "no title: the first non-empty line is the title; add one".into(),
-                Format::Markdown => "no title: add `title = \"...\"` to the front matter or a `# Heading` line".into(),
+                Format::PlainText => {
+                    "no title: the first non-empty line is the title; add one".into()
+                }
+                Format::Markdown => {
+                    "no title: add `title = \"...\"` to the front matter or a `# Heading` line"
+                        .into()
+                }
             })
         })?;
 
-    let categories = categories_of(&front, &relative_text).map_err(|(span, message)| span_at(span, message))?;
+    let categories =
+        categories_of(&front, &relative_text).map_err(|(span, message)| span_at(span, message))?;
     let slug = match &front.slug {
         Some(slug) => {
             let value = slugify(slug.get_ref());
             if value.is_empty() {
-                return Err(span_at(slug.span().start, "slug has no letters or digits; write e.g. slug = \"gia-lua-tang\"".into()));
+                return Err(span_at(
+                    slug.span().start,
+                    "slug has no letters or digits; write e.g. slug = \"gia-lua-tang\"".into(),
+                ));
             }
             value
         }
@@ -265,8 +296,13 @@ pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]
     let link = match &front.link {
         Some(link) => {
             let value = link.get_ref().trim();
-            if !(value.starts_with("https://") || value.starts_with("http://")) || value.contains(char::is_whitespace) {
-                return Err(span_at(link.span().start, "link must be an absolute http(s) URL".into()));
+            if !(value.starts_with("https://") || value.starts_with("http://"))
+                || value.contains(char::is_whitespace)
+            {
+                return Err(span_at(
+                    link.span().start,
+                    "link must be an absolute http(s) URL".into(),
+                ));
             }
             value.to_string()
         }
@@ -288,11 +324,20 @@ pub fn parse_article(config: &Config, path: &Path, relative: &Path, bytes: &[u8]
         title,
         slug,
         link,
-        author: front.author.clone().or(parsed.author).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+        author: front
+            .author
+            .clone()
+            .or(parsed.author)
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
         categories,
         published,
         updated,
-        summary: front.summary.clone().map(|s| s.trim().to_string()).unwrap_or(parsed.summary),
+        summary: front
+            .summary
+            .clone()
+            .map(|s| s.trim().to_string())
+            .unwrap_or(parsed.summary),
         content_html: parsed.content_html,
         draft: front.draft.unwrap_or(false),
     })
@@ -347,7 +392,10 @@ fn front_matter_date(value: &toml::Value, tz: &TimeZone) -> Result<Timestamp, St
     match value {
         toml::Value::String(s) => parse_date(s, tz),
         toml::Value::Datetime(d) => parse_date(&d.to_string(), tz),
-        other => Err(format!("expected a date, found {}; write e.g. \"2026-11-20 08:30\"", other.type_str())),
+        other => Err(format!(
+            "expected a date, found {}; write e.g. \"2026-11-20 08:30\"",
+            other.type_str()
+        )),
     }
 }
 
@@ -355,14 +403,16 @@ fn front_matter_date(value: &toml::Value, tz: &TimeZone) -> Result<Timestamp, St
 pub fn parse_date(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
     let text = text.trim();
     let hint = "write RFC 3339 (2026-11-20T08:30:00+07:00) or YYYY-MM-DD[ HH:MM[:SS]]";
-    let has_offset = text.len() > 10 && (text.ends_with(['Z', 'z']) || text[10..].contains(['+', '-']));
+    let has_offset =
+        text.len() > 10 && (text.ends_with(['Z', 'z']) || text[10..].contains(['+', '-']));
     if has_offset {
         return text
             .parse::<Timestamp>()
             .map_err(|e| format!("{text:?} is not a valid date and time ({e}); {hint}"));
     }
     let civil = if text.len() == 10 {
-        text.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        text.parse::<jiff::civil::Date>()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
     } else {
         text.parse::<DateTime>()
     };
@@ -376,17 +426,23 @@ pub fn parse_date(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
 fn file_name_date(stem: &str, tz: &TimeZone) -> Result<Option<Timestamp>, String> {
     let bytes = stem.as_bytes();
     let looks_dated = bytes.len() >= 10
-        && bytes[..10]
-            .iter()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+        && bytes[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
         && bytes.get(10).is_none_or(|b| !b.is_ascii_digit());
     if !looks_dated {
         return Ok(None);
     }
-    parse_date(&stem[..10], tz)
-        .map(Some)
-        .map_err(|_| format!("the file name starts with {}, which is not a real date; rename the file", &stem[..10]))
+    parse_date(&stem[..10], tz).map(Some).map_err(|_| {
+        format!(
+            "the file name starts with {}, which is not a real date; rename the file",
+            &stem[..10]
+        )
+    })
 }
 
 fn categories_of(front: &FrontMatter, relative: &str) -> Result<Vec<CategoryRef>, (usize, String)> {
@@ -395,26 +451,38 @@ fn categories_of(front: &FrontMatter, relative: &str) -> Result<Vec<CategoryRef>
         named.push((category.span().start, category.get_ref()));
     }
     if let Some(list) = &front.categories {
-        named.extend(list.get_ref().iter().map(|c| (list.span().start, c.as_str())));
+        named.extend(
+            list.get_ref()
+                .iter()
+                .map(|c| (list.span().start, c.as_str())),
+        );
     }
     let mut categories: Vec<CategoryRef> = Vec::new();
-    if named.is_empty() {
-        if let Some((folder, _)) = relative.split_once('/') {
-            let slug = slugify(folder);
-            if slug.is_empty() {
-                return Err((0, format!("folder {folder:?} has no letters or digits to make a category slug; rename it")));
-            }
-            categories.push(CategoryRef {
-                slug,
-                name: folder.to_string(),
-            });
+    if named.is_empty()
+        && let Some((folder, _)) = relative.split_once('/')
+    {
+        let slug = slugify(folder);
+        if slug.is_empty() {
+            return Err((
+                0,
+                format!(
+                    "folder {folder:?} has no letters or digits to make a category slug; rename it"
+                ),
+            ));
         }
+        categories.push(CategoryRef {
+            slug,
+            name: folder.to_string(),
+        });
     }
     for (span, name) in named {
         let name = name.trim();
         let slug = slugify(name);
         if slug.is_empty() {
-            return Err((span, format!("category {name:?} has no letters or digits; write e.g. \"doi-song\"")));
+            return Err((
+                span,
+                format!("category {name:?} has no letters or digits; write e.g. \"doi-song\""),
+            ));
         }
         if !categories.iter().any(|c| c.slug == slug) {
             categories.push(CategoryRef {
@@ -463,18 +531,22 @@ struct ParsedBody {
 fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> ParsedBody {
     let mut lines: Vec<&str> = body.lines().collect();
     let mut title = None;
-    if !has_title {
-        if let Some(index) = lines.iter().position(|l| !l.trim().is_empty()) {
-            title = Some(lines[index].trim().to_string());
-            lines.drain(..=index);
-        }
+    if !has_title && let Some(index) = lines.iter().position(|l| !l.trim().is_empty()) {
+        title = Some(lines[index].trim().to_string());
+        lines.drain(..=index);
     }
     // The LAST short matching line is the byline, so that a body paragraph
     // such as "Theo thống kê, ..." earlier on stays in the body.
     let mut author = None;
-    if let Some(index) = lines.iter().rposition(|l| is_byline(l.trim(), byline_prefixes)) {
+    if let Some(index) = lines
+        .iter()
+        .rposition(|l| is_byline(l.trim(), byline_prefixes))
+    {
         let line = lines[index].trim();
-        let prefix = byline_prefixes.iter().find(|p| line.starts_with(p.as_str())).map_or("", |p| p.as_str());
+        let prefix = byline_prefixes
+            .iter()
+            .find(|p| line.starts_with(p.as_str()))
+            .map_or("", |p| p.as_str());
         author = Some(line[prefix.len()..].trim().to_string()).filter(|a| !a.is_empty());
         lines.truncate(index);
     }
@@ -534,7 +606,8 @@ fn escape_html_into(text: &str, out: &mut String) {
 fn parse_markdown(body: &str) -> ParsedBody {
     use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut title: Option<String> = None;
     let mut in_title = false;
     let mut summary: Option<String> = None;
@@ -542,7 +615,10 @@ fn parse_markdown(body: &str) -> ParsedBody {
     let mut events = Vec::new();
     for event in Parser::new_ext(body, options) {
         match &event {
-            Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }) if title.is_none() => {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }) if title.is_none() => {
                 in_title = true;
                 title = Some(String::new());
                 continue;
@@ -556,9 +632,14 @@ fn parse_markdown(body: &str) -> ParsedBody {
                 continue;
             }
             _ if in_title => continue,
-            Event::Start(Tag::Paragraph) if summary.is_none() => paragraph_text = Some(String::new()),
+            Event::Start(Tag::Paragraph) if summary.is_none() => {
+                paragraph_text = Some(String::new())
+            }
             Event::End(TagEnd::Paragraph) if summary.is_none() => {
-                summary = paragraph_text.take().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+                summary = paragraph_text
+                    .take()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty());
             }
             Event::Text(t) | Event::Code(t) => {
                 if let Some(text) = paragraph_text.as_mut() {
@@ -597,13 +678,23 @@ mod tests {
     }
 
     fn parse(relative: &str, text: &str) -> Result<Article, ArticleError> {
-        parse_article(&config(), &Path::new("/srv/articles").join(relative), Path::new(relative), text.as_bytes())
+        parse_article(
+            &config(),
+            &Path::new("/srv/articles").join(relative),
+            Path::new(relative),
+            text.as_bytes(),
+        )
     }
 
     fn error_of(relative: &str, bytes: &[u8]) -> String {
-        parse_article(&config(), &Path::new("/srv/articles").join(relative), Path::new(relative), bytes)
-            .expect_err("article should be rejected")
-            .to_string()
+        parse_article(
+            &config(),
+            &Path::new("/srv/articles").join(relative),
+            Path::new(relative),
+            bytes,
+        )
+        .expect_err("article should be rejected")
+        .to_string()
     }
 
     const SEED: &str = include_str!("../articles/Chính trị/000_dcc753fbd64ee8d5.txt");
@@ -613,13 +704,39 @@ mod tests {
         let article = parse("Chính trị/000_dcc753fbd64ee8d5.txt", SEED).unwrap();
         assert_eq!(article.title, "Chú trọng phát triển Đảng ở cơ sở");
         assert_eq!(article.author.as_deref(), Some("Minh Phúc"));
-        assert!(article.summary.starts_with("Là huyện có địa bàn rộng, dân số đông"));
-        assert!(article.summary.ends_with("tạo điều kiện cho nhân dân yên tâm lao động sản xuất."));
-        assert_eq!(article.categories, [CategoryRef { slug: "chinh-tri".into(), name: "Chính trị".into() }]);
+        assert!(
+            article
+                .summary
+                .starts_with("Là huyện có địa bàn rộng, dân số đông")
+        );
+        assert!(
+            article
+                .summary
+                .ends_with("tạo điều kiện cho nhân dân yên tâm lao động sản xuất.")
+        );
+        assert_eq!(
+            article.categories,
+            [CategoryRef {
+                slug: "chinh-tri".into(),
+                name: "Chính trị".into()
+            }]
+        );
         assert_eq!(article.slug, "000-dcc753fbd64ee8d5");
-        assert_eq!(article.link, "https://news.example.vn/chinh-tri/000-dcc753fbd64ee8d5.html");
-        assert!(article.content_html.contains("nâng cấp 3 chi bộ xã lên thành đảng bộ."));
-        for trailer in ["Bài và ảnh", "Chia sẻ:", "Rao vặt", "Các đơn vị thông tin của TTXVN"] {
+        assert_eq!(
+            article.link,
+            "https://news.example.vn/chinh-tri/000-dcc753fbd64ee8d5.html"
+        );
+        assert!(
+            article
+                .content_html
+                .contains("nâng cấp 3 chi bộ xã lên thành đảng bộ.")
+        );
+        for trailer in [
+            "Bài và ảnh",
+            "Chia sẻ:",
+            "Rao vặt",
+            "Các đơn vị thông tin của TTXVN",
+        ] {
             assert!(!article.content_html.contains(trailer), "{trailer}");
         }
         assert_eq!(article.published, None);
@@ -627,10 +744,15 @@ mod tests {
 
     #[test]
     fn byline_is_the_last_short_matching_line() {
-        let text = "Title\n\nTheo thống kê, sản lượng tăng.\n\nMore text.\n\nTheo TTXVN\n\nChia sẻ:\n";
+        let text =
+            "Title\n\nTheo thống kê, sản lượng tăng.\n\nMore text.\n\nTheo TTXVN\n\nChia sẻ:\n";
         let article = parse("a.txt", text).unwrap();
         assert_eq!(article.author.as_deref(), Some("TTXVN"));
-        assert!(article.content_html.contains("Theo thống kê, sản lượng tăng."));
+        assert!(
+            article
+                .content_html
+                .contains("Theo thống kê, sản lượng tăng.")
+        );
         assert!(!article.content_html.contains("Chia sẻ"));
     }
 
@@ -644,9 +766,16 @@ mod tests {
 
     #[test]
     fn plain_text_is_escaped_never_interpreted() {
-        let article = parse("a.txt", "A <b>bold</b> & title\n\n<script>alert(1)</script>\n").unwrap();
+        let article = parse(
+            "a.txt",
+            "A <b>bold</b> & title\n\n<script>alert(1)</script>\n",
+        )
+        .unwrap();
         assert_eq!(article.title, "A <b>bold</b> & title");
-        assert_eq!(article.content_html, "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
+        assert_eq!(
+            article.content_html,
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+        );
     }
 
     #[test]
@@ -669,7 +798,10 @@ mod tests {
         let slugs: Vec<_> = article.categories.iter().map(|c| c.slug.as_str()).collect();
         assert_eq!(slugs, ["kinh-te", "technology"]);
         assert_eq!(article.link, "https://news.example.vn/kinh-te/gia-lua.html");
-        assert_eq!(article.published, Some("2026-11-20T01:30:00Z".parse().unwrap()));
+        assert_eq!(
+            article.published,
+            Some("2026-11-20T01:30:00Z".parse().unwrap())
+        );
         assert!(article.content_html.contains("<table>"));
         assert!(article.content_html.contains("<del>old</del>"));
         assert!(article.content_html.contains("footnote"));
@@ -686,9 +818,19 @@ mod tests {
     #[test]
     fn naive_dates_are_in_the_site_timezone_and_rfc3339_keeps_its_offset() {
         let naive = parse("a.md", "+++\ntitle = \"t\"\ndate = \"2026-11-20\"\n+++\n").unwrap();
-        assert_eq!(naive.published, Some("2026-11-19T17:00:00Z".parse().unwrap()));
-        let toml_datetime = parse("a.md", "+++\ntitle = \"t\"\ndate = 2026-11-20T08:30:00\n+++\n").unwrap();
-        assert_eq!(toml_datetime.published, Some("2026-11-20T01:30:00Z".parse().unwrap()));
+        assert_eq!(
+            naive.published,
+            Some("2026-11-19T17:00:00Z".parse().unwrap())
+        );
+        let toml_datetime = parse(
+            "a.md",
+            "+++\ntitle = \"t\"\ndate = 2026-11-20T08:30:00\n+++\n",
+        )
+        .unwrap();
+        assert_eq!(
+            toml_datetime.published,
+            Some("2026-11-20T01:30:00Z".parse().unwrap())
+        );
         let rfc = parse("a.md", "+++\ntitle = \"t\"\ndate = \"2026-11-21T09:15:00+07:00\"\nupdated = \"2026-11-22T00:00:00Z\"\n+++\n").unwrap();
         assert_eq!(rfc.published, Some("2026-11-21T02:15:00Z".parse().unwrap()));
         assert_eq!(rfc.updated, Some("2026-11-22T00:00:00Z".parse().unwrap()));
@@ -696,8 +838,15 @@ mod tests {
 
     #[test]
     fn file_name_date_prefix_gives_the_published_date() {
-        let article = parse("Kinh tế/2026-11-18-gia-lua-tang.txt", "Giá lúa tăng\n\nBody.\n").unwrap();
-        assert_eq!(article.published, Some("2026-11-17T17:00:00Z".parse().unwrap()));
+        let article = parse(
+            "Kinh tế/2026-11-18-gia-lua-tang.txt",
+            "Giá lúa tăng\n\nBody.\n",
+        )
+        .unwrap();
+        assert_eq!(
+            article.published,
+            Some("2026-11-17T17:00:00Z".parse().unwrap())
+        );
         assert_eq!(article.slug, "2026-11-18-gia-lua-tang");
     }
 
@@ -708,8 +857,16 @@ mod tests {
         let other = parse("y/a.txt", "T\n\nB\n").unwrap();
         assert_eq!(a.id, edited.id);
         assert_ne!(a.id, other.id);
-        assert!(a.id.starts_with("urn:uuid:") && a.id.len() == 45, "{}", a.id);
-        let own = parse("a.md", "+++\ntitle = \"t\"\nid = \"tag:example.vn,2026:1\"\n+++\n").unwrap();
+        assert!(
+            a.id.starts_with("urn:uuid:") && a.id.len() == 45,
+            "{}",
+            a.id
+        );
+        let own = parse(
+            "a.md",
+            "+++\ntitle = \"t\"\nid = \"tag:example.vn,2026:1\"\n+++\n",
+        )
+        .unwrap();
         assert_eq!(own.id, "tag:example.vn,2026:1");
     }
 
@@ -739,7 +896,10 @@ mod tests {
     fn invalid_utf8_is_rejected_with_its_line() {
         // "Tin tức" in Windows-1258: 0xE6 is not valid UTF-8 on its own.
         let msg = error_of("a.txt", b"Title\n\nTin t\xF4\xE6c\n");
-        assert!(msg.starts_with("/srv/articles/a.txt:3:1: not valid UTF-8 (byte 12)"), "{msg}");
+        assert!(
+            msg.starts_with("/srv/articles/a.txt:3:1: not valid UTF-8 (byte 12)"),
+            "{msg}"
+        );
         assert!(msg.contains("UTF-8"), "{msg}");
     }
 
@@ -747,14 +907,46 @@ mod tests {
     fn bad_articles_are_rejected_with_reasons() {
         let cases: [(&str, &str, &str); 9] = [
             ("a.txt", "", "/srv/articles/a.txt: the file is empty"),
-            ("a.txt", " \n\n \n", "/srv/articles/a.txt: the file is empty"),
-            ("a.md", "Just text, no heading.\n", "/srv/articles/a.md: no title"),
-            ("a.md", "+++\ntitle = \"x\"\nBody\n", "/srv/articles/a.md:1:1: front matter opened with +++ is never closed"),
-            ("a.md", "+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n", "/srv/articles/a.md:3:1: front matter: unknown field `titel`"),
-            ("a.md", "+++\ntitle = x\n+++\n", "/srv/articles/a.md:2:9: front matter:"),
-            ("a.md", "+++\ntitle = \"x\"\ndate = \"2026-02-30\"\n+++\n", "/srv/articles/a.md:3:8: date: \"2026-02-30\" is not a valid date"),
-            ("a.md", "+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n", "/srv/articles/a.md:3:9: front matter:"),
-            ("2026-13-45-x.txt", "T\n\nB\n", "/srv/articles/2026-13-45-x.txt: the file name starts with 2026-13-45"),
+            (
+                "a.txt",
+                " \n\n \n",
+                "/srv/articles/a.txt: the file is empty",
+            ),
+            (
+                "a.md",
+                "Just text, no heading.\n",
+                "/srv/articles/a.md: no title",
+            ),
+            (
+                "a.md",
+                "+++\ntitle = \"x\"\nBody\n",
+                "/srv/articles/a.md:1:1: front matter opened with +++ is never closed",
+            ),
+            (
+                "a.md",
+                "+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n",
+                "/srv/articles/a.md:3:1: front matter: unknown field `titel`",
+            ),
+            (
+                "a.md",
+                "+++\ntitle = x\n+++\n",
+                "/srv/articles/a.md:2:9: front matter:",
+            ),
+            (
+                "a.md",
+                "+++\ntitle = \"x\"\ndate = \"2026-02-30\"\n+++\n",
+                "/srv/articles/a.md:3:8: date: \"2026-02-30\" is not a valid date",
+            ),
+            (
+                "a.md",
+                "+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n",
+                "/srv/articles/a.md:3:9: front matter:",
+            ),
+            (
+                "2026-13-45-x.txt",
+                "T\n\nB\n",
+                "/srv/articles/2026-13-45-x.txt: the file name starts with 2026-13-45",
+            ),
         ];
         for (relative, text, expected) in cases {
             let msg = error_of(relative, text.as_bytes());

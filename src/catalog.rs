@@ -44,10 +44,14 @@ impl Scope {
     /// The scope a feed URL path belongs to, if it is one of ours.
     pub fn of_path(url_path: &str) -> Option<Scope> {
         let rest = url_path.strip_prefix('/')?;
-        let dir = rest.strip_suffix("rss.xml").or_else(|| rest.strip_suffix("atom.xml"))?;
+        let dir = rest
+            .strip_suffix("rss.xml")
+            .or_else(|| rest.strip_suffix("atom.xml"))?;
         match dir {
             "" => Some(Scope::All),
-            _ => dir.strip_suffix('/').map(|slug| Scope::Category(slug.to_string())),
+            _ => dir
+                .strip_suffix('/')
+                .map(|slug| Scope::Category(slug.to_string())),
         }
     }
 }
@@ -195,13 +199,20 @@ impl Catalog {
             }
             match std::fs::metadata(path) {
                 Ok(meta) if meta.is_dir() => changes.merge(self.sync_tree(path, &relative_key)),
-                Ok(_) if article::is_article_path(relative) => changes.merge(self.upsert(path, &relative_key, true)),
+                Ok(_) if article::is_article_path(relative) => {
+                    changes.merge(self.upsert(path, &relative_key, true))
+                }
                 Ok(_) => {}
                 Err(_) => {
                     // Gone: the file itself, or a folder with everything under it.
                     self.remove(&relative_key, &mut changes.dirty);
                     let prefix = format!("{relative_key}/");
-                    let under: Vec<String> = self.entries.range(prefix.clone()..).map(|(k, _)| k.clone()).take_while(|k| k.starts_with(&prefix)).collect();
+                    let under: Vec<String> = self
+                        .entries
+                        .range(prefix.clone()..)
+                        .map(|(k, _)| k.clone())
+                        .take_while(|k| k.starts_with(&prefix))
+                        .collect();
                     for key in under {
                         self.remove(&key, &mut changes.dirty);
                     }
@@ -228,21 +239,28 @@ impl Catalog {
                 let Ok(file_type) = dirent.file_type() else {
                     continue;
                 };
-                let hidden = dirent.file_name().to_str().is_none_or(|n| n.starts_with('.'));
+                let hidden = dirent
+                    .file_name()
+                    .to_str()
+                    .is_none_or(|n| n.starts_with('.'));
                 if file_type.is_dir() {
                     if !hidden {
                         stack.push(path);
                     }
-                } else if article::is_article_path(relative) {
-                    if let Some(key) = relative_key(relative) {
-                        changes.merge(self.upsert(&path, &key, false));
-                        found.insert(key);
-                    }
+                } else if article::is_article_path(relative)
+                    && let Some(key) = relative_key(relative)
+                {
+                    changes.merge(self.upsert(&path, &key, false));
+                    found.insert(key);
                 }
             }
         }
         let stale: Vec<String> = if prefix.is_empty() {
-            self.entries.keys().filter(|k| !found.contains(*k)).cloned().collect()
+            self.entries
+                .keys()
+                .filter(|k| !found.contains(*k))
+                .cloned()
+                .collect()
         } else {
             let folder = format!("{prefix}/");
             self.entries
@@ -300,7 +318,9 @@ impl Catalog {
             }
         };
         let mtime = Timestamp::try_from(modified).unwrap_or(Timestamp::UNIX_EPOCH);
-        let hash: [u8; 16] = blake3::hash(&bytes).as_bytes()[..16].try_into().unwrap_or_default();
+        let hash: [u8; 16] = blake3::hash(&bytes).as_bytes()[..16]
+            .try_into()
+            .unwrap_or_default();
         let seen = match self.state.observe(key, mtime, hash) {
             Ok(seen) => seen,
             Err(error) => {
@@ -314,13 +334,13 @@ impl Catalog {
         };
         let published = article.published.unwrap_or(seen.first_seen);
         let updated = article.updated.unwrap_or(seen.changed).max(published);
-        if let Some(old) = self.entries.get(key) {
-            if *old.article == article && old.published == published && old.updated == updated {
-                if let Some(entry) = self.entries.get_mut(key) {
-                    entry.file_stamp = stamp;
-                }
-                return changes;
-            }
+        if let Some(old) = self.entries.get_mut(key)
+            && *old.article == article
+            && old.published == published
+            && old.updated == updated
+        {
+            old.file_stamp = stamp;
+            return changes;
         }
         self.remove(key, &mut changes.dirty);
         let entry = Entry {
@@ -418,7 +438,9 @@ impl Catalog {
                 let title = configured
                     .and_then(|c| c.title.clone())
                     .unwrap_or_else(|| self.category_name(slug).to_string());
-                let description = configured.and_then(|c| c.description.clone()).unwrap_or_else(|| title.clone());
+                let description = configured
+                    .and_then(|c| c.description.clone())
+                    .unwrap_or_else(|| title.clone());
                 (
                     FeedMeta {
                         scope: scope.clone(),
@@ -430,7 +452,10 @@ impl Catalog {
                 )
             }
         };
-        let items: Vec<&Entry> = due(order, now).take(limit).filter_map(|k| self.entries.get(&k.path)).collect();
+        let items: Vec<&Entry> = due(order, now)
+            .take(limit)
+            .filter_map(|k| self.entries.get(&k.path))
+            .collect();
         if items.is_empty() && *scope != Scope::All {
             return None;
         }
@@ -441,12 +466,22 @@ impl Catalog {
     /// it is written as (folder or front matter), preferring one that is
     /// not just the slug itself.
     pub fn category_name<'a>(&'a self, slug: &'a str) -> &'a str {
-        if let Some(title) = self.config.categories.get(slug).and_then(|c| c.title.as_deref()) {
+        if let Some(title) = self
+            .config
+            .categories
+            .get(slug)
+            .and_then(|c| c.title.as_deref())
+        {
             return title;
         }
         let names = self.categories.get(slug).map(|index| &index.names);
         names
-            .and_then(|names| names.keys().find(|name| name.as_str() != slug).or_else(|| names.keys().next()))
+            .and_then(|names| {
+                names
+                    .keys()
+                    .find(|name| name.as_str() != slug)
+                    .or_else(|| names.keys().next())
+            })
             .map_or(slug, String::as_str)
     }
 
@@ -464,7 +499,13 @@ impl Catalog {
         for key in self.all.range(boundary(until)..boundary(after)) {
             scopes.insert(Scope::All);
             if let Some(entry) = self.entries.get(&key.path) {
-                scopes.extend(entry.article.categories.iter().map(|c| Scope::Category(c.slug.clone())));
+                scopes.extend(
+                    entry
+                        .article
+                        .categories
+                        .iter()
+                        .map(|c| Scope::Category(c.slug.clone())),
+                );
             }
         }
         scopes

@@ -257,25 +257,33 @@ impl Config {
 
     /// Validates `text` as if read from `path`; relative paths resolve against `path`'s folder.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let err = |span: Option<Range<usize>>, message: String| ConfigError::at(path, text, span, message);
+        let err = |span: Option<Range<usize>>, message: String| {
+            ConfigError::at(path, text, span, message)
+        };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             err(
                 e.span(),
-                format!("{}; see the [configuration] section of README.md", e.message().trim_end()),
+                format!(
+                    "{}; see the [configuration] section of README.md",
+                    e.message().trim_end()
+                ),
             )
         })?;
 
         let title = raw.site.title.get_ref().trim().to_string();
         if title.is_empty() {
-            return Err(err(Some(raw.site.title.span()), "site.title must not be empty".into()));
+            return Err(err(
+                Some(raw.site.title.span()),
+                "site.title must not be empty".into(),
+            ));
         }
-        let base_url = validate_base_url(raw.site.base_url.get_ref())
-            .ok_or_else(|| {
-                err(
-                    Some(raw.site.base_url.span()),
-                    "site.base_url must be an absolute http(s) URL, e.g. \"https://news.example.vn\"".into(),
-                )
-            })?;
+        let base_url = validate_base_url(raw.site.base_url.get_ref()).ok_or_else(|| {
+            err(
+                Some(raw.site.base_url.span()),
+                "site.base_url must be an absolute http(s) URL, e.g. \"https://news.example.vn\""
+                    .into(),
+            )
+        })?;
         let language = match raw.site.language {
             None => "en".to_string(),
             Some(lang) => {
@@ -283,7 +291,9 @@ impl Config {
                 if !is_language_tag(value) {
                     return Err(err(
                         Some(lang.span()),
-                        format!("site.language {value:?} is not a BCP 47 language tag; write e.g. \"vi\" or \"en-US\""),
+                        format!(
+                            "site.language {value:?} is not a BCP 47 language tag; write e.g. \"vi\" or \"en-US\""
+                        ),
                     ));
                 }
                 value.clone()
@@ -310,11 +320,17 @@ impl Config {
             timezone,
         };
 
-        let base_dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let base_dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
-        let resolve = |p: Option<&str>, default: &str| normalize(&base_dir.join(p.unwrap_or(default)));
+        let resolve =
+            |p: Option<&str>, default: &str| normalize(&base_dir.join(p.unwrap_or(default)));
         let output = resolve(raw.paths.output.as_deref(), "feeds");
-        let state = resolve(raw.paths.state.as_ref().map(|s| s.get_ref().as_str()), ".feedd-state");
+        let state = resolve(
+            raw.paths.state.as_ref().map(|s| s.get_ref().as_str()),
+            ".feedd-state",
+        );
         if state.starts_with(&output) {
             return Err(err(
                 raw.paths.state.as_ref().map(Spanned::span),
@@ -352,7 +368,10 @@ impl Config {
             limit: match raw.feeds.limit {
                 None => 50,
                 Some(limit) if *limit.get_ref() == 0 => {
-                    return Err(err(Some(limit.span()), "feeds.limit must be at least 1".into()));
+                    return Err(err(
+                        Some(limit.span()),
+                        "feeds.limit must be at least 1".into(),
+                    ));
                 }
                 Some(limit) => limit.into_inner(),
             },
@@ -364,7 +383,10 @@ impl Config {
         };
         let text_config = Text {
             byline_prefixes: match raw.text.byline_prefixes {
-                None => DEFAULT_BYLINE_PREFIXES.iter().map(|s| s.to_string()).collect(),
+                None => DEFAULT_BYLINE_PREFIXES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 Some(prefixes) => {
                     if prefixes.get_ref().iter().any(|p| p.trim().is_empty()) {
                         return Err(err(
@@ -413,11 +435,15 @@ impl Config {
 
 fn validate_base_url(url: &str) -> Option<String> {
     let url = url.trim();
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let host = rest.split(['/', '?', '#']).next()?;
     let valid = !host.is_empty()
         && !rest.contains(['?', '#', ' ', '"', '<', '>'])
-        && host.chars().all(|c| c.is_alphanumeric() || "-.:[]".contains(c));
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-.:[]".contains(c));
     valid.then(|| url.trim_end_matches('/').to_string())
 }
 
@@ -454,7 +480,9 @@ mod tests {
     }
 
     fn error_of(text: &str) -> String {
-        parse(text).expect_err("config should be rejected").to_string()
+        parse(text)
+            .expect_err("config should be rejected")
+            .to_string()
     }
 
     const MINIMAL: &str = "[site]\ntitle = \"Tin tức\"\nbase_url = \"https://news.example.vn/\"\n";
@@ -467,21 +495,33 @@ mod tests {
         assert_eq!(config.site.author, "Tin tức");
         assert_eq!(config.site.language, "en");
         assert_eq!(config.site.timezone, TimeZone::UTC);
-        assert_eq!(config.paths.articles, Path::new("/srv/feedd/config/articles"));
+        assert_eq!(
+            config.paths.articles,
+            Path::new("/srv/feedd/config/articles")
+        );
         assert_eq!(config.paths.output, Path::new("/srv/feedd/config/feeds"));
-        assert_eq!(config.paths.state, Path::new("/srv/feedd/config/.feedd-state"));
+        assert_eq!(
+            config.paths.state,
+            Path::new("/srv/feedd/config/.feedd-state")
+        );
         assert_eq!(config.server.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.server.max_age, 300);
         assert_eq!(config.feeds.limit, 50);
         assert!(config.feeds.full_content);
         assert_eq!(config.watch.debounce_ms, 100);
         assert_eq!(config.watch.poll_interval_ms, 0);
-        assert_eq!(config.text.byline_prefixes.len(), DEFAULT_BYLINE_PREFIXES.len());
+        assert_eq!(
+            config.text.byline_prefixes.len(),
+            DEFAULT_BYLINE_PREFIXES.len()
+        );
     }
 
     #[test]
     fn relative_paths_resolve_against_the_config_folder() {
-        let config = parse(&format!("{MINIMAL}[paths]\narticles = \"../articles\"\noutput = \"/var/www/feeds\"\n")).unwrap();
+        let config = parse(&format!(
+            "{MINIMAL}[paths]\narticles = \"../articles\"\noutput = \"/var/www/feeds\"\n"
+        ))
+        .unwrap();
         assert_eq!(config.paths.articles, Path::new("/srv/feedd/articles"));
         assert_eq!(config.paths.output, Path::new("/var/www/feeds"));
     }
@@ -526,34 +566,54 @@ description = "Tin chính trị"
         assert!(!config.feeds.full_content);
         assert_eq!(config.watch.poll_interval_ms, 500);
         assert_eq!(config.text.byline_prefixes, ["By "]);
-        assert_eq!(config.categories["chinh-tri"].title.as_deref(), Some("Chính trị"));
+        assert_eq!(
+            config.categories["chinh-tri"].title.as_deref(),
+            Some("Chính trị")
+        );
     }
 
     #[test]
     fn missing_required_key_names_its_table() {
         let msg = error_of("[site]\ntitle = \"x\"\n");
-        assert!(msg.starts_with("/srv/feedd/config/feedd.toml:1:1: "), "{msg}");
+        assert!(
+            msg.starts_with("/srv/feedd/config/feedd.toml:1:1: "),
+            "{msg}"
+        );
         assert!(msg.contains("base_url"), "{msg}");
     }
 
     #[test]
     fn unknown_key_is_rejected_at_its_line_and_column() {
         let msg = error_of(&format!("{MINIMAL}[feeds]\nlimt = 3\n"));
-        assert!(msg.starts_with("/srv/feedd/config/feedd.toml:5:1: "), "{msg}");
+        assert!(
+            msg.starts_with("/srv/feedd/config/feedd.toml:5:1: "),
+            "{msg}"
+        );
         assert!(msg.contains("limt"), "{msg}");
     }
 
     #[test]
     fn wrong_type_is_rejected_at_its_value() {
         let msg = error_of(&format!("{MINIMAL}[server]\nmax_age = \"five\"\n"));
-        assert!(msg.starts_with("/srv/feedd/config/feedd.toml:5:11: "), "{msg}");
+        assert!(
+            msg.starts_with("/srv/feedd/config/feedd.toml:5:11: "),
+            "{msg}"
+        );
     }
 
     #[test]
     fn bad_base_url_is_rejected_at_its_value() {
-        for url in ["news.example.vn", "ftp://news.example.vn", "https://", "https://a b"] {
+        for url in [
+            "news.example.vn",
+            "ftp://news.example.vn",
+            "https://",
+            "https://a b",
+        ] {
             let msg = error_of(&format!("[site]\ntitle = \"x\"\nbase_url = \"{url}\"\n"));
-            assert!(msg.starts_with("/srv/feedd/config/feedd.toml:3:12: "), "{msg}");
+            assert!(
+                msg.starts_with("/srv/feedd/config/feedd.toml:3:12: "),
+                "{msg}"
+            );
             assert!(msg.contains("absolute http(s) URL"), "{msg}");
         }
     }
@@ -561,16 +621,43 @@ description = "Tin chính trị"
     #[test]
     fn bad_values_are_rejected_with_positions() {
         let cases = [
-            ("[site]\ntitle = \"x\"\nbase_url = \"http://a\"\ntimezone = \"Mars/Olympus\"\n", "4:12", "IANA"),
-            ("[site]\ntitle = \"x\"\nbase_url = \"http://a\"\nlanguage = \"english language\"\n", "4:12", "BCP 47"),
-            (&format!("{MINIMAL}[server]\nlisten = \"localhost\"\n"), "5:10", "IP address"),
-            (&format!("{MINIMAL}[feeds]\nlimit = 0\n"), "5:9", "at least 1"),
-            (&format!("{MINIMAL}[categories.\"Chính trị\"]\ntitle = \"x\"\n"), "4:13", "chinh-tri"),
-            (&format!("{MINIMAL}[paths]\noutput = \"out\"\nstate = \"out/state\"\n"), "6:9", "inside paths.output"),
+            (
+                "[site]\ntitle = \"x\"\nbase_url = \"http://a\"\ntimezone = \"Mars/Olympus\"\n",
+                "4:12",
+                "IANA",
+            ),
+            (
+                "[site]\ntitle = \"x\"\nbase_url = \"http://a\"\nlanguage = \"english language\"\n",
+                "4:12",
+                "BCP 47",
+            ),
+            (
+                &format!("{MINIMAL}[server]\nlisten = \"localhost\"\n"),
+                "5:10",
+                "IP address",
+            ),
+            (
+                &format!("{MINIMAL}[feeds]\nlimit = 0\n"),
+                "5:9",
+                "at least 1",
+            ),
+            (
+                &format!("{MINIMAL}[categories.\"Chính trị\"]\ntitle = \"x\"\n"),
+                "4:13",
+                "chinh-tri",
+            ),
+            (
+                &format!("{MINIMAL}[paths]\noutput = \"out\"\nstate = \"out/state\"\n"),
+                "6:9",
+                "inside paths.output",
+            ),
         ];
         for (text, position, words) in cases {
             let msg = error_of(text);
-            assert!(msg.starts_with(&format!("/srv/feedd/config/feedd.toml:{position}: ")), "{msg}");
+            assert!(
+                msg.starts_with(&format!("/srv/feedd/config/feedd.toml:{position}: ")),
+                "{msg}"
+            );
             assert!(msg.contains(words), "{msg}");
         }
     }

@@ -45,9 +45,13 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     info!(feeds = loaded, "listening on http://{address}/");
 
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(crate::server::serve(listener, publisher.snapshot(), async {
-        let _ = server_stopped.await;
-    }));
+    let server = runtime.spawn(crate::server::serve(
+        listener,
+        publisher.snapshot(),
+        async {
+            let _ = server_stopped.await;
+        },
+    ));
     runtime.spawn(forward_signals(tx.clone()));
 
     let outcome = Daemon::start(config, publisher, tx).and_then(|mut daemon| daemon.run_loop(&rx));
@@ -62,7 +66,10 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
 
 async fn forward_signals(tx: Sender<Message>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         error!("cannot install signal handlers; stop feedd with SIGKILL");
         return;
     };
@@ -85,7 +92,11 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(config: Arc<Config>, publisher: Publisher, tx: Sender<Message>) -> anyhow::Result<Daemon> {
+    fn start(
+        config: Arc<Config>,
+        publisher: Publisher,
+        tx: Sender<Message>,
+    ) -> anyhow::Result<Daemon> {
         let watch_scope = watch::Scope {
             articles: config.paths.articles.clone(),
             config: std::path::absolute(&config.source).unwrap_or_else(|_| config.source.clone()),
@@ -165,11 +176,20 @@ impl Daemon {
         self.publish_scopes(&scopes, now, 0, started, "scheduled");
     }
 
-    fn publish_scopes(&mut self, scopes: &BTreeSet<Scope>, now: Timestamp, read: usize, started: Instant, reason: &str) {
+    fn publish_scopes(
+        &mut self,
+        scopes: &BTreeSet<Scope>,
+        now: Timestamp,
+        read: usize,
+        started: Instant,
+        reason: &str,
+    ) {
         if scopes.is_empty() {
             return;
         }
-        let outcome = self.publisher.publish(render_updates(&self.catalog, scopes, now));
+        let outcome = self
+            .publisher
+            .publish(render_updates(&self.catalog, scopes, now));
         for publish_error in &outcome.errors {
             error!("{publish_error}");
         }
@@ -194,7 +214,10 @@ impl Daemon {
             }
         };
         for (what, changed) in [
-            ("server.listen", new.server.listen != self.config.server.listen),
+            (
+                "server.listen",
+                new.server.listen != self.config.server.listen,
+            ),
             ("paths.output", new.paths.output != self.config.paths.output),
             ("paths.state", new.paths.state != self.config.paths.state),
         ] {
@@ -215,7 +238,11 @@ impl Daemon {
         info!(config = %new.source.display(), "config reloaded");
         // Titles, dates, links and limits may all have changed: re-read every
         // article under the new settings; unchanged feeds are not rewritten.
-        let state = std::mem::replace(&mut self.catalog, Catalog::new(new.clone(), StateStore::in_memory())).into_state();
+        let state = std::mem::replace(
+            &mut self.catalog,
+            Catalog::new(new.clone(), StateStore::in_memory()),
+        )
+        .into_state();
         self.catalog = Catalog::new(new.clone(), state);
         self.config = new;
         self.full_rebuild("config reload");
@@ -223,12 +250,23 @@ impl Daemon {
     }
 }
 
-fn start_watching(config: &Config, scope: &watch::Scope, tx: Sender<Message>) -> anyhow::Result<watch::Watching> {
+fn start_watching(
+    config: &Config,
+    scope: &watch::Scope,
+    tx: Sender<Message>,
+) -> anyhow::Result<watch::Watching> {
     std::fs::create_dir_all(&config.paths.articles).with_context(|| {
-        format!("{}: cannot create the articles folder (paths.articles)", config.paths.articles.display())
+        format!(
+            "{}: cannot create the articles folder (paths.articles)",
+            config.paths.articles.display()
+        )
     })?;
-    watch::start(scope, config.watch.poll_interval_ms, tx)
-        .with_context(|| format!("{}: cannot watch the articles folder", config.paths.articles.display()))
+    watch::start(scope, config.watch.poll_interval_ms, tx).with_context(|| {
+        format!(
+            "{}: cannot watch the articles folder",
+            config.paths.articles.display()
+        )
+    })
 }
 
 /// The monotonic instant of a wall-clock time (now, if it has passed).

@@ -87,7 +87,11 @@ fn build(config: Arc<Config>) -> ExitCode {
                 report.changed.len(),
                 report.rejected.len()
             );
-            if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+            if report.has_errors() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(error) => {
             eprintln!("{error:#}");
@@ -109,5 +113,9 @@ fn check(config: Arc<Config>) -> ExitCode {
         2 * catalog.scopes(now).len(),
         rejected.len()
     );
-    if rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -41,7 +41,12 @@ pub fn render_updates<'a>(
 /// plus those published now that have to go.
 pub fn all_scopes(catalog: &Catalog, publisher: &Publisher, now: Timestamp) -> BTreeSet<Scope> {
     let mut scopes: BTreeSet<Scope> = catalog.scopes(now).into_iter().collect();
-    scopes.extend(publisher.published_paths().iter().filter_map(|p| Scope::of_path(p)));
+    scopes.extend(
+        publisher
+            .published_paths()
+            .iter()
+            .filter_map(|p| Scope::of_path(p)),
+    );
     scopes
 }
 
@@ -65,7 +70,9 @@ pub struct BuildReport {
 impl BuildReport {
     /// Whether anything went wrong (the exit status is 1).
     pub fn has_errors(&self) -> bool {
-        !(self.rejected.is_empty() && self.publish_errors.is_empty() && self.state_errors.is_empty())
+        !(self.rejected.is_empty()
+            && self.publish_errors.is_empty()
+            && self.state_errors.is_empty())
     }
 }
 

@@ -17,7 +17,11 @@ use crate::config::Config;
 /// The date the feeds carry: the latest updated date among the items, or
 /// the Unix epoch for a feed with none. Never "now".
 fn feed_updated(items: &[&Entry]) -> Timestamp {
-    items.iter().map(|e| e.updated).max().unwrap_or(Timestamp::UNIX_EPOCH)
+    items
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn rfc2822(ts: Timestamp, tz: &TimeZone) -> String {
@@ -25,7 +29,10 @@ fn rfc2822(ts: Timestamp, tz: &TimeZone) -> String {
 }
 
 fn rfc3339(ts: Timestamp, tz: &TimeZone) -> atom::FixedDateTime {
-    let text = ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    let text = ts
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string();
     text.parse().unwrap_or_default()
 }
 
@@ -34,7 +41,10 @@ fn clean(text: &str) -> String {
 }
 
 /// Display names of an entry's categories (configured title, else as written).
-fn category_names<'a>(config: &'a Config, entry: &'a Entry) -> impl Iterator<Item = (&'a str, &'a str)> {
+fn category_names<'a>(
+    config: &'a Config,
+    entry: &'a Entry,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
     entry.article.categories.iter().map(|c| {
         let name = config
             .categories
@@ -54,7 +64,10 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
         .iter()
         .map(|entry| {
             let article = &entry.article;
-            let author = article.author.clone().unwrap_or_else(|| site.author.clone());
+            let author = article
+                .author
+                .clone()
+                .unwrap_or_else(|| site.author.clone());
             rss::Item {
                 title: Some(article.title.clone()),
                 link: Some(article.link.clone()),
@@ -70,7 +83,10 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                         domain: None,
                     })
                     .collect(),
-                content: config.feeds.full_content.then(|| article.content_html.clone()),
+                content: config
+                    .feeds
+                    .full_content
+                    .then(|| article.content_html.clone()),
                 dublin_core_ext: Some(DublinCoreExtension {
                     creators: vec![clean(&author)],
                     ..Default::default()
@@ -112,7 +128,10 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
         .iter()
         .map(|entry| {
             let article = &entry.article;
-            let author = article.author.clone().unwrap_or_else(|| site.author.clone());
+            let author = article
+                .author
+                .clone()
+                .unwrap_or_else(|| site.author.clone());
             atom::Entry {
                 title: atom::Text::plain(article.title.clone()),
                 id: article.id.clone(),
@@ -135,7 +154,8 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
                     mime_type: Some("text/html".to_string()),
                     ..Default::default()
                 }],
-                summary: (!article.summary.is_empty()).then(|| atom::Text::plain(article.summary.clone())),
+                summary: (!article.summary.is_empty())
+                    .then(|| atom::Text::plain(article.summary.clone())),
                 content: config.feeds.full_content.then(|| atom::Content {
                     value: Some(article.content_html.clone()),
                     content_type: Some("html".to_string()),

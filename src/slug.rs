@@ -27,7 +27,10 @@ pub fn slugify(name: &str) -> String {
         if ch.is_ascii() {
             push(ch);
         } else {
-            deunicode::deunicode_char(ch).unwrap_or("").chars().for_each(&mut push);
+            deunicode::deunicode_char(ch)
+                .unwrap_or("")
+                .chars()
+                .for_each(&mut push);
         }
     }
     slug
@@ -43,7 +46,8 @@ pub fn is_slug(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -76,7 +80,10 @@ mod tests {
     fn punctuation_and_spaces_collapse_to_single_dashes() {
         assert_eq!(slugify("  Hello, World!  "), "hello-world");
         assert_eq!(slugify("a -- b__c"), "a-b-c");
-        assert_eq!(slugify("2026-11-18 Giá lúa tăng"), "2026-11-18-gia-lua-tang");
+        assert_eq!(
+            slugify("2026-11-18 Giá lúa tăng"),
+            "2026-11-18-gia-lua-tang"
+        );
         assert_eq!(slugify("C++ & Rust"), "c-rust");
         assert_eq!(slugify("000_dcc753fbd64ee8d5"), "000-dcc753fbd64ee8d5");
     }

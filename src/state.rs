@@ -93,7 +93,12 @@ impl StateStore {
 
     /// Records that `path` has content `hash` with modification time
     /// `mtime`, and returns its remembered dates.
-    pub fn observe(&mut self, path: &str, mtime: Timestamp, hash: [u8; 16]) -> Result<Seen, StateError> {
+    pub fn observe(
+        &mut self,
+        path: &str,
+        mtime: Timestamp,
+        hash: [u8; 16],
+    ) -> Result<Seen, StateError> {
         let seen = match self.records.get(path) {
             Some(seen) if seen.hash == hash => return Ok(*seen),
             Some(seen) => Seen {
@@ -143,7 +148,10 @@ impl StateStore {
         };
         let mut sorted: Vec<_> = self.records.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let text: String = sorted.into_iter().map(|(p, seen)| format_line(p, seen)).collect();
+        let text: String = sorted
+            .into_iter()
+            .map(|(p, seen)| format_line(p, seen))
+            .collect();
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         temp.write_all(text.as_bytes())?;
@@ -188,7 +196,9 @@ fn parse_line(line: &str) -> Option<(String, Seen)> {
 }
 
 fn escape(path: &str) -> String {
-    path.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
+    path.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
 }
 
 fn unescape(text: &str) -> Option<String> {
@@ -221,11 +231,17 @@ mod tests {
     fn first_seen_survives_edits_and_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        let seen = store.observe("Đời sống/a\tb.txt", ts(100), [1; 16]).unwrap();
+        let seen = store
+            .observe("Đời sống/a\tb.txt", ts(100), [1; 16])
+            .unwrap();
         assert_eq!((seen.first_seen, seen.changed), (ts(100), ts(100)));
-        let touched = store.observe("Đời sống/a\tb.txt", ts(150), [1; 16]).unwrap();
+        let touched = store
+            .observe("Đời sống/a\tb.txt", ts(150), [1; 16])
+            .unwrap();
         assert_eq!(touched.changed, ts(100), "same content: not a change");
-        let edited = store.observe("Đời sống/a\tb.txt", ts(200), [2; 16]).unwrap();
+        let edited = store
+            .observe("Đời sống/a\tb.txt", ts(200), [2; 16])
+            .unwrap();
         assert_eq!((edited.first_seen, edited.changed), (ts(100), ts(200)));
         drop(store);
 
@@ -243,7 +259,10 @@ mod tests {
         store.observe("b.txt", ts(7), [7; 16]).unwrap();
         drop(store);
         let reopened = StateStore::open(dir.path()).unwrap();
-        let lines = std::fs::read_to_string(dir.path().join(JOURNAL)).unwrap().lines().count();
+        let lines = std::fs::read_to_string(dir.path().join(JOURNAL))
+            .unwrap()
+            .lines()
+            .count();
         assert_eq!(lines, 2);
         assert_eq!(reopened.get("a.txt").unwrap().changed, ts(199));
         assert_eq!(reopened.get("a.txt").unwrap().first_seen, ts(0));
@@ -256,7 +275,10 @@ mod tests {
         let mut store = StateStore::open(dir.path()).unwrap();
         store.observe("a.txt", ts(5), [5; 16]).unwrap();
         drop(store);
-        let mut file = OpenOptions::new().append(true).open(dir.path().join(JOURNAL)).unwrap();
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(JOURNAL))
+            .unwrap();
         file.write_all(b"12\t1").unwrap();
         let reopened = StateStore::open(dir.path()).unwrap();
         assert_eq!(reopened.get("a.txt").unwrap().first_seen, ts(5));

@@ -61,7 +61,10 @@ impl Batch {
         for path in event.paths {
             if path == scope.config {
                 self.config_changed = true;
-            } else if path.starts_with(&scope.articles) && !is_noise(&path) && !self.paths.contains(&path) {
+            } else if path.starts_with(&scope.articles)
+                && !is_noise(&path)
+                && !self.paths.contains(&path)
+            {
                 self.paths.push(path);
             }
         }
@@ -93,13 +96,18 @@ pub struct Watching {
 
 /// Starts watching `scope`, sending events to `tx`. `poll_interval_ms > 0`
 /// polls instead of using native events (network filesystems).
-pub fn start(scope: &Scope, poll_interval_ms: u64, tx: Sender<Message>) -> notify::Result<Watching> {
+pub fn start(
+    scope: &Scope,
+    poll_interval_ms: u64,
+    tx: Sender<Message>,
+) -> notify::Result<Watching> {
     let handler = move |event: notify::Result<notify::Event>| {
         // Fails only when the daemon is shutting down.
         let _ = tx.send(Message::Fs(event));
     };
     let mut watcher: Box<dyn notify::Watcher + Send> = if poll_interval_ms > 0 {
-        let config = notify::Config::default().with_poll_interval(Duration::from_millis(poll_interval_ms));
+        let config =
+            notify::Config::default().with_poll_interval(Duration::from_millis(poll_interval_ms));
         Box::new(notify::PollWatcher::new(handler, config)?)
     } else {
         Box::new(RecommendedWatcher::new(handler, notify::Config::default())?)
@@ -130,7 +138,12 @@ pub enum Next {
 /// Waits for the first event (or `deadline`), then collects events until
 /// none arrives for `debounce`. A steady stream of events is cut into
 /// batches of at most `max_batch_age`, so a long copy still shows progress.
-pub fn next(rx: &Receiver<Message>, scope: &Scope, debounce: Duration, deadline: Option<Instant>) -> Next {
+pub fn next(
+    rx: &Receiver<Message>,
+    scope: &Scope,
+    debounce: Duration,
+    deadline: Option<Instant>,
+) -> Next {
     let first = match deadline {
         None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
@@ -187,27 +200,59 @@ mod tests {
     #[test]
     fn removals_and_both_sides_of_a_rename_are_kept() {
         let batch = batch_of(vec![
-            event(EventKind::Remove(RemoveKind::File), &["/srv/articles/a/x.txt"]),
+            event(
+                EventKind::Remove(RemoveKind::File),
+                &["/srv/articles/a/x.txt"],
+            ),
             event(
                 EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
                 &["/srv/articles/a/y.txt", "/srv/articles/b/y.txt"],
             ),
-            event(EventKind::Create(CreateKind::Folder), &["/srv/articles/New folder"]),
+            event(
+                EventKind::Create(CreateKind::Folder),
+                &["/srv/articles/New folder"],
+            ),
         ]);
         let paths: Vec<_> = batch.paths.iter().map(|p| p.to_str().unwrap()).collect();
-        assert_eq!(paths, ["/srv/articles/a/x.txt", "/srv/articles/a/y.txt", "/srv/articles/b/y.txt", "/srv/articles/New folder"]);
+        assert_eq!(
+            paths,
+            [
+                "/srv/articles/a/x.txt",
+                "/srv/articles/a/y.txt",
+                "/srv/articles/b/y.txt",
+                "/srv/articles/New folder"
+            ]
+        );
         assert!(!batch.rescan && !batch.config_changed);
     }
 
     #[test]
     fn editor_temporaries_and_hidden_files_are_dropped() {
         let batch = batch_of(vec![
-            event(EventKind::Create(CreateKind::File), &["/srv/articles/a/4913"]),
-            event(EventKind::Create(CreateKind::File), &["/srv/articles/a/.x.txt.swp"]),
-            event(EventKind::Create(CreateKind::File), &["/srv/articles/a/x.txt~"]),
-            event(EventKind::Create(CreateKind::File), &["/srv/articles/a/.#x.txt"]),
-            event(EventKind::Create(CreateKind::File), &["/srv/articles/a/x.txt.tmp"]),
-            event(EventKind::Modify(ModifyKind::Name(RenameMode::Both)), &["/srv/articles/a/x.txt.tmp", "/srv/articles/a/x.txt"]),
+            event(
+                EventKind::Create(CreateKind::File),
+                &["/srv/articles/a/4913"],
+            ),
+            event(
+                EventKind::Create(CreateKind::File),
+                &["/srv/articles/a/.x.txt.swp"],
+            ),
+            event(
+                EventKind::Create(CreateKind::File),
+                &["/srv/articles/a/x.txt~"],
+            ),
+            event(
+                EventKind::Create(CreateKind::File),
+                &["/srv/articles/a/.#x.txt"],
+            ),
+            event(
+                EventKind::Create(CreateKind::File),
+                &["/srv/articles/a/x.txt.tmp"],
+            ),
+            event(
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                &["/srv/articles/a/x.txt.tmp", "/srv/articles/a/x.txt"],
+            ),
         ]);
         assert_eq!(batch.paths, [PathBuf::from("/srv/articles/a/x.txt")]);
     }
@@ -217,8 +262,14 @@ mod tests {
         let batch = batch_of(vec![
             event(EventKind::Modify(ModifyKind::Any), &["/srv/articles/x.txt"]),
             event(EventKind::Modify(ModifyKind::Any), &["/srv/articles/x.txt"]),
-            event(EventKind::Modify(ModifyKind::Any), &["/srv/config/other.toml"]),
-            event(EventKind::Access(notify::event::AccessKind::Any), &["/srv/articles/y.txt"]),
+            event(
+                EventKind::Modify(ModifyKind::Any),
+                &["/srv/config/other.toml"],
+            ),
+            event(
+                EventKind::Access(notify::event::AccessKind::Any),
+                &["/srv/articles/y.txt"],
+            ),
         ]);
         assert_eq!(batch.paths, [PathBuf::from("/srv/articles/x.txt")]);
         assert!(!batch.config_changed);
@@ -244,14 +295,22 @@ mod tests {
     fn next_closes_a_batch_after_quiet_and_honours_the_deadline() {
         let (tx, rx) = std::sync::mpsc::channel();
         let deadline = Instant::now() + Duration::from_millis(5);
-        assert!(matches!(next(&rx, &scope(), Duration::from_millis(5), Some(deadline)), Next::Deadline));
-        tx.send(Message::Fs(event(EventKind::Any, &["/srv/articles/a.txt"]))).unwrap();
-        tx.send(Message::Fs(event(EventKind::Any, &["/srv/articles/b.txt"]))).unwrap();
+        assert!(matches!(
+            next(&rx, &scope(), Duration::from_millis(5), Some(deadline)),
+            Next::Deadline
+        ));
+        tx.send(Message::Fs(event(EventKind::Any, &["/srv/articles/a.txt"])))
+            .unwrap();
+        tx.send(Message::Fs(event(EventKind::Any, &["/srv/articles/b.txt"])))
+            .unwrap();
         match next(&rx, &scope(), Duration::from_millis(5), None) {
             Next::Batch(batch) => assert_eq!(batch.paths.len(), 2),
             other => panic!("{other:?}"),
         }
         tx.send(Message::Shutdown).unwrap();
-        assert!(matches!(next(&rx, &scope(), Duration::from_millis(5), None), Next::Shutdown));
+        assert!(matches!(
+            next(&rx, &scope(), Duration::from_millis(5), None),
+            Next::Shutdown
+        ));
     }
 }

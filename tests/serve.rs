@@ -106,7 +106,9 @@ impl Feedd {
                 lines.lock().unwrap().push(line);
             }
         });
-        let address = address_rx.recv_timeout(DEADLINE).expect("feedd logs its listen address");
+        let address = address_rx
+            .recv_timeout(DEADLINE)
+            .expect("feedd logs its listen address");
         let feedd = Feedd {
             root,
             child,
@@ -129,12 +131,18 @@ impl Feedd {
     }
 
     async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Response {
-        let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.address));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         let call = async {
-            let response = self.client.request(request.body(Empty::new()).unwrap()).await.unwrap();
+            let response = self
+                .client
+                .request(request.body(Empty::new()).unwrap())
+                .await
+                .unwrap();
             let (parts, body) = response.into_parts();
             Response {
                 status: parts.status,
@@ -142,7 +150,9 @@ impl Feedd {
                 body: body.collect().await.unwrap().to_bytes(),
             }
         };
-        tokio::time::timeout(DEADLINE, call).await.expect("response within the deadline")
+        tokio::time::timeout(DEADLINE, call)
+            .await
+            .expect("response within the deadline")
     }
 
     async fn get(&self, path: &str) -> Response {
@@ -150,33 +160,53 @@ impl Feedd {
     }
 
     /// Polls `path` until `accept` holds for its response.
-    async fn get_until(&self, what: &str, path: &str, accept: impl Fn(&Response) -> bool) -> Response {
+    async fn get_until(
+        &self,
+        what: &str,
+        path: &str,
+        accept: impl Fn(&Response) -> bool,
+    ) -> Response {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let response = self.get(path).await;
             if accept(&response) {
                 return response;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; last: {} {}", response.status, response.text());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; last: {} {}",
+                response.status,
+                response.text()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
     fn log_contains(&self, needle: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|line| line.contains(needle))
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.contains(needle))
     }
 
     fn wait_for_log(&self, what: &str, needle: &str) {
         let deadline = Instant::now() + DEADLINE;
         while !self.log_contains(needle) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}: {needle:?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {needle:?}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
     /// Sends SIGTERM and waits for the exit status.
     fn terminate(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let deadline = Instant::now() + DEADLINE;
         loop {
@@ -184,7 +214,10 @@ impl Feedd {
                 let root = std::mem::replace(&mut self.root, tempfile::tempdir().unwrap());
                 return (status, root);
             }
-            assert!(Instant::now() < deadline, "feedd did not exit after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "feedd did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -198,7 +231,15 @@ impl Drop for Feedd {
 }
 
 fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
-    feed.entries.iter().map(|e| e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default()).collect()
+    feed.entries
+        .iter()
+        .map(|e| {
+            e.title
+                .as_ref()
+                .map(|t| t.content.clone())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 const A: &str = "Thời sự/2026-11-20-a.txt";
@@ -209,62 +250,125 @@ async fn serves_feeds_with_the_headers_of_the_spec() {
     let feedd = Feedd::start(&[(A, A_TEXT)], "");
     let rss = feedd.get("/thoi-su/rss.xml").await;
     assert_eq!(rss.status, StatusCode::OK);
-    assert_eq!(rss.header("content-type"), Some("application/rss+xml; charset=utf-8"));
+    assert_eq!(
+        rss.header("content-type"),
+        Some("application/rss+xml; charset=utf-8")
+    );
     assert_eq!(rss.header("cache-control"), Some("public, max-age=120"));
     assert_eq!(rss.header("vary"), Some("Accept-Encoding"));
     let etag = rss.header("etag").unwrap().to_string();
     let last_modified = rss.header("last-modified").unwrap().to_string();
     let modified = httpdate::parse_http_date(&last_modified).unwrap();
     let date = httpdate::parse_http_date(rss.header("date").unwrap()).unwrap();
-    assert!(modified <= date, "Last-Modified {last_modified} is after Date");
+    assert!(
+        modified <= date,
+        "Last-Modified {last_modified} is after Date"
+    );
     assert_eq!(titles(&rss.feed()), ["Tin A"]);
     assert_eq!(
         feedd.get("/atom.xml").await.header("content-type"),
         Some("application/atom+xml; charset=utf-8")
     );
 
-    for (validator, value) in [("if-none-match", etag.as_str()), ("if-modified-since", last_modified.as_str())] {
-        let not_modified = feedd.request(Method::GET, "/thoi-su/rss.xml", &[(validator, value)]).await;
+    for (validator, value) in [
+        ("if-none-match", etag.as_str()),
+        ("if-modified-since", last_modified.as_str()),
+    ] {
+        let not_modified = feedd
+            .request(Method::GET, "/thoi-su/rss.xml", &[(validator, value)])
+            .await;
         assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED, "{validator}");
         assert!(not_modified.body.is_empty());
         assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
-        assert_eq!(not_modified.header("last-modified"), Some(last_modified.as_str()));
-        assert_eq!(not_modified.header("cache-control"), Some("public, max-age=120"));
+        assert_eq!(
+            not_modified.header("last-modified"),
+            Some(last_modified.as_str())
+        );
+        assert_eq!(
+            not_modified.header("cache-control"),
+            Some("public, max-age=120")
+        );
         assert_eq!(not_modified.header("vary"), Some("Accept-Encoding"));
     }
     let stale_tag = feedd
-        .request(Method::GET, "/thoi-su/rss.xml", &[("if-none-match", "\"other\""), ("if-modified-since", &last_modified)])
+        .request(
+            Method::GET,
+            "/thoi-su/rss.xml",
+            &[
+                ("if-none-match", "\"other\""),
+                ("if-modified-since", &last_modified),
+            ],
+        )
         .await;
-    assert_eq!(stale_tag.status, StatusCode::OK, "If-None-Match wins over If-Modified-Since");
+    assert_eq!(
+        stale_tag.status,
+        StatusCode::OK,
+        "If-None-Match wins over If-Modified-Since"
+    );
 
     let head = feedd.request(Method::HEAD, "/thoi-su/rss.xml", &[]).await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.body.is_empty());
     assert_eq!(head.header("etag"), Some(etag.as_str()));
-    assert_eq!(head.header("content-length"), Some(rss.body.len().to_string().as_str()));
+    assert_eq!(
+        head.header("content-length"),
+        Some(rss.body.len().to_string().as_str())
+    );
 
     let post = feedd.request(Method::POST, "/rss.xml", &[]).await;
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 
-    for path in ["/", "/nope.xml", "/thoi-su/", "/feedd.toml", "/../feedd.toml", "/%2e%2e/feedd.toml", "/thoi-su/..%2Frss.xml", "/state/articles.journal"] {
+    for path in [
+        "/",
+        "/nope.xml",
+        "/thoi-su/",
+        "/feedd.toml",
+        "/../feedd.toml",
+        "/%2e%2e/feedd.toml",
+        "/thoi-su/..%2Frss.xml",
+        "/state/articles.journal",
+    ] {
         let response = feedd.get(path).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         assert!(!response.text().contains("[site]"), "{path}");
     }
 
-    let gzip = feedd.request(Method::GET, "/thoi-su/rss.xml", &[("accept-encoding", "gzip")]).await;
+    let gzip = feedd
+        .request(
+            Method::GET,
+            "/thoi-su/rss.xml",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let mut identity = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip.body[..]), &mut identity).unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzip.body[..]),
+        &mut identity,
+    )
+    .unwrap();
     assert_eq!(identity, rss.body);
-    let br = feedd.request(Method::GET, "/thoi-su/rss.xml", &[("accept-encoding", "br")]).await;
+    let br = feedd
+        .request(
+            Method::GET,
+            "/thoi-su/rss.xml",
+            &[("accept-encoding", "br")],
+        )
+        .await;
     assert_eq!(br.header("content-encoding"), Some("br"));
     let mut identity = Vec::new();
     brotli::BrotliDecompress(&mut &br.body[..], &mut identity).unwrap();
     assert_eq!(identity, rss.body);
-    let etags = [etag.as_str(), gzip.header("etag").unwrap(), br.header("etag").unwrap()];
-    assert!(etags[0] != etags[1] && etags[1] != etags[2] && etags[0] != etags[2], "{etags:?}");
+    let etags = [
+        etag.as_str(),
+        gzip.header("etag").unwrap(),
+        br.header("etag").unwrap(),
+    ];
+    assert!(
+        etags[0] != etags[1] && etags[1] != etags[2] && etags[0] != etags[2],
+        "{etags:?}"
+    );
 }
 
 #[tokio::test]
@@ -274,9 +378,14 @@ async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date() {
     let old_etag = before.header("etag").unwrap().to_string();
     let old_entry = before.feed().entries[0].clone();
 
-    write(&feedd.article(A), "Tin A đã sửa\n\nĐoạn mở đầu mới.\n\nBài: Thu Hà\n");
+    write(
+        &feedd.article(A),
+        "Tin A đã sửa\n\nĐoạn mở đầu mới.\n\nBài: Thu Hà\n",
+    );
     let after = feedd
-        .get_until("the edit", "/thoi-su/atom.xml", |r| r.header("etag") != Some(old_etag.as_str()))
+        .get_until("the edit", "/thoi-su/atom.xml", |r| {
+            r.header("etag") != Some(old_etag.as_str())
+        })
         .await;
     let entry = &after.feed().entries[0];
     assert_eq!(entry.title.as_ref().unwrap().content, "Tin A đã sửa");
@@ -289,35 +398,63 @@ async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date() {
 async fn new_articles_deletes_and_renames_move_items_between_feeds() {
     let b = "Thời sự/b.txt";
     let feedd = Feedd::start(&[(A, A_TEXT), (b, "Tin B\n\nThân bài B.\n")], "");
-    assert_eq!(feedd.get("/the-thao/rss.xml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        feedd.get("/the-thao/rss.xml").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // A new article in a new category folder makes that category's feeds appear.
     write(&feedd.article("Thể thao/c.txt"), "Tin C\n\nThân bài C.\n");
-    let sport = feedd.get_until("the new category", "/the-thao/rss.xml", |r| r.status == StatusCode::OK).await;
+    let sport = feedd
+        .get_until("the new category", "/the-thao/rss.xml", |r| {
+            r.status == StatusCode::OK
+        })
+        .await;
     assert_eq!(titles(&sport.feed()), ["Tin C"]);
     assert_eq!(feedd.get("/the-thao/atom.xml").await.status, StatusCode::OK);
 
     // A delete removes the item.
     std::fs::remove_file(feedd.article(b)).unwrap();
     feedd
-        .get_until("the delete", "/thoi-su/rss.xml", |r| !titles(&r.feed()).contains(&"Tin B".to_string()))
+        .get_until("the delete", "/thoi-su/rss.xml", |r| {
+            !titles(&r.feed()).contains(&"Tin B".to_string())
+        })
         .await;
 
     // A rename within a category keeps the item under its new link.
     std::fs::rename(feedd.article(A), feedd.article("Thời sự/a-moi.txt")).unwrap();
     let renamed = feedd
         .get_until("the rename", "/thoi-su/rss.xml", |r| {
-            r.feed().entries.iter().any(|e| e.links.iter().any(|l| l.href.ends_with("/thoi-su/a-moi.html")))
+            r.feed().entries.iter().any(|e| {
+                e.links
+                    .iter()
+                    .any(|l| l.href.ends_with("/thoi-su/a-moi.html"))
+            })
         })
         .await;
     assert_eq!(titles(&renamed.feed()), ["Tin A"]);
 
     // A rename across categories moves it; the emptied category's feeds go away.
-    std::fs::rename(feedd.article("Thời sự/a-moi.txt"), feedd.article("Thể thao/a-moi.txt")).unwrap();
-    feedd.get_until("the emptied category", "/thoi-su/rss.xml", |r| r.status == StatusCode::NOT_FOUND).await;
-    let sport = feedd.get_until("the moved item", "/the-thao/rss.xml", |r| titles(&r.feed()).len() == 2).await;
+    std::fs::rename(
+        feedd.article("Thời sự/a-moi.txt"),
+        feedd.article("Thể thao/a-moi.txt"),
+    )
+    .unwrap();
+    feedd
+        .get_until("the emptied category", "/thoi-su/rss.xml", |r| {
+            r.status == StatusCode::NOT_FOUND
+        })
+        .await;
+    let sport = feedd
+        .get_until("the moved item", "/the-thao/rss.xml", |r| {
+            titles(&r.feed()).len() == 2
+        })
+        .await;
     assert!(titles(&sport.feed()).contains(&"Tin A".to_string()));
-    assert_eq!(feedd.get("/thoi-su/atom.xml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        feedd.get("/thoi-su/atom.xml").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert!(!feedd.path("feeds/thoi-su/rss.xml").exists());
 }
 
@@ -328,44 +465,94 @@ async fn folders_created_renamed_and_deleted_whole() {
     // A folder built elsewhere and moved in at once.
     let staging = feedd.path("staging/Kinh tế");
     write(&staging.join("x.txt"), "Tin X\n\nThân bài.\n");
-    write(&staging.join("2026/y.md"), "+++\ntitle = \"Tin Y\"\n+++\nThân bài.\n");
+    write(
+        &staging.join("2026/y.md"),
+        "+++\ntitle = \"Tin Y\"\n+++\nThân bài.\n",
+    );
     std::fs::rename(&staging, feedd.article("Kinh tế")).unwrap();
-    feedd.get_until("the moved-in folder", "/kinh-te/rss.xml", |r| r.status == StatusCode::OK && r.feed().entries.len() == 2).await;
+    feedd
+        .get_until("the moved-in folder", "/kinh-te/rss.xml", |r| {
+            r.status == StatusCode::OK && r.feed().entries.len() == 2
+        })
+        .await;
 
     std::fs::rename(feedd.article("Kinh tế"), feedd.article("Economy")).unwrap();
-    feedd.get_until("the renamed folder", "/economy/atom.xml", |r| r.status == StatusCode::OK && r.feed().entries.len() == 2).await;
-    feedd.get_until("the old folder's feeds", "/kinh-te/rss.xml", |r| r.status == StatusCode::NOT_FOUND).await;
+    feedd
+        .get_until("the renamed folder", "/economy/atom.xml", |r| {
+            r.status == StatusCode::OK && r.feed().entries.len() == 2
+        })
+        .await;
+    feedd
+        .get_until("the old folder's feeds", "/kinh-te/rss.xml", |r| {
+            r.status == StatusCode::NOT_FOUND
+        })
+        .await;
 
     std::fs::remove_dir_all(feedd.article("Economy")).unwrap();
-    feedd.get_until("the deleted folder", "/economy/atom.xml", |r| r.status == StatusCode::NOT_FOUND).await;
-    let all = feedd.get_until("the all feed", "/rss.xml", |r| r.feed().entries.len() == 1).await;
+    feedd
+        .get_until("the deleted folder", "/economy/atom.xml", |r| {
+            r.status == StatusCode::NOT_FOUND
+        })
+        .await;
+    let all = feedd
+        .get_until("the all feed", "/rss.xml", |r| r.feed().entries.len() == 1)
+        .await;
     assert_eq!(titles(&all.feed()), ["Tin A"]);
 }
 
 #[tokio::test]
 async fn editor_saves_are_seen_once_whole() {
     let feedd = Feedd::start(&[(A, A_TEXT)], "");
-    let etag = feedd.get("/rss.xml").await.header("etag").unwrap().to_string();
+    let etag = feedd
+        .get("/rss.xml")
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
 
     // vim: probe file 4913, swap file, then write via a temp file renamed over the article.
     let dir = feedd.article("Thời sự");
     write(&dir.join("4913"), "");
     std::fs::remove_file(dir.join("4913")).unwrap();
     write(&dir.join(".2026-11-20-a.txt.swp"), "swap");
-    write(&dir.join("2026-11-20-a.txt.tmp"), "Tin A lưu nguyên tử\n\nThân bài.\n");
+    write(
+        &dir.join("2026-11-20-a.txt.tmp"),
+        "Tin A lưu nguyên tử\n\nThân bài.\n",
+    );
     std::fs::rename(dir.join("2026-11-20-a.txt.tmp"), feedd.article(A)).unwrap();
     write(&dir.join("2026-11-20-a.txt~"), A_TEXT);
-    let after = feedd.get_until("the atomic save", "/rss.xml", |r| r.header("etag") != Some(etag.as_str())).await;
+    let after = feedd
+        .get_until("the atomic save", "/rss.xml", |r| {
+            r.header("etag") != Some(etag.as_str())
+        })
+        .await;
     assert_eq!(titles(&after.feed()), ["Tin A lưu nguyên tử"]);
 }
 
 #[tokio::test]
 async fn a_broken_edit_keeps_the_last_good_version_and_is_logged() {
-    let feedd = Feedd::start(&[(A, A_TEXT), ("Thời sự/b.md", "+++\ntitle = \"Tin B\"\n+++\nThân.\n")], "");
-    std::fs::write(feedd.article("Thời sự/b.md"), "+++\ntitle = \"Tin B\"\nsai = 1\n+++\nThân.\n").unwrap();
-    feedd.wait_for_log("the rejected article", "b.md:3:1: front matter: unknown field `sai`");
+    let feedd = Feedd::start(
+        &[
+            (A, A_TEXT),
+            ("Thời sự/b.md", "+++\ntitle = \"Tin B\"\n+++\nThân.\n"),
+        ],
+        "",
+    );
+    std::fs::write(
+        feedd.article("Thời sự/b.md"),
+        "+++\ntitle = \"Tin B\"\nsai = 1\n+++\nThân.\n",
+    )
+    .unwrap();
+    feedd.wait_for_log(
+        "the rejected article",
+        "b.md:3:1: front matter: unknown field `sai`",
+    );
     std::fs::write(feedd.article("Thời sự/c.txt"), "Tin C\n\nThân.\n").unwrap();
-    let feed = feedd.get_until("a later good article", "/thoi-su/rss.xml", |r| r.feed().entries.len() == 3).await;
+    let feed = feedd
+        .get_until("a later good article", "/thoi-su/rss.xml", |r| {
+            r.feed().entries.len() == 3
+        })
+        .await;
     assert!(titles(&feed.feed()).contains(&"Tin B".to_string()));
 }
 
@@ -374,21 +561,36 @@ async fn a_burst_of_files_all_arrive() {
     let feedd = Feedd::start(&[(A, A_TEXT)], "[feeds]\nlimit = 2000\n");
     let burst = feedd.path("burst");
     for i in 0..1000 {
-        write(&burst.join(format!("Nhiều/{:03}/tin-{i}.txt", i % 50)), &format!("Tin số {i}\n\nThân bài {i}.\n"));
+        write(
+            &burst.join(format!("Nhiều/{:03}/tin-{i}.txt", i % 50)),
+            &format!("Tin số {i}\n\nThân bài {i}.\n"),
+        );
     }
     std::fs::rename(burst.join("Nhiều"), feedd.article("Nhiều")).unwrap();
     for i in 1000..1500 {
-        write(&feedd.article(&format!("Nhiều/moi/tin-{i}.txt")), &format!("Tin số {i}\n\nThân bài {i}.\n"));
+        write(
+            &feedd.article(&format!("Nhiều/moi/tin-{i}.txt")),
+            &format!("Tin số {i}\n\nThân bài {i}.\n"),
+        );
     }
-    feedd.get_until("1500 new items", "/nhieu/rss.xml", |r| r.status == StatusCode::OK && r.feed().entries.len() == 1500).await;
+    feedd
+        .get_until("1500 new items", "/nhieu/rss.xml", |r| {
+            r.status == StatusCode::OK && r.feed().entries.len() == 1500
+        })
+        .await;
 }
 
 #[tokio::test]
 async fn polling_mode_sees_edits() {
     let feedd = Feedd::start(&[(A, A_TEXT)], "poll_interval_ms = 50\n");
-    write(&feedd.article("Thời sự/moi.txt"), "Tin qua polling\n\nThân.\n");
+    write(
+        &feedd.article("Thời sự/moi.txt"),
+        "Tin qua polling\n\nThân.\n",
+    );
     feedd
-        .get_until("the polled article", "/thoi-su/rss.xml", |r| titles(&r.feed()).contains(&"Tin qua polling".to_string()))
+        .get_until("the polled article", "/thoi-su/rss.xml", |r| {
+            titles(&r.feed()).contains(&"Tin qua polling".to_string())
+        })
         .await;
 }
 
@@ -396,54 +598,112 @@ async fn polling_mode_sees_edits() {
 async fn config_reload_applies_a_good_config_and_keeps_the_old_on_a_broken_one() {
     let feedd = Feedd::start(&[(A, A_TEXT)], "");
     let config = feedd.path("feedd.toml");
-    std::fs::write(&config, config_text("").replace("title = \"Tin tức\"", "title = \"Báo Mới\"").replace("max_age = 120", "max_age = 60")).unwrap();
-    let reloaded = feedd.get_until("the new site title", "/rss.xml", |r| r.feed().title.is_some_and(|t| t.content == "Báo Mới")).await;
+    std::fs::write(
+        &config,
+        config_text("")
+            .replace("title = \"Tin tức\"", "title = \"Báo Mới\"")
+            .replace("max_age = 120", "max_age = 60"),
+    )
+    .unwrap();
+    let reloaded = feedd
+        .get_until("the new site title", "/rss.xml", |r| {
+            r.feed().title.is_some_and(|t| t.content == "Báo Mới")
+        })
+        .await;
     assert_eq!(reloaded.header("cache-control"), Some("public, max-age=60"));
 
-    std::fs::write(&config, "[site]\ntitle = \"Hỏng\"\nbase_url = \"not a url\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[site]\ntitle = \"Hỏng\"\nbase_url = \"not a url\"\n",
+    )
+    .unwrap();
     feedd.wait_for_log("the broken config", "config not reloaded");
     assert!(feedd.log_contains("feedd.toml:3:12: site.base_url must be an absolute http(s) URL"));
     // The old config stays in force: edits are still published under it.
     write(&feedd.article("Thời sự/moi.txt"), "Tin mới\n\nThân.\n");
-    let feed = feedd.get_until("an edit after the broken config", "/rss.xml", |r| r.feed().entries.len() == 2).await;
+    let feed = feedd
+        .get_until("an edit after the broken config", "/rss.xml", |r| {
+            r.feed().entries.len() == 2
+        })
+        .await;
     assert_eq!(feed.feed().title.unwrap().content, "Báo Mới");
 }
 
 #[tokio::test]
 async fn a_scheduled_article_appears_when_its_time_comes() {
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
-    let scheduled = format!("+++\ntitle = \"Tin hẹn giờ\"\ndate = \"{}\"\n+++\nThân.\n", at.round(jiff::Unit::Second).unwrap());
+    let scheduled = format!(
+        "+++\ntitle = \"Tin hẹn giờ\"\ndate = \"{}\"\n+++\nThân.\n",
+        at.round(jiff::Unit::Second).unwrap()
+    );
     let feedd = Feedd::start(&[(A, A_TEXT), ("Hẹn giờ/x.md", &scheduled)], "");
     let early = feedd.get("/rss.xml").await;
     assert_eq!(titles(&early.feed()), ["Tin A"]);
-    assert_eq!(feedd.get("/hen-gio/rss.xml").await.status, StatusCode::NOT_FOUND);
-    let feed = feedd.get_until("the scheduled article", "/hen-gio/rss.xml", |r| r.status == StatusCode::OK).await;
+    assert_eq!(
+        feedd.get("/hen-gio/rss.xml").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let feed = feedd
+        .get_until("the scheduled article", "/hen-gio/rss.xml", |r| {
+            r.status == StatusCode::OK
+        })
+        .await;
     assert!(jiff::Timestamp::now() >= at.round(jiff::Unit::Second).unwrap());
     assert_eq!(titles(&feed.feed()), ["Tin hẹn giờ"]);
-    let all = feedd.get_until("the all feed", "/rss.xml", |r| r.feed().entries.len() == 2).await;
+    let all = feedd
+        .get_until("the all feed", "/rss.xml", |r| r.feed().entries.len() == 2)
+        .await;
     assert_eq!(titles(&all.feed())[1], "Tin A");
 }
 
 #[tokio::test]
 async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
-    let feedd = Feedd::start(&[(A, A_TEXT), ("Kinh tế/b.md", "+++\ntitle = \"Tin B\"\n+++\nThân.\n")], "");
-    let paths = ["/rss.xml", "/atom.xml", "/kinh-te/rss.xml", "/thoi-su/atom.xml"];
+    let feedd = Feedd::start(
+        &[
+            (A, A_TEXT),
+            ("Kinh tế/b.md", "+++\ntitle = \"Tin B\"\n+++\nThân.\n"),
+        ],
+        "",
+    );
+    let paths = [
+        "/rss.xml",
+        "/atom.xml",
+        "/kinh-te/rss.xml",
+        "/thoi-su/atom.xml",
+    ];
     let mut before = Vec::new();
     for path in paths {
-        let response = feedd.request(Method::GET, path, &[("accept-encoding", "gzip")]).await;
-        before.push((response.header("etag").unwrap().to_string(), response.header("last-modified").unwrap().to_string()));
+        let response = feedd
+            .request(Method::GET, path, &[("accept-encoding", "gzip")])
+            .await;
+        before.push((
+            response.header("etag").unwrap().to_string(),
+            response.header("last-modified").unwrap().to_string(),
+        ));
     }
     let (status, root) = feedd.terminate();
     assert!(status.success(), "{status}");
 
     let restarted = Feedd::start_in(root);
     for (path, (etag, last_modified)) in paths.iter().zip(&before) {
-        let response = restarted.request(Method::GET, path, &[("accept-encoding", "gzip")]).await;
+        let response = restarted
+            .request(Method::GET, path, &[("accept-encoding", "gzip")])
+            .await;
         assert_eq!(response.header("etag"), Some(etag.as_str()), "{path}");
-        assert_eq!(response.header("last-modified"), Some(last_modified.as_str()), "{path}");
+        assert_eq!(
+            response.header("last-modified"),
+            Some(last_modified.as_str()),
+            "{path}"
+        );
     }
     for (path, (etag, _)) in paths.iter().zip(&before) {
-        let response = restarted.request(Method::GET, path, &[("accept-encoding", "gzip")]).await;
-        assert_eq!(response.header("etag"), Some(etag.as_str()), "{path} after the rescan");
+        let response = restarted
+            .request(Method::GET, path, &[("accept-encoding", "gzip")])
+            .await;
+        assert_eq!(
+            response.header("etag"),
+            Some(etag.as_str()),
+            "{path} after the rescan"
+        );
     }
 }
