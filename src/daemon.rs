@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::catalog::{Catalog, Changes, Scope};
 use crate::config::Config;
@@ -126,6 +126,7 @@ impl Daemon {
                 Next::Deadline => self.publish_scheduled(),
                 Next::Batch(batch) if batch.is_empty() => {}
                 Next::Batch(batch) => {
+                    debug!(paths = ?batch.paths, rescan = batch.rescan, config = batch.config_changed, "file events");
                     if batch.config_changed && self.reload_config() {
                         continue;
                     }

@@ -1,0 +1,281 @@
+//! Helpers shared by the integration tests: a temporary site (config,
+//! articles, output) and the real `feedd` binary run against it.
+//!
+//! Each test crate uses only part of this module.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tempfile::TempDir;
+
+/// The `[site]` and `[paths]` tables every [`Site`] starts with. Extra TOML
+/// passed to [`Site::new`] follows it, so it may add any other table
+/// (`[server]`, `[feeds]`, `[watch]`, `[text]`, `[categories.*]`).
+pub const BASE_CONFIG: &str = r#"[site]
+title = "Tin tức"
+base_url = "https://news.example.vn"
+description = "Tin tức mới nhất"
+language = "vi"
+timezone = "Asia/Ho_Chi_Minh"
+author = "Ban biên tập"
+
+[paths]
+articles = "../articles"
+output = "../feeds"
+state = "../state"
+"#;
+
+/// A site in a temporary folder:
+/// `config/feedd.toml`, `articles/`, `feeds/` (output) and `state/`.
+/// The config uses relative paths, so it also checks that they resolve
+/// against the config's folder.
+pub struct Site {
+    dir: TempDir,
+}
+
+impl Site {
+    /// [`BASE_CONFIG`] followed by `extra_toml`.
+    pub fn new(extra_toml: &str) -> Site {
+        Site::with_config(&format!("{BASE_CONFIG}\n{extra_toml}"))
+    }
+
+    /// A site whose config file holds exactly `config_text`.
+    pub fn with_config(config_text: &str) -> Site {
+        let dir = tempfile::tempdir().expect("create temp dir");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::create_dir_all(dir.path().join("articles")).unwrap();
+        let site = Site { dir };
+        site.write_config(config_text);
+        site
+    }
+
+    /// Replaces the config file.
+    pub fn write_config(&self, config_text: &str) {
+        std::fs::write(self.config(), config_text).unwrap();
+    }
+
+    /// The temporary folder holding everything.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `config/feedd.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.root().join("config/feedd.toml")
+    }
+
+    /// `paths.articles`.
+    pub fn articles(&self) -> PathBuf {
+        self.root().join("articles")
+    }
+
+    /// `paths.output`.
+    pub fn output(&self) -> PathBuf {
+        self.root().join("feeds")
+    }
+
+    /// `paths.state`.
+    pub fn state(&self) -> PathBuf {
+        self.root().join("state")
+    }
+
+    /// The absolute path of an article, as feedd names it in messages.
+    pub fn article(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.articles().join(relative)
+    }
+
+    /// Writes an article (creating its folders) and returns its path.
+    pub fn write(&self, relative: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.article(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// Writes an article with the given modification time.
+    pub fn write_at(
+        &self,
+        relative: impl AsRef<Path>,
+        contents: impl AsRef<[u8]>,
+        mtime: SystemTime,
+    ) -> PathBuf {
+        let path = self.write(relative, contents);
+        set_mtime(&path, mtime);
+        path
+    }
+
+    /// Deletes an article.
+    pub fn remove(&self, relative: impl AsRef<Path>) {
+        std::fs::remove_file(self.article(relative)).unwrap();
+    }
+
+    /// Runs `feedd <command> --config <config>` from the site's root folder.
+    pub fn run(&self, command: &str) -> Run {
+        feedd_in(
+            self.root(),
+            [
+                OsStr::new(command),
+                OsStr::new("--config"),
+                self.config().as_os_str(),
+            ],
+        )
+    }
+
+    /// `feedd build`, which must succeed without a message on stderr.
+    pub fn build(&self) -> Run {
+        let run = self.run("build");
+        assert_eq!(run.code, Some(0), "feedd build failed:\n{run}");
+        assert!(run.stderr.is_empty(), "feedd build wrote to stderr:\n{run}");
+        run
+    }
+
+    /// Every file under the output folder, by URL path (`/rss.xml`, `/doi-song/atom.xml`).
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        files_under(&self.output())
+    }
+
+    /// The modification time of every file under the output folder, by URL path.
+    pub fn mtimes(&self) -> BTreeMap<String, SystemTime> {
+        walk(&self.output())
+            .into_iter()
+            .map(|(url, path)| (url, std::fs::metadata(path).unwrap().modified().unwrap()))
+            .collect()
+    }
+
+    /// Sets the modification time of every output file to `mtime`.
+    pub fn set_output_mtimes(&self, mtime: SystemTime) {
+        for (_, path) in walk(&self.output()) {
+            set_mtime(&path, mtime);
+        }
+    }
+
+    /// The feed at `url_path`, parsed with feed-rs.
+    pub fn feed(&self, url_path: &str) -> feed_rs::model::Feed {
+        let path = self.output().join(url_path.trim_start_matches('/'));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        parse_feed(url_path, &bytes)
+    }
+
+    /// Every file in the output folder, parsed with feed-rs, by URL path.
+    pub fn feeds(&self) -> BTreeMap<String, feed_rs::model::Feed> {
+        self.files()
+            .iter()
+            .map(|(url, bytes)| (url.clone(), parse_feed(url, bytes)))
+            .collect()
+    }
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code; `None` if killed by a signal.
+    pub code: Option<i32>,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The non-empty lines of stderr.
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The `feedd` binary Cargo built for these tests.
+pub const FEEDD: &str = env!("CARGO_BIN_EXE_feedd");
+
+/// Runs `feedd` with `args` in `cwd`, with no stdin, and waits for it.
+pub fn feedd_in<I, S>(cwd: &Path, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let output = Command::new(FEEDD)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run feedd");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Parses feed bytes with feed-rs, naming `what` on failure.
+pub fn parse_feed(what: &str, bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("{what} does not parse: {e}"))
+}
+
+/// Sets a file's modification time.
+pub fn set_mtime(path: &Path, mtime: SystemTime) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(mtime).unwrap();
+}
+
+/// A `SystemTime` from an RFC 3339 timestamp, e.g. `"2024-11-20T01:30:00Z"`.
+pub fn time(rfc3339: &str) -> SystemTime {
+    let ts: jiff::Timestamp = rfc3339.parse().unwrap();
+    let nanos = ts.as_nanosecond();
+    UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).expect("after 1970"))
+}
+
+/// Seconds since the epoch of an RFC 3339 timestamp.
+pub fn seconds(rfc3339: &str) -> i64 {
+    rfc3339.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
+/// Every file under `dir` as `(url path, file)`, sorted.
+fn walk(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let Ok(listing) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in listing {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                found.push((format!("/{relative}"), path));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every file under `dir` with its bytes, by URL path.
+pub fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walk(dir)
+        .into_iter()
+        .map(|(url, path)| (url, std::fs::read(path).unwrap()))
+        .collect()
+}

@@ -1,0 +1,799 @@
+//! HTTP behaviour over a real socket: a `Publisher` writes feeds into a
+//! temporary output directory and `feedd::server::serve` answers from its
+//! snapshot. Every network call has a deadline, so a hang fails fast.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use bytes::Bytes;
+use feedd::publish::Publisher;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{self, HeaderMap, HeaderName};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+/// Generous: a passing run takes milliseconds.
+const DEADLINE: Duration = Duration::from_secs(10);
+const MAX_AGE: u32 = 300;
+
+const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Tin tức</title><link>https://news.example.vn/</link>
+<description>Tin tức mới nhất</description>
+<item><title>Một</title><link>https://news.example.vn/a.html</link><guid>https://news.example.vn/a.html</guid></item>
+</channel></rss>
+"#;
+const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Tin tức</title><id>urn:feedd:all</id>
+<updated>2024-05-01T08:00:00Z</updated><author><name>Ban biên tập</name></author>
+<entry><title>Một</title><id>urn:feedd:a</id><updated>2024-05-01T08:00:00Z</updated></entry>
+</feed>
+"#;
+const CATEGORY_RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Chính trị – Tin tức</title><link>https://news.example.vn/chinh-tri/</link>
+<description>Tin chính trị</description></channel></rss>
+"#;
+const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn header(&self, name: HeaderName) -> &str {
+        self.headers
+            .get(&name)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+            .to_str()
+            .unwrap()
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn start(publisher: &Publisher) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(feedd::server::serve(
+            listener,
+            publisher.snapshot(),
+            async move {
+                // A dropped sender also means "stop".
+                let _ = rx.await;
+            },
+        ));
+        Server {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            shutdown: Some(tx),
+            task,
+        }
+    }
+
+    async fn request(&self, method: Method, path: &str, headers: &[(HeaderName, &str)]) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr));
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        let request = request.body(Full::default()).unwrap();
+        let response = timeout(DEADLINE, self.client.request(request))
+            .await
+            .expect("response in time")
+            .expect("response");
+        let (parts, body) = response.into_parts();
+        let body = timeout(DEADLINE, body.collect())
+            .await
+            .expect("body in time")
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, headers: &[(HeaderName, &str)]) -> Reply {
+        self.request(Method::GET, path, headers).await
+    }
+
+    /// Sends `target` byte for byte (a client library might normalise it)
+    /// and returns the whole raw response.
+    async fn raw_get(&self, target: &str) -> String {
+        let addr = self.addr;
+        let request = format!("GET {target} HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n");
+        // Blocking std I/O on its own thread, with socket timeouts as well as
+        // the outer deadline: tokio's io-util is not among the features.
+        let exchange = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            let mut stream = std::net::TcpStream::connect_timeout(&addr, DEADLINE)?;
+            stream.set_read_timeout(Some(DEADLINE))?;
+            stream.set_write_timeout(Some(DEADLINE))?;
+            stream.write_all(request.as_bytes())?;
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response)?;
+            Ok(response)
+        });
+        let response = timeout(DEADLINE, exchange)
+            .await
+            .expect("raw exchange in time")
+            .expect("raw exchange did not panic")
+            .expect("raw exchange");
+        String::from_utf8_lossy(&response).into_owned()
+    }
+
+    async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        timeout(DEADLINE, self.task)
+            .await
+            .expect("serve returns in time")
+            .expect("serve did not panic")
+    }
+}
+
+/// An output directory with `/rss.xml`, `/atom.xml` and `/chinh-tri/rss.xml`.
+fn published() -> (TempDir, Publisher) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut publisher = Publisher::new(dir.path().join("feeds"), MAX_AGE, true);
+    let outcome = publisher.publish(vec![
+        ("/rss.xml".into(), Some(RSS.into())),
+        ("/atom.xml".into(), Some(ATOM.into())),
+        ("/chinh-tri/rss.xml".into(), Some(CATEGORY_RSS.into())),
+    ]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed.len(), 3);
+    (dir, publisher)
+}
+
+fn feed_file(dir: &TempDir, url_path: &str) -> std::path::PathBuf {
+    dir.path()
+        .join("feeds")
+        .join(url_path.trim_start_matches('/'))
+}
+
+fn mtime_header(path: &Path) -> String {
+    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+    let secs = modified.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+fn is_strong_hash_etag(etag: &str, suffix: &str) -> bool {
+    let Some(inner) = etag
+        .strip_prefix('"')
+        .and_then(|e| e.strip_suffix('"'))
+        .and_then(|e| e.strip_suffix(suffix))
+    else {
+        return false;
+    };
+    inner.len() >= 16 && inner.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn gunzip(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(body, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn get_answers_with_the_feed_and_every_header() {
+    let (dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+
+    let reply = server.get("/rss.xml", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, RSS);
+    assert_eq!(
+        reply.header(header::CONTENT_TYPE),
+        "application/rss+xml; charset=utf-8"
+    );
+    assert!(is_strong_hash_etag(reply.header(header::ETAG), ""));
+    assert_eq!(
+        reply.header(header::LAST_MODIFIED),
+        mtime_header(&feed_file(&dir, "/rss.xml"))
+    );
+    assert_eq!(reply.header(header::CACHE_CONTROL), "public, max-age=300");
+    assert_eq!(reply.header(header::VARY), "Accept-Encoding");
+    assert_eq!(reply.header(header::CONTENT_LENGTH), RSS.len().to_string());
+    assert!(!reply.headers.contains_key(header::CONTENT_ENCODING));
+    let date = httpdate::parse_http_date(reply.header(header::DATE)).unwrap();
+    let last_modified = httpdate::parse_http_date(reply.header(header::LAST_MODIFIED)).unwrap();
+    assert!(last_modified <= date, "Last-Modified after Date");
+    let parsed = feed_rs::parser::parse(&reply.body[..]).expect("a feed");
+    assert_eq!(parsed.entries.len(), 1);
+
+    let atom = server.get("/atom.xml", &[]).await;
+    assert_eq!(atom.status, StatusCode::OK);
+    assert_eq!(atom.body, ATOM);
+    assert_eq!(
+        atom.header(header::CONTENT_TYPE),
+        "application/atom+xml; charset=utf-8"
+    );
+    assert_ne!(atom.header(header::ETAG), reply.header(header::ETAG));
+
+    let category = server.get("/chinh-tri/rss.xml", &[]).await;
+    assert_eq!(category.status, StatusCode::OK);
+    assert_eq!(category.body, CATEGORY_RSS);
+
+    // A query string does not change the resource.
+    let query = server.get("/rss.xml?utm_source=reader", &[]).await;
+    assert_eq!(query.status, StatusCode::OK);
+    assert_eq!(query.body, RSS);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn head_sends_the_headers_of_get_without_a_body() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+
+    for accept in ["identity", "gzip", "br"] {
+        let accept_encoding = [(header::ACCEPT_ENCODING, accept)];
+        let get = server.get("/rss.xml", &accept_encoding).await;
+        let head = server
+            .request(Method::HEAD, "/rss.xml", &accept_encoding)
+            .await;
+        assert_eq!(head.status, StatusCode::OK);
+        assert!(head.body.is_empty());
+        for name in [
+            header::CONTENT_TYPE,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CACHE_CONTROL,
+            header::VARY,
+            header::CONTENT_LENGTH,
+        ] {
+            assert_eq!(head.headers.get(&name), get.headers.get(&name), "{name}");
+        }
+        assert_eq!(
+            head.headers.get(header::CONTENT_ENCODING),
+            get.headers.get(header::CONTENT_ENCODING)
+        );
+        assert_eq!(
+            head.header(header::CONTENT_LENGTH),
+            get.body.len().to_string()
+        );
+    }
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn other_methods_get_405_with_allow() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+
+    for method in [
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+    ] {
+        for path in ["/rss.xml", "/nope"] {
+            let reply = server.request(method.clone(), path, &[]).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert_eq!(reply.header(header::ALLOW), "GET, HEAD");
+            assert!(!reply.body.is_empty());
+        }
+    }
+    // Nothing was changed by them.
+    assert_eq!(server.get("/rss.xml", &[]).await.body, RSS);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn unknown_paths_get_404() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+
+    for path in [
+        "/",
+        "/index.html",
+        "/RSS.XML",
+        "/rss.xml/",
+        "/rss.xml.gz",
+        "/chinh-tri",
+        "/chinh-tri/",
+        "/chinh-tri/atom.xml",
+        "/the-gioi/rss.xml",
+        "/feeds/rss.xml",
+    ] {
+        let reply = server.get(path, &[]).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            reply.header(header::CONTENT_TYPE),
+            "text/plain; charset=utf-8"
+        );
+        let head = server.request(Method::HEAD, path, &[]).await;
+        assert_eq!(head.status, StatusCode::NOT_FOUND, "HEAD {path}");
+        assert!(head.body.is_empty());
+    }
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn path_traversal_gets_404_and_never_a_file() {
+    let (dir, publisher) = published();
+    // Bait inside the output directory and next to it.
+    std::fs::write(dir.path().join("feeds/secret.txt"), SECRET).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
+    let server = Server::start(&publisher).await;
+
+    for target in [
+        "/secret.txt",
+        "/../secret.txt",
+        "/../../../../etc/passwd",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2Fsecret.txt",
+        "/%2F..%2Fsecret.txt",
+        "/chinh-tri/../secret.txt",
+        "/chinh-tri/../rss.xml",
+        "/chinh-tri%2Frss.xml",
+        "/./rss.xml",
+        "//rss.xml",
+        "/%72ss.xml",
+        "/rss.xml%00",
+        "/..\\secret.txt",
+    ] {
+        let response = server.raw_get(target).await;
+        assert!(
+            response.starts_with("HTTP/1.1 404 "),
+            "{target}: {response}"
+        );
+        assert!(!response.contains(SECRET), "{target} leaked the file");
+        assert!(!response.contains("root:"), "{target} leaked /etc/passwd");
+    }
+    // Control: the raw client does reach real feeds.
+    assert!(
+        server
+            .raw_get("/rss.xml")
+            .await
+            .starts_with("HTTP/1.1 200 ")
+    );
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn files_in_the_output_dir_that_are_not_feeds_are_never_served() {
+    let (dir, publisher) = published();
+    drop(publisher);
+    let feeds = dir.path().join("feeds");
+    std::fs::write(feeds.join("secret.txt"), SECRET).unwrap();
+    std::fs::write(feeds.join("index.html"), SECRET).unwrap();
+    std::fs::create_dir_all(feeds.join("x/y")).unwrap();
+    std::fs::write(feeds.join("x/y/rss.xml"), SECRET).unwrap();
+    std::fs::create_dir_all(feeds.join("Upper")).unwrap();
+    std::fs::write(feeds.join("Upper/rss.xml"), SECRET).unwrap();
+    std::fs::write(feeds.join("chinh-tri/notes.xml"), SECRET).unwrap();
+
+    // A restart loads what is on disk: the feeds, and only them.
+    let mut publisher = Publisher::new(feeds.clone(), MAX_AGE, true);
+    assert_eq!(publisher.load_existing().unwrap(), 3);
+    assert_eq!(
+        publisher.published_paths(),
+        ["/atom.xml", "/chinh-tri/rss.xml", "/rss.xml"]
+    );
+    let server = Server::start(&publisher).await;
+    for path in [
+        "/secret.txt",
+        "/index.html",
+        "/x/y/rss.xml",
+        "/Upper/rss.xml",
+        "/chinh-tri/notes.xml",
+    ] {
+        let reply = server.get(path, &[]).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!String::from_utf8_lossy(&reply.body).contains(SECRET));
+    }
+    assert_eq!(server.get("/rss.xml", &[]).await.status, StatusCode::OK);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn if_none_match_gets_304_with_the_validators_repeated() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let full = server.get("/rss.xml", &[]).await;
+    let etag = full.header(header::ETAG).to_owned();
+
+    for if_none_match in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"nope\", {etag}"),
+        "*".to_owned(),
+    ] {
+        for method in [Method::GET, Method::HEAD] {
+            let reply = server
+                .request(
+                    method.clone(),
+                    "/rss.xml",
+                    &[(header::IF_NONE_MATCH, &if_none_match)],
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_MODIFIED,
+                "{method} {if_none_match}"
+            );
+            assert!(reply.body.is_empty());
+            for name in [
+                header::ETAG,
+                header::LAST_MODIFIED,
+                header::CACHE_CONTROL,
+                header::VARY,
+            ] {
+                assert_eq!(reply.headers.get(&name), full.headers.get(&name), "{name}");
+            }
+        }
+    }
+    let other = server
+        .get("/rss.xml", &[(header::IF_NONE_MATCH, "\"nope\"")])
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.body, RSS);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn if_modified_since_gets_304_when_not_changed_since() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let full = server.get("/rss.xml", &[]).await;
+    let last_modified = full.header(header::LAST_MODIFIED).to_owned();
+    let at = httpdate::parse_http_date(&last_modified).unwrap();
+    let later = httpdate::fmt_http_date(at + Duration::from_secs(60));
+    let earlier = httpdate::fmt_http_date(at - Duration::from_secs(1));
+
+    for since in [&last_modified, &later] {
+        let reply = server
+            .get("/rss.xml", &[(header::IF_MODIFIED_SINCE, since)])
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_MODIFIED, "{since}");
+        assert!(reply.body.is_empty());
+        for name in [
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CACHE_CONTROL,
+            header::VARY,
+        ] {
+            assert_eq!(reply.headers.get(&name), full.headers.get(&name), "{name}");
+        }
+    }
+    for since in [earlier.as_str(), "not a date"] {
+        let reply = server
+            .get("/rss.xml", &[(header::IF_MODIFIED_SINCE, since)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{since}");
+        assert_eq!(reply.body, RSS);
+    }
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn if_none_match_wins_over_if_modified_since() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let full = server.get("/rss.xml", &[]).await;
+    let etag = full.header(header::ETAG).to_owned();
+    let last_modified = full.header(header::LAST_MODIFIED).to_owned();
+    let long_ago = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(1_000_000_000));
+
+    let stale_tag = server
+        .get(
+            "/rss.xml",
+            &[
+                (header::IF_NONE_MATCH, "\"old\""),
+                (header::IF_MODIFIED_SINCE, &last_modified),
+            ],
+        )
+        .await;
+    assert_eq!(stale_tag.status, StatusCode::OK);
+    assert_eq!(stale_tag.body, RSS);
+
+    let fresh_tag = server
+        .get(
+            "/rss.xml",
+            &[
+                (header::IF_NONE_MATCH, &etag),
+                (header::IF_MODIFIED_SINCE, &long_ago),
+            ],
+        )
+        .await;
+    assert_eq!(fresh_tag.status, StatusCode::NOT_MODIFIED);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn gzip_and_br_bodies_decode_to_the_feed_and_have_their_own_etag() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let identity = server.get("/atom.xml", &[]).await;
+    let identity_etag = identity.header(header::ETAG).to_owned();
+    let tag = identity_etag.trim_matches('"');
+
+    let gzip = server
+        .get("/atom.xml", &[(header::ACCEPT_ENCODING, "gzip")])
+        .await;
+    assert_eq!(gzip.status, StatusCode::OK);
+    assert_eq!(gzip.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(gzip.header(header::ETAG), format!("\"{tag}-gzip\""));
+    assert_eq!(gzip.header(header::VARY), "Accept-Encoding");
+    assert_eq!(
+        gzip.header(header::CONTENT_LENGTH),
+        gzip.body.len().to_string()
+    );
+    assert_eq!(gunzip(&gzip.body), ATOM.as_bytes());
+
+    let br = server
+        .get(
+            "/atom.xml",
+            &[(header::ACCEPT_ENCODING, "gzip, deflate, br")],
+        )
+        .await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.header(header::CONTENT_ENCODING), "br");
+    assert_eq!(br.header(header::ETAG), format!("\"{tag}-br\""));
+    assert_eq!(unbrotli(&br.body), ATOM.as_bytes());
+    assert_eq!(
+        br.header(header::CONTENT_TYPE),
+        "application/atom+xml; charset=utf-8"
+    );
+
+    let refused = server
+        .get(
+            "/atom.xml",
+            &[(header::ACCEPT_ENCODING, "br;q=0, gzip;q=0")],
+        )
+        .await;
+    assert!(!refused.headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(refused.body, ATOM);
+
+    // A validator is only good for its own encoding.
+    let cross = server
+        .get(
+            "/atom.xml",
+            &[
+                (header::ACCEPT_ENCODING, "gzip"),
+                (header::IF_NONE_MATCH, &identity_etag),
+            ],
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::OK);
+    assert_eq!(cross.header(header::ETAG), format!("\"{tag}-gzip\""));
+    let same = server
+        .get(
+            "/atom.xml",
+            &[
+                (header::ACCEPT_ENCODING, "gzip"),
+                (header::IF_NONE_MATCH, gzip.header(header::ETAG)),
+            ],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(same.header(header::ETAG), gzip.header(header::ETAG));
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn republishing_new_bytes_changes_the_etag_and_the_body() {
+    let (_dir, mut publisher) = published();
+    let server = Server::start(&publisher).await;
+    let before = server.get("/rss.xml", &[]).await;
+    let gzip_before = server
+        .get("/rss.xml", &[(header::ACCEPT_ENCODING, "gzip")])
+        .await;
+
+    let edited = RSS.replace("Một", "Hai");
+    let outcome = publisher.publish(vec![("/rss.xml".into(), Some(edited.clone().into()))]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed, ["/rss.xml"]);
+
+    let after = server.get("/rss.xml", &[]).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.body, edited);
+    assert_ne!(after.header(header::ETAG), before.header(header::ETAG));
+    let gzip_after = server
+        .get("/rss.xml", &[(header::ACCEPT_ENCODING, "gzip")])
+        .await;
+    assert_eq!(gunzip(&gzip_after.body), edited.as_bytes());
+    assert_ne!(
+        gzip_after.header(header::ETAG),
+        gzip_before.header(header::ETAG)
+    );
+    // The old validator no longer matches.
+    let old_tag = server
+        .get(
+            "/rss.xml",
+            &[(header::IF_NONE_MATCH, before.header(header::ETAG))],
+        )
+        .await;
+    assert_eq!(old_tag.status, StatusCode::OK);
+    assert_eq!(old_tag.body, edited);
+    // Other feeds are untouched.
+    assert_eq!(server.get("/atom.xml", &[]).await.body, ATOM);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn republishing_identical_bytes_does_not_touch_the_file() {
+    let (dir, mut publisher) = published();
+    let server = Server::start(&publisher).await;
+    let file = feed_file(&dir, "/chinh-tri/rss.xml");
+    let before = std::fs::metadata(&file).unwrap();
+    let reply_before = server.get("/chinh-tri/rss.xml", &[]).await;
+
+    let outcome = publisher.publish(vec![(
+        "/chinh-tri/rss.xml".into(),
+        Some(CATEGORY_RSS.into()),
+    )]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert!(outcome.changed.is_empty());
+
+    let after = std::fs::metadata(&file).unwrap();
+    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+    #[cfg(unix)]
+    {
+        // A rewrite would have renamed a new inode into place.
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(after.ino(), before.ino());
+    }
+    let reply_after = server.get("/chinh-tri/rss.xml", &[]).await;
+    assert_eq!(
+        reply_after.header(header::ETAG),
+        reply_before.header(header::ETAG)
+    );
+    assert_eq!(
+        reply_after.header(header::LAST_MODIFIED),
+        reply_before.header(header::LAST_MODIFIED)
+    );
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn removing_a_feed_deletes_its_file_and_it_404s() {
+    let (dir, mut publisher) = published();
+    let server = Server::start(&publisher).await;
+    assert_eq!(
+        server.get("/chinh-tri/rss.xml", &[]).await.status,
+        StatusCode::OK
+    );
+
+    let outcome = publisher.publish(vec![("/chinh-tri/rss.xml".into(), None)]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed, ["/chinh-tri/rss.xml"]);
+    assert!(!feed_file(&dir, "/chinh-tri/rss.xml").exists());
+    assert!(
+        !dir.path().join("feeds/chinh-tri").exists(),
+        "empty category folder left behind"
+    );
+    assert_eq!(
+        server.get("/chinh-tri/rss.xml", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        publisher.published_paths(),
+        ["/atom.xml", "/rss.xml"],
+        "published paths follow removals"
+    );
+    // Removing it again is not a change.
+    let again = publisher.publish(vec![("/chinh-tri/rss.xml".into(), None)]);
+    assert!(again.changed.is_empty() && again.errors.is_empty());
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restart_serves_the_same_etags_and_last_modified() {
+    let (dir, publisher) = published();
+    let first = Server::start(&publisher).await;
+    let mut before = Vec::new();
+    for accept in ["identity", "gzip", "br"] {
+        before.push(
+            first
+                .get("/chinh-tri/rss.xml", &[(header::ACCEPT_ENCODING, accept)])
+                .await,
+        );
+    }
+    first.stop().await.unwrap();
+    drop(publisher);
+
+    let mut restarted = Publisher::new(dir.path().join("feeds"), MAX_AGE, true);
+    assert_eq!(restarted.load_existing().unwrap(), 3);
+    let second = Server::start(&restarted).await;
+    for (accept, before) in ["identity", "gzip", "br"].into_iter().zip(before) {
+        let after = second
+            .get("/chinh-tri/rss.xml", &[(header::ACCEPT_ENCODING, accept)])
+            .await;
+        assert_eq!(after.status, StatusCode::OK);
+        assert_eq!(after.body, before.body, "{accept}");
+        assert_eq!(
+            after.header(header::ETAG),
+            before.header(header::ETAG),
+            "{accept}"
+        );
+        assert_eq!(
+            after.header(header::LAST_MODIFIED),
+            before.header(header::LAST_MODIFIED)
+        );
+    }
+    // And the restarted publisher knows the bytes: no rewrite.
+    let outcome = restarted.publish(vec![("/rss.xml".into(), Some(RSS.into()))]);
+    assert!(outcome.changed.is_empty());
+
+    second.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn max_age_changes_apply_to_the_next_response() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    publisher.set_max_age(60);
+    let reply = server.get("/rss.xml", &[]).await;
+    assert_eq!(reply.header(header::CACHE_CONTROL), "public, max-age=60");
+    assert_eq!(reply.body, RSS);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_makes_serve_return() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    // Leaves an idle keep-alive connection in the client's pool, which must
+    // not hold shutdown up for the whole drain period.
+    assert_eq!(server.get("/rss.xml", &[]).await.status, StatusCode::OK);
+    let started = Instant::now();
+
+    server.stop().await.expect("serve returns Ok");
+
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "an idle connection held shutdown for {elapsed:?}"
+    );
+}
