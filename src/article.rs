@@ -191,11 +191,15 @@ pub fn parse_article(
         .and_then(Format::from_extension)
         .ok_or_else(|| whole("not an article: feedd reads .txt, .md and .markdown files".into()))?;
     let text = decode(bytes).map_err(|offset| {
+        let line_start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        // Everything before `offset` is valid UTF-8; a BOM is not a column.
+        let line_text = String::from_utf8_lossy(&bytes[line_start..offset]);
+        let column = line_text.trim_start_matches('\u{FEFF}').chars().count() + 1;
         ArticleError::At {
             path: path.to_path_buf(),
             line,
-            column: 1,
+            column,
             message: format!(
                 "not valid UTF-8 (byte {offset}); re-save the file as UTF-8 (e.g. `iconv -f WINDOWS-1258 -t UTF-8`)"
             ),
@@ -250,7 +254,7 @@ pub fn parse_article(
         Format::PlainText => {
             parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes)
         }
-        Format::Markdown => parse_markdown(body),
+        Format::Markdown => parse_markdown(body, front.title.is_some()),
     };
     let title = front
         .title
@@ -318,27 +322,41 @@ pub fn parse_article(
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| id_from_path(&relative_text));
 
+    // TOML escapes and Markdown character references can produce characters
+    // that the raw text did not contain, so every field is cleaned once more.
+    let clean = |text: String| match strip_xml_forbidden(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cleaned) => cleaned,
+    };
     Ok(Article {
         path: relative_text,
-        id,
-        title,
+        id: clean(id),
+        title: clean(title),
         slug,
-        link,
+        link: clean(link),
         author: front
             .author
             .clone()
             .or(parsed.author)
-            .map(|a| a.trim().to_string())
+            .map(|a| clean(a.trim().to_string()))
             .filter(|a| !a.is_empty()),
-        categories,
+        categories: categories
+            .into_iter()
+            .map(|c| CategoryRef {
+                slug: c.slug,
+                name: clean(c.name),
+            })
+            .collect(),
         published,
         updated,
-        summary: front
-            .summary
-            .clone()
-            .map(|s| s.trim().to_string())
-            .unwrap_or(parsed.summary),
-        content_html: parsed.content_html,
+        summary: clean(
+            front
+                .summary
+                .clone()
+                .map(|s| s.trim().to_string())
+                .unwrap_or(parsed.summary),
+        ),
+        content_html: clean(parsed.content_html),
         draft: front.draft.unwrap_or(false),
     })
 }
@@ -354,10 +372,20 @@ fn relative_to_slash(relative: &Path) -> String {
 /// UTF-8 with an optional BOM -> NFC text with LF line ends and no character
 /// that XML 1.0 forbids. Err: the offset of the first invalid byte.
 fn decode(bytes: &[u8]) -> Result<String, usize> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?;
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let bom_len = bytes.len() - body.len();
+    let text = std::str::from_utf8(body).map_err(|e| bom_len + e.valid_up_to())?;
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    Ok(strip_xml_forbidden(&text).nfc().collect())
+    let text = strip_xml_forbidden(&text);
+    // Most text arrives in NFC already; the quick check skips the costly
+    // decompose-recompose pass for it.
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        Ok(text.into_owned())
+    } else {
+        Ok(text.nfc().collect())
+    }
 }
 
 /// Removes the characters XML 1.0 does not allow (C0 controls but tab and
@@ -601,14 +629,16 @@ fn escape_html_into(text: &str, out: &mut String) {
     }
 }
 
-/// CommonMark plus tables, footnotes and strikethrough. The first `#`
-/// heading becomes the title (and leaves the body, so it is not shown twice).
-fn parse_markdown(body: &str) -> ParsedBody {
+/// CommonMark plus tables, footnotes and strikethrough. Unless the front
+/// matter gave the title (`has_title`), the first `#` heading becomes the
+/// title and leaves the body, so it is not shown twice.
+fn parse_markdown(body: &str, has_title: bool) -> ParsedBody {
     use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut title: Option<String> = None;
+    let mut title_taken = has_title;
     let mut in_title = false;
     let mut summary: Option<String> = None;
     let mut paragraph_text: Option<String> = None;
@@ -618,8 +648,9 @@ fn parse_markdown(body: &str) -> ParsedBody {
             Event::Start(Tag::Heading {
                 level: HeadingLevel::H1,
                 ..
-            }) if title.is_none() => {
+            }) if !title_taken => {
                 in_title = true;
+                title_taken = true;
                 title = Some(String::new());
                 continue;
             }
@@ -897,8 +928,18 @@ mod tests {
         // "Tin tức" in Windows-1258: 0xE6 is not valid UTF-8 on its own.
         let msg = error_of("a.txt", b"Title\n\nTin t\xF4\xE6c\n");
         assert!(
-            msg.starts_with("/srv/articles/a.txt:3:1: not valid UTF-8 (byte 12)"),
+            msg.starts_with("/srv/articles/a.txt:3:6: not valid UTF-8 (byte 12)"),
             "{msg}"
+        );
+        let after_bom = error_of("a.txt", b"\xEF\xBB\xBFTitle\n\xFF\n");
+        assert!(
+            after_bom.starts_with("/srv/articles/a.txt:2:1: not valid UTF-8 (byte 9)"),
+            "{after_bom}"
+        );
+        let first_line = error_of("a.txt", b"\xEF\xBB\xBFAb\xFF\n");
+        assert!(
+            first_line.starts_with("/srv/articles/a.txt:1:3: "),
+            "{first_line}"
         );
         assert!(msg.contains("UTF-8"), "{msg}");
     }

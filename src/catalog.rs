@@ -100,6 +100,8 @@ pub struct Changes {
     pub read: usize,
     /// The state journal could not be written (dates still apply for this run).
     pub state_errors: Vec<StateError>,
+    /// A folder could not be read, so the catalog may lack articles that exist.
+    pub incomplete: bool,
 }
 
 impl Changes {
@@ -108,6 +110,7 @@ impl Changes {
         self.rejected.extend(other.rejected);
         self.read += other.read;
         self.state_errors.extend(other.state_errors);
+        self.incomplete |= other.incomplete;
     }
 }
 
@@ -122,6 +125,9 @@ pub struct FeedMeta {
     pub description: String,
     /// The site page the feed stands for.
     pub link: String,
+    /// Display name of every category its items are in, by slug, so that
+    /// a category is named the same way on every item.
+    pub category_names: BTreeMap<String, String>,
 }
 
 /// Every article's metadata, indexed for feeds.
@@ -228,8 +234,19 @@ impl Catalog {
         let mut found = BTreeSet::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(folder) = stack.pop() {
-            let Ok(listing) = std::fs::read_dir(&folder) else {
-                continue;
+            let listing = match std::fs::read_dir(&folder) {
+                Ok(listing) => listing,
+                Err(error) => {
+                    changes.incomplete = true;
+                    changes.rejected.push(ArticleError::Whole {
+                        path: folder,
+                        message: format!(
+                            "cannot read this folder: {error}; check that it exists and feedd may read it \
+                             (paths.articles in the config)"
+                        ),
+                    });
+                    continue;
+                }
             };
             for dirent in listing.flatten() {
                 let path = dirent.path();
@@ -239,21 +256,37 @@ impl Catalog {
                 let Ok(file_type) = dirent.file_type() else {
                     continue;
                 };
-                let hidden = dirent
-                    .file_name()
-                    .to_str()
-                    .is_none_or(|n| n.starts_with('.'));
+                let hidden = dirent.file_name().as_encoded_bytes().starts_with(b".");
                 if file_type.is_dir() {
                     if !hidden {
                         stack.push(path);
                     }
-                } else if article::is_article_path(relative)
-                    && let Some(key) = relative_key(relative)
-                {
-                    changes.merge(self.upsert(&path, &key, false));
-                    found.insert(key);
+                    continue;
+                }
+                match relative_key(relative) {
+                    Some(key) if article::is_article_path(relative) => {
+                        changes.merge(self.upsert(&path, &key, false));
+                        found.insert(key);
+                    }
+                    Some(_) => {}
+                    // A name from an old archive in another encoding: say so
+                    // rather than let the article vanish.
+                    None if article::is_article_path(Path::new(&*relative.to_string_lossy())) => {
+                        changes.rejected.push(ArticleError::Whole {
+                            path,
+                            message: "the file or folder name is not valid UTF-8; rename it \
+                                      (e.g. `convmv -f cp1258 -t utf8 --notest`)"
+                                .into(),
+                        });
+                    }
+                    None => {}
                 }
             }
+        }
+        if changes.incomplete {
+            // Part of the tree could not be read: what is missing from `found`
+            // may still exist, so nothing is removed on its account.
+            return changes;
         }
         let stale: Vec<String> = if prefix.is_empty() {
             self.entries
@@ -317,7 +350,11 @@ impl Catalog {
                 return changes;
             }
         };
-        let mtime = Timestamp::try_from(modified).unwrap_or(Timestamp::UNIX_EPOCH);
+        // Whole seconds, as the state journal keeps them: a date must not
+        // change between the run that first saw the file and the next one.
+        let mtime = Timestamp::try_from(modified)
+            .and_then(|t| Timestamp::from_second(t.as_second()))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let hash: [u8; 16] = blake3::hash(&bytes).as_bytes()[..16]
             .try_into()
             .unwrap_or_default();
@@ -429,6 +466,7 @@ impl Catalog {
                     title: site.title.clone(),
                     description: site.description.clone(),
                     link: format!("{}/", site.base_url),
+                    category_names: BTreeMap::new(),
                 },
                 &self.all,
             ),
@@ -447,6 +485,7 @@ impl Catalog {
                         title: format!("{title} – {}", site.title),
                         description,
                         link: format!("{}/{slug}/", site.base_url),
+                        category_names: BTreeMap::new(),
                     },
                     &index.order,
                 )
@@ -458,6 +497,13 @@ impl Catalog {
             .collect();
         if items.is_empty() && *scope != Scope::All {
             return None;
+        }
+        let mut meta = meta;
+        for category in items.iter().flat_map(|e| &e.article.categories) {
+            if !meta.category_names.contains_key(&category.slug) {
+                let name = self.category_name(&category.slug).to_string();
+                meta.category_names.insert(category.slug.clone(), name);
+            }
         }
         Some((meta, items))
     }

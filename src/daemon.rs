@@ -256,16 +256,11 @@ fn start_watching(
     scope: &watch::Scope,
     tx: Sender<Message>,
 ) -> anyhow::Result<watch::Watching> {
-    std::fs::create_dir_all(&config.paths.articles).with_context(|| {
-        format!(
-            "{}: cannot create the articles folder (paths.articles)",
-            config.paths.articles.display()
-        )
-    })?;
     watch::start(scope, config.watch.poll_interval_ms, tx).with_context(|| {
         format!(
-            "{}: cannot watch the articles folder",
-            config.paths.articles.display()
+            "{}: cannot watch the articles folder; check that it exists (paths.articles in {})",
+            config.paths.articles.display(),
+            config.source.display()
         )
     })
 }

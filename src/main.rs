@@ -79,14 +79,22 @@ fn build(config: Arc<Config>) -> ExitCode {
             for error in &report.state_errors {
                 eprintln!("{error}");
             }
-            println!(
-                "built {} feeds from {} articles into {} ({} changed, {} articles rejected)",
-                report.feeds,
-                report.articles,
-                config.paths.output.display(),
-                report.changed.len(),
-                report.rejected.len()
-            );
+            if report.published {
+                println!(
+                    "built {} feeds from {} articles into {} ({} changed, {} articles rejected)",
+                    report.feeds,
+                    report.articles,
+                    config.paths.output.display(),
+                    report.changed.len(),
+                    report.rejected.len()
+                );
+            } else {
+                eprintln!(
+                    "{}: nothing published, because part of the articles could not be read; \
+                     the feeds there are unchanged",
+                    config.paths.output.display()
+                );
+            }
             if report.has_errors() {
                 ExitCode::FAILURE
             } else {

@@ -65,6 +65,8 @@ pub struct BuildReport {
     pub publish_errors: Vec<PublishError>,
     /// The state journal could not be written.
     pub state_errors: Vec<StateError>,
+    /// False when nothing was published because a folder could not be read.
+    pub published: bool,
 }
 
 impl BuildReport {
@@ -83,17 +85,24 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     let changes = catalog.rescan();
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
     publisher.load_existing()?;
-    let now = Timestamp::now();
-    let scopes = all_scopes(&catalog, &publisher, now);
-    let outcome = publisher.publish(render_updates(&catalog, &scopes, now));
-    Ok(BuildReport {
+    let mut report = BuildReport {
         articles: catalog.len(),
-        feeds: publisher.published_paths().len(),
-        changed: outcome.changed,
         rejected: changes.rejected,
-        publish_errors: outcome.errors,
         state_errors: changes.state_errors,
-    })
+        ..BuildReport::default()
+    };
+    // A folder that could not be read would look like deleted articles:
+    // publishing now would drop them (or every feed) from the site.
+    if !changes.incomplete {
+        let now = Timestamp::now();
+        let scopes = all_scopes(&catalog, &publisher, now);
+        let outcome = publisher.publish(render_updates(&catalog, &scopes, now));
+        report.changed = outcome.changed;
+        report.publish_errors = outcome.errors;
+        report.published = true;
+    }
+    report.feeds = publisher.published_paths().len();
+    Ok(report)
 }
 
 /// `feedd check`: reads every article and reports, writing nothing.

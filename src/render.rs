@@ -40,18 +40,14 @@ fn clean(text: &str) -> String {
     strip_xml_forbidden(text).into_owned()
 }
 
-/// Display names of an entry's categories (configured title, else as written).
+/// `(slug, display name)` of an entry's categories, named as the feed names them.
 fn category_names<'a>(
-    config: &'a Config,
+    feed: &'a FeedMeta,
     entry: &'a Entry,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
     entry.article.categories.iter().map(|c| {
-        let name = config
-            .categories
-            .get(&c.slug)
-            .and_then(|c| c.title.as_deref())
-            .unwrap_or(&c.name);
-        (c.slug.as_str(), name)
+        let name = feed.category_names.get(&c.slug).unwrap_or(&c.name);
+        (c.slug.as_str(), name.as_str())
     })
 }
 
@@ -77,7 +73,7 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                     permalink: article.id == article.link,
                 }),
                 pub_date: Some(rfc2822(entry.published, tz)),
-                categories: category_names(config, entry)
+                categories: category_names(feed, entry)
                     .map(|(_, name)| rss::Category {
                         name: clean(name),
                         domain: None,
@@ -141,7 +137,7 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
                     name: clean(&author),
                     ..Default::default()
                 }],
-                categories: category_names(config, entry)
+                categories: category_names(feed, entry)
                     .map(|(slug, name)| atom::Category {
                         term: slug.to_string(),
                         label: Some(clean(name)),

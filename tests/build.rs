@@ -1268,12 +1268,11 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 // ---------------------------------------------------------------------------
 // Known bugs: each test fails today and is ignored until the fix lands.
 
-/// Bug: TOML escapes in front matter (`\u0001`, `\b`, `\f`) and Markdown
+/// Regression (found in review): TOML escapes in front matter (`\u0001`, `\b`, `\f`) and Markdown
 /// character references (`&#1;`, `&#xFFFE;`) produce characters XML 1.0
 /// forbids, which `decode` cannot see because they do not exist in the raw
 /// text. The feeds are then not well-formed XML.
 #[test]
-#[ignore = "bug: forbidden characters from TOML escapes and Markdown character references reach the feeds"]
 fn escaped_control_characters_never_reach_the_feeds() {
     let site = Site::new("");
     site.write(
@@ -1286,10 +1285,9 @@ fn escaped_control_characters_never_reach_the_feeds() {
     }
 }
 
-/// Bug: with `title` in the front matter, the body's first `# heading` is
+/// Regression (found in review): with `title` in the front matter, the body's first `# heading` is
 /// still taken as the title and dropped from the content.
 #[test]
-#[ignore = "bug: a Markdown `# heading` is dropped from the body when the front matter gives the title"]
 fn a_markdown_heading_stays_in_the_body_when_the_front_matter_has_the_title() {
     let site = Site::new("");
     site.write(
@@ -1306,11 +1304,10 @@ fn a_markdown_heading_stays_in_the_body_when_the_front_matter_has_the_title() {
     assert!(body.contains("Phần một"), "{body}");
 }
 
-/// Bug: an item's category is labelled with the name its own article wrote
+/// Regression (found in review): an item's category is labelled with the name its own article wrote
 /// (`categories = ["kinh-te"]`) rather than the category's title ("Kinh tế",
 /// its folder name), so one feed shows one category under two names.
 #[test]
-#[ignore = "bug: item category names differ within one category (render uses the article's spelling, not the category title)"]
 fn every_item_of_a_category_names_it_the_same_way() {
     let site = Site::new("");
     site.write("Kinh tế/a.txt", "Tin A\n\nBody.\n");
@@ -1336,11 +1333,10 @@ fn every_item_of_a_category_names_it_the_same_way() {
     }
 }
 
-/// Bug: the first build dates an undated article by its file time with
+/// Regression (found in review): the first build dates an undated article by its file time with
 /// nanoseconds, the state journal keeps whole seconds, so the next build
 /// orders two articles first seen within one second differently.
 #[test]
-#[ignore = "bug: first-seen dates lose their sub-second part in the state journal, so the second build reorders items"]
 fn articles_first_seen_in_one_second_keep_their_order_across_builds() {
     let site = Site::new("");
     site.write_at(
@@ -1363,10 +1359,9 @@ fn articles_first_seen_in_one_second_keep_their_order_across_builds() {
     assert_eq!(site.files(), first);
 }
 
-/// Bug: the position of invalid UTF-8 is always column 1, and after a BOM
+/// Regression (found in review): the position of invalid UTF-8 is always column 1, and after a BOM
 /// the offset is counted in the text without it, so the line can be wrong.
 #[test]
-#[ignore = "bug: invalid UTF-8 is reported at column 1, and at the wrong line after a BOM"]
 fn invalid_utf8_is_reported_at_the_bad_byte() {
     let site = Site::new("");
     site.write("Kinh tế/col.txt", b"Title\n\nTin t\xf4\xe6c\n");
@@ -1383,12 +1378,11 @@ fn invalid_utf8_is_reported_at_the_bad_byte() {
     }
 }
 
-/// Bug: a file or folder whose name is not valid UTF-8 (copied from an old
+/// Regression (found in review): a file or folder whose name is not valid UTF-8 (copied from an old
 /// Windows archive) is skipped without a word, so its articles silently
 /// never appear.
 #[cfg(unix)]
 #[test]
-#[ignore = "bug: article files and folders with non-UTF-8 names are skipped silently"]
 fn names_that_are_not_utf8_are_reported() {
     use std::os::unix::ffi::OsStrExt;
     let site = Site::new("");
@@ -1408,11 +1402,10 @@ fn names_that_are_not_utf8_are_reported() {
     }
 }
 
-/// Bug: a `paths.articles` that does not exist (a typo, an unmounted
+/// Regression (found in review): a `paths.articles` that does not exist (a typo, an unmounted
 /// network share) is read as an empty folder: `build` exits 0 and deletes
 /// every category feed; `check` reports success.
 #[test]
-#[ignore = "bug: a missing articles folder is read as empty, exit 0, and every category feed is deleted"]
 fn a_missing_articles_folder_is_an_error_and_keeps_the_feeds() {
     let site = three_category_site();
     site.build();
