@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -62,19 +62,32 @@ impl Variant {
 }
 
 /// Everything the server needs to answer for one feed, computed once per change.
-#[derive(Debug)]
+///
+/// A change is published in two steps: first with the identity variant only,
+/// so that the new bytes are served at once, then with the compressed
+/// variants as well (compression takes milliseconds that an edit should not
+/// wait for).
+#[derive(Debug, Clone)]
 pub struct Rendered {
     /// The feed's bytes, as written to disk.
     pub identity: Variant,
-    /// gzip (default level) of `identity`.
-    pub gzip: Variant,
-    /// Brotli of `identity`.
-    pub br: Variant,
+    /// gzip (default level) of `identity`; `None` while it is being
+    /// computed, when the server sends `identity` instead.
+    pub gzip: Option<Variant>,
+    /// Brotli of `identity`; `None` while it is being computed, when the
+    /// server sends `identity` instead.
+    pub br: Option<Variant>,
     /// When the feed's bytes last changed, truncated to whole seconds (HTTP
     /// dates have no finer resolution, and `If-Modified-Since` compares them).
     pub last_modified: SystemTime,
     /// `last_modified` as an HTTP date.
     pub last_modified_header: HeaderValue,
+    /// An earlier version of this feed was published within the same
+    /// second: a client whose copy is dated that second may hold the older
+    /// bytes, so an `If-Modified-Since` equal to `last_modified` proves
+    /// nothing (a later one still does), and no `Last-Modified` is sent until
+    /// [`Publisher::restamp`] moves it to a second of its own.
+    pub same_second_as_previous: bool,
     /// `application/rss+xml; charset=utf-8` or `application/atom+xml; charset=utf-8`.
     pub content_type: HeaderValue,
 }
@@ -87,10 +100,36 @@ impl Rendered {
     /// `url_path` only selects the content type: a path ending in `atom.xml`
     /// is Atom, anything else RSS.
     pub fn new(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
+        Rendered::identity_only(url_path, body, last_modified).compressed()
+    }
+
+    /// Like [`Rendered::new`] without the compressed variants: only the hash
+    /// of the bytes (well under a millisecond for a large feed). Add them
+    /// later with [`Rendered::compressed`].
+    pub fn identity_only(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
         let hash = blake3::hash(&body);
         Rendered::with_hash(url_path, Bytes::from(body), &hash, last_modified)
     }
 
+    /// The same feed with its gzip and brotli variants, computed from
+    /// `identity` (the ETags derive from its tag; the bytes are shared, not
+    /// copied). CPU-bound; call it off the async runtime.
+    pub fn compressed(&self) -> Rendered {
+        let tag = self.tag();
+        Rendered {
+            gzip: Some(Variant::new(
+                Bytes::from(gzip(&self.identity.body)),
+                format!("\"{tag}-gzip\""),
+            )),
+            br: Some(Variant::new(
+                Bytes::from(brotli(&self.identity.body)),
+                format!("\"{tag}-br\""),
+            )),
+            ..self.clone()
+        }
+    }
+
+    /// The identity variant only, from a hash already computed.
     fn with_hash(
         url_path: &str,
         body: Bytes,
@@ -100,20 +139,27 @@ impl Rendered {
         let hex = hash.to_hex();
         let tag = &hex[..ETAG_HEX_LEN];
         let last_modified = whole_seconds(last_modified);
-        let gzip = Bytes::from(gzip(&body));
-        let br = Bytes::from(brotli(&body));
         Rendered {
             identity: Variant::new(body, format!("\"{tag}\"")),
-            gzip: Variant::new(gzip, format!("\"{tag}-gzip\"")),
-            br: Variant::new(br, format!("\"{tag}-br\"")),
+            gzip: None,
+            br: None,
             last_modified,
             last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
+            same_second_as_previous: false,
             content_type: HeaderValue::from_static(if url_path.ends_with("atom.xml") {
                 ATOM_CONTENT_TYPE
             } else {
                 RSS_CONTENT_TYPE
             }),
         }
+    }
+
+    /// The hash part of the identity ETag: what every variant's tag starts with.
+    fn tag(&self) -> &str {
+        let quoted = self.identity.etag.to_str();
+        quoted
+            .expect("identity ETags are quoted hex")
+            .trim_matches('"')
     }
 }
 
@@ -253,13 +299,170 @@ pub struct Publisher {
     /// without reading its file back (and without keeping every body twice).
     published: BTreeMap<String, blake3::Hash>,
     snapshot: SharedSnapshot,
+    /// Feeds that changed twice within one second, by the second of their
+    /// Last-Modified: it moves forward once that second is over ([`Publisher::restamp`]).
+    restamp: BTreeMap<String, SystemTime>,
 }
 
-/// What one feed's share of a batch came to.
+/// One feed's change in a batch, between the two steps of a publish.
+#[derive(Debug)]
+enum Step {
+    /// New bytes, to be written (and compressed when serving).
+    Write {
+        url_path: String,
+        hash: blake3::Hash,
+        body: Bytes,
+        /// The identity-only version already served (`None` in build mode).
+        rendered: Option<Arc<Rendered>>,
+        /// What was served before, put back if the write fails.
+        previous: Option<Arc<Rendered>>,
+    },
+    /// The feed goes away.
+    Remove {
+        url_path: String,
+        /// What was served before, put back if the removal fails.
+        previous: Option<Arc<Rendered>>,
+    },
+}
+
+/// What a [`Step`]'s disk work came to.
+#[derive(Debug)]
 enum Applied {
-    Unchanged,
-    Written(blake3::Hash, Option<Arc<Rendered>>),
-    Removed,
+    /// On disk; `full` has every variant (`None` in build mode).
+    Written {
+        url_path: String,
+        hash: blake3::Hash,
+        full: Option<Arc<Rendered>>,
+    },
+    /// The file is gone (`existed`: it was there until now).
+    Removed { url_path: String, existed: bool },
+    /// Disk unchanged; `previous` is what matches it.
+    Failed {
+        url_path: String,
+        previous: Option<Arc<Rendered>>,
+        error: PublishError,
+    },
+}
+
+/// A publish whose changes are already served (identity variants only) but
+/// not yet written to disk nor compressed; from [`Publisher::begin_publish`].
+///
+/// [`PendingPublish::finish`] completes it. Dropping it completes it too,
+/// logging the errors instead of returning them, so that memory and disk
+/// never stay apart.
+#[must_use = "finish() writes the files and reports the errors"]
+#[derive(Debug)]
+pub struct PendingPublish<'a> {
+    publisher: &'a mut Publisher,
+    steps: Vec<Step>,
+    last_modified: SystemTime,
+    outcome: PublishOutcome,
+    started: Instant,
+    visible_after: Duration,
+}
+
+impl PendingPublish<'_> {
+    /// The second step of [`Publisher::publish`]: writes each changed feed
+    /// (temp file in the same folder, mtime set to the Last-Modified already
+    /// served, sync, rename) and compresses it, removes removed feeds, then
+    /// stores a snapshot with every variant. Feeds are independent files, so
+    /// this runs in parallel and costs about as much as the largest feed.
+    ///
+    /// A feed whose write or removal fails gets its previous version back in
+    /// the snapshot (it is still the one on disk) and its error in the
+    /// outcome.
+    pub fn finish(mut self) -> PublishOutcome {
+        self.complete()
+    }
+
+    fn complete(&mut self) -> PublishOutcome {
+        let steps = std::mem::take(&mut self.steps);
+        let mut outcome = std::mem::take(&mut self.outcome);
+        if steps.is_empty() {
+            return outcome;
+        }
+        let publisher = &mut *self.publisher;
+        let last_modified = self.last_modified;
+        let applied = {
+            let publisher = &*publisher;
+            parallel_map_owned(steps, |step| publisher.apply(step, last_modified))
+        };
+
+        let mut feeds = publisher
+            .serve_variants
+            .then(|| publisher.snapshot.load().feeds.clone());
+        let mut served_changed = false;
+        for applied in applied {
+            match applied {
+                Applied::Written {
+                    url_path,
+                    hash,
+                    full,
+                } => {
+                    if let (Some(feeds), Some(full)) = (feeds.as_mut(), full) {
+                        feeds.insert(url_path.as_str().into(), full);
+                        served_changed = true;
+                    }
+                    publisher.published.insert(url_path.clone(), hash);
+                    outcome.changed.push(url_path);
+                }
+                Applied::Removed { url_path, existed } => {
+                    let was_published = publisher.published.remove(&url_path).is_some();
+                    if existed || was_published {
+                        // Only now that every write of the batch is done: a
+                        // concurrent write may have been about to fill the
+                        // folder.
+                        publisher.remove_category_dir_if_empty(&url_path);
+                        outcome.changed.push(url_path);
+                    }
+                }
+                Applied::Failed {
+                    url_path,
+                    previous,
+                    error,
+                } => {
+                    // The disk still holds the previous version (or nothing):
+                    // serve that again rather than bytes that are not there.
+                    if let Some(feeds) = feeds.as_mut() {
+                        match previous {
+                            Some(previous) => feeds.insert(url_path.as_str().into(), previous),
+                            None => feeds.remove(url_path.as_str()),
+                        };
+                        served_changed = true;
+                    }
+                    outcome.errors.push(error);
+                }
+            }
+        }
+        if let Some(feeds) = feeds
+            && served_changed
+        {
+            publisher.store_feeds(feeds);
+        }
+        tracing::debug!(
+            changed = outcome.changed.len(),
+            errors = outcome.errors.len(),
+            visible_ms = self.visible_after.as_secs_f64() * 1000.0,
+            ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            "published"
+        );
+        outcome
+    }
+}
+
+impl Drop for PendingPublish<'_> {
+    fn drop(&mut self) {
+        // Empty after `finish` (or a batch with nothing to do). While a
+        // panic unwinds, doing the disk work could panic again and abort;
+        // the feeds are left to the next publish, which rewrites them since
+        // `published` still has their old hashes.
+        if self.steps.is_empty() || thread::panicking() {
+            return;
+        }
+        for error in self.complete().errors {
+            tracing::error!("{error}");
+        }
+    }
 }
 
 impl Publisher {
@@ -274,7 +477,65 @@ impl Publisher {
             serve_variants,
             published: BTreeMap::new(),
             snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::empty(max_age))),
+            restamp: BTreeMap::new(),
         }
+    }
+
+    /// When [`Publisher::restamp`] has work to do, if ever.
+    pub fn restamp_due(&self) -> Option<SystemTime> {
+        self.restamp
+            .values()
+            .min()
+            .map(|second| *second + Duration::from_secs(1))
+    }
+
+    /// Moves Last-Modified forward to the current second for each feed that
+    /// changed a second time within the second its Last-Modified names, once
+    /// that second is over (before then it would be later than the response's
+    /// Date). HTTP dates have whole seconds, and readers built on libcurl
+    /// (newsboat, for one) drop a 200 whose Last-Modified is not later than
+    /// that of the copy they hold; without this they would keep the older
+    /// version until the feed changed again. The file's mtime moves too, so
+    /// disk and memory keep agreeing.
+    pub fn restamp(&mut self) -> Vec<PublishError> {
+        let now = whole_seconds(SystemTime::now());
+        let due: Vec<String> = self
+            .restamp
+            .iter()
+            .filter(|(_, second)| **second < now)
+            .map(|(url_path, _)| url_path.clone())
+            .collect();
+        if due.is_empty() {
+            return Vec::new();
+        }
+        let mut errors = Vec::new();
+        let mut feeds = self.snapshot.load().feeds.clone();
+        for url_path in due {
+            self.restamp.remove(&url_path);
+            let Some(current) = feeds.get(url_path.as_str()) else {
+                continue;
+            };
+            // A failed write put the previous version back: nothing to move.
+            if !current.same_second_as_previous || current.last_modified >= now {
+                continue;
+            }
+            let path = self.file_of(&url_path);
+            let stamped = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|file| file.set_modified(now));
+            if let Err(error) = stamped {
+                errors.push(PublishError::Write { path, error });
+                continue;
+            }
+            let mut moved = Rendered::clone(current);
+            moved.last_modified = now;
+            moved.last_modified_header = header_value(httpdate::fmt_http_date(now));
+            moved.same_second_as_previous = false;
+            feeds.insert(url_path.as_str().into(), Arc::new(moved));
+        }
+        self.store_feeds(feeds);
+        errors
     }
 
     /// The snapshot the server reads; every publish swaps its contents.
@@ -321,13 +582,12 @@ impl Publisher {
                     // machine, clock step) must still not claim a
                     // Last-Modified later than the response's Date.
                     let modified = modified.min(SystemTime::now());
+                    // Startup has no edit waiting on it: compress at once.
                     let rendered = serve_variants.then(|| {
-                        Arc::new(Rendered::with_hash(
-                            url_path,
-                            Bytes::from(body),
-                            &hash,
-                            modified,
-                        ))
+                        Arc::new(
+                            Rendered::with_hash(url_path, Bytes::from(body), &hash, modified)
+                                .compressed(),
+                        )
                     });
                     Some((hash, rendered))
                 }
@@ -366,18 +626,33 @@ impl Publisher {
         self.published.keys().cloned().collect()
     }
 
-    /// Applies one batch of updates, then stores one new snapshot.
+    /// Applies one batch of updates: [`Publisher::begin_publish`], then
+    /// [`PendingPublish::finish`].
     ///
-    /// `Some(bytes)`: the feed's new bytes, written (temp file in the same
-    /// folder, sync, rename) only if they differ from what is published.
-    /// `None`: the feed file is removed, and its category folder if now
-    /// empty. Unchanged feeds keep their `Arc` in the new snapshot.
+    /// `Some(bytes)`: the feed's new bytes, published only if they differ
+    /// from what is published. `None`: the feed file is removed, and its
+    /// category folder if now empty. Unchanged feeds keep their `Arc` in the
+    /// snapshot.
     ///
     /// Returns the URL paths whose bytes changed or were removed. A failure
     /// on one feed does not stop the others: that feed keeps its old version
-    /// and the error is returned alongside. Blocking (disk, compression);
-    /// call it off the async runtime.
+    /// (served and on disk) and the error is returned alongside. Blocking
+    /// (disk, compression); call it off the async runtime.
     pub fn publish(&mut self, updates: Vec<(String, Option<Vec<u8>>)>) -> PublishOutcome {
+        self.begin_publish(updates).finish()
+    }
+
+    /// The first step of [`Publisher::publish`]: makes the batch visible
+    /// over HTTP at once, before any disk or compression work.
+    ///
+    /// Hashes the new bytes, and (when serving) stores one snapshot in which
+    /// every changed feed has its new identity variant, ETag and
+    /// Last-Modified (now, in whole seconds) but no compressed variants yet,
+    /// and every removed feed is gone. Nothing is written until
+    /// [`PendingPublish::finish`]. In build mode (`serve_variants` false)
+    /// this only hashes.
+    pub fn begin_publish(&mut self, updates: Vec<(String, Option<Vec<u8>>)>) -> PendingPublish<'_> {
+        let started = Instant::now();
         let mut outcome = PublishOutcome::default();
         // The last update of a path wins, as if the batch were applied in order.
         let mut batch: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
@@ -388,50 +663,73 @@ impl Publisher {
                 outcome.errors.push(PublishError::NotAFeedPath { url_path });
             }
         }
-        let batch: Vec<(String, Option<Vec<u8>>)> = batch.into_iter().collect();
 
-        // Feeds are independent files: write and compress them in parallel,
-        // so a batch costs about as much as its largest feed.
-        let results = parallel_map_owned(batch, |(url_path, body)| {
-            let applied = match body {
-                Some(body) => self.write(&url_path, body),
-                None => self.remove(&url_path),
-            };
-            (url_path, applied)
-        });
-
+        // One time for the whole batch, in whole seconds: that is all an
+        // HTTP date can say, and the files get exactly this mtime, so the
+        // Last-Modified served now is the one a restart or a static server
+        // of the output directory will announce.
+        let last_modified = whole_seconds(SystemTime::now());
         let mut feeds = self
             .serve_variants
             .then(|| self.snapshot.load().feeds.clone());
-        for (url_path, applied) in results {
-            match applied {
-                Ok(Applied::Unchanged) => {}
-                Ok(Applied::Written(hash, rendered)) => {
-                    if let (Some(feeds), Some(rendered)) = (feeds.as_mut(), rendered) {
-                        feeds.insert(url_path.as_str().into(), rendered);
-                    }
-                    self.published.insert(url_path.clone(), hash);
-                    outcome.changed.push(url_path);
-                }
-                Ok(Applied::Removed) => {
-                    if let Some(feeds) = feeds.as_mut() {
-                        feeds.remove(url_path.as_str());
-                    }
-                    self.published.remove(&url_path);
-                    // Only now that every write of the batch is done: a
-                    // concurrent write may have been about to fill the folder.
-                    self.remove_category_dir_if_empty(&url_path);
-                    outcome.changed.push(url_path);
-                }
-                Err(error) => outcome.errors.push(error),
+        let mut served_changed = false;
+        let mut steps = Vec::new();
+        for (url_path, body) in batch {
+            let Some(body) = body else {
+                let previous = feeds
+                    .as_mut()
+                    .and_then(|feeds| feeds.remove(url_path.as_str()));
+                served_changed |= previous.is_some();
+                steps.push(Step::Remove { url_path, previous });
+                continue;
+            };
+            // Hashing is the only per-byte work here: a fraction of a
+            // millisecond for a large feed, so it is not worth threads.
+            let hash = blake3::hash(&body);
+            if self.published.get(&url_path) == Some(&hash) {
+                continue;
             }
+            let body = Bytes::from(body);
+            let (rendered, previous) = match feeds.as_mut() {
+                Some(feeds) => {
+                    let mut rendered =
+                        Rendered::with_hash(&url_path, body.clone(), &hash, last_modified);
+                    rendered.same_second_as_previous = feeds
+                        .get(url_path.as_str())
+                        .is_some_and(|previous| previous.last_modified == last_modified);
+                    if rendered.same_second_as_previous {
+                        self.restamp.insert(url_path.clone(), last_modified);
+                    } else {
+                        self.restamp.remove(&url_path);
+                    }
+                    let rendered = Arc::new(rendered);
+                    let previous = feeds.insert(url_path.as_str().into(), Arc::clone(&rendered));
+                    served_changed = true;
+                    (Some(rendered), previous)
+                }
+                None => (None, None),
+            };
+            steps.push(Step::Write {
+                url_path,
+                hash,
+                body,
+                rendered,
+                previous,
+            });
         }
         if let Some(feeds) = feeds
-            && !outcome.changed.is_empty()
+            && served_changed
         {
             self.store_feeds(feeds);
         }
-        outcome
+        PendingPublish {
+            publisher: self,
+            steps,
+            last_modified,
+            outcome,
+            started,
+            visible_after: started.elapsed(),
+        }
     }
 
     fn store_feeds(&self, feeds: HashMap<Box<str>, Arc<Rendered>>) {
@@ -449,44 +747,48 @@ impl Publisher {
         self.output_dir.join(url_path.trim_start_matches('/'))
     }
 
-    fn write(&self, url_path: &str, body: Vec<u8>) -> Result<Applied, PublishError> {
-        let hash = blake3::hash(&body);
-        if self.published.get(url_path) == Some(&hash) {
-            return Ok(Applied::Unchanged);
-        }
-        let path = self.file_of(url_path);
-        let modified = write_atomically(&path, &body)?;
-        // The file's own mtime, so feedd and a static server of the output
-        // directory announce the same Last-Modified. The filesystem clock
-        // never runs ahead of the system clock, so this is <= any later Date;
-        // `min` only guards against a filesystem that disagrees.
-        let last_modified = modified
-            .unwrap_or_else(SystemTime::now)
-            .min(SystemTime::now());
-        let rendered = self.serve_variants.then(|| {
-            Arc::new(Rendered::with_hash(
+    /// Does one step's disk work (and, for a write when serving, its
+    /// compression). Touches neither the snapshot nor `published`, so steps
+    /// can run in parallel.
+    fn apply(&self, step: Step, last_modified: SystemTime) -> Applied {
+        match step {
+            Step::Write {
                 url_path,
-                Bytes::from(body),
-                &hash,
-                last_modified,
-            ))
-        });
-        Ok(Applied::Written(hash, rendered))
-    }
-
-    fn remove(&self, url_path: &str) -> Result<Applied, PublishError> {
-        let path = self.file_of(url_path);
-        let existed = match std::fs::remove_file(&path) {
-            Ok(()) => true,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => false,
-            Err(error) => return Err(PublishError::Remove { path, error }),
-        };
-        let was_published = self.published.contains_key(url_path);
-        Ok(if existed || was_published {
-            Applied::Removed
-        } else {
-            Applied::Unchanged
-        })
+                hash,
+                body,
+                rendered,
+                previous,
+            } => match write_atomically(&self.file_of(&url_path), &body, last_modified) {
+                Ok(()) => Applied::Written {
+                    full: rendered.map(|rendered| Arc::new(rendered.compressed())),
+                    url_path,
+                    hash,
+                },
+                Err(error) => Applied::Failed {
+                    url_path,
+                    previous,
+                    error,
+                },
+            },
+            Step::Remove { url_path, previous } => {
+                let path = self.file_of(&url_path);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => Applied::Removed {
+                        url_path,
+                        existed: true,
+                    },
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => Applied::Removed {
+                        url_path,
+                        existed: false,
+                    },
+                    Err(error) => Applied::Failed {
+                        url_path,
+                        previous,
+                        error: PublishError::Remove { path, error },
+                    },
+                }
+            }
+        }
     }
 
     fn remove_category_dir_if_empty(&self, url_path: &str) {
@@ -578,9 +880,8 @@ fn collect_feed_file(path: &Path, url_path: &str, found: &mut Vec<(String, PathB
 
 /// Writes `body` to `path` so that readers see either the old file or the
 /// new one, never a part: temp file in the same folder (a rename across
-/// filesystems would not be atomic), sync, rename. Returns the new file's
-/// modification time when the OS reports one.
-fn write_atomically(path: &Path, body: &[u8]) -> Result<Option<SystemTime>, PublishError> {
+/// filesystems would not be atomic), mtime set to `modified`, sync, rename.
+fn write_atomically(path: &Path, body: &[u8], modified: SystemTime) -> Result<(), PublishError> {
     let write_error = |error| PublishError::Write {
         path: path.to_owned(),
         error,
@@ -607,14 +908,19 @@ fn write_atomically(path: &Path, body: &[u8]) -> Result<Option<SystemTime>, Publ
     }
     let mut file = builder.tempfile_in(dir).map_err(write_error)?;
     file.write_all(body).map_err(write_error)?;
+    // The mtime is the Last-Modified the snapshot already announces, so that
+    // a restart and a static server of the output directory announce it too.
+    // Set after the last write (a write would move it), before the sync (so
+    // that the sync makes it durable along with the bytes) and before the
+    // rename (so that no reader sees the feed with another time).
+    file.as_file().set_modified(modified).map_err(write_error)?;
     // Without the sync, a crash soon after the rename can leave an empty
     // file under the feed's name. The folder itself is not synced: losing
     // the rename in a crash leaves the previous, complete feed, and the
     // next start rebuilds it anyway.
     file.as_file().sync_all().map_err(write_error)?;
-    let modified = file.as_file().metadata().and_then(|m| m.modified()).ok();
     file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(modified)
+    Ok(())
 }
 
 /// Truncates to whole seconds since the epoch (times before it become it).
@@ -770,8 +1076,10 @@ mod tests {
             .trim_matches('"')
             .to_owned();
         assert_eq!(tag.len(), ETAG_HEX_LEN);
-        assert_eq!(a.gzip.etag, format!("\"{tag}-gzip\"").as_str());
-        assert_eq!(a.br.etag, format!("\"{tag}-br\"").as_str());
+        let gzip = a.gzip.as_ref().expect("new compresses");
+        let br = a.br.as_ref().expect("new compresses");
+        assert_eq!(gzip.etag, format!("\"{tag}-gzip\"").as_str());
+        assert_eq!(br.etag, format!("\"{tag}-br\"").as_str());
         let c = Rendered::new("/rss.xml", b"<rss></rss>".to_vec(), at);
         assert_ne!(a.identity.etag, c.identity.etag);
         assert_eq!(
@@ -794,21 +1102,113 @@ mod tests {
     }
 
     #[test]
+    fn a_second_version_in_the_same_second_is_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        let snapshot = publisher.snapshot();
+        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss>1</rss>".to_vec()))]);
+        let first = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
+        assert!(!first.same_second_as_previous);
+        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss>2</rss>".to_vec()))]);
+        let second = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
+        assert_eq!(
+            second.same_second_as_previous,
+            second.last_modified == first.last_modified
+        );
+    }
+
+    #[test]
+    fn a_second_change_within_one_second_moves_last_modified_once_the_second_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        let snapshot = publisher.snapshot();
+        let feed = || Arc::clone(&snapshot.load().feeds["/rss.xml"]);
+        // Two versions in one second (retried in the rare case they straddle one).
+        let mut version = 0;
+        let first = loop {
+            version += 1;
+            publisher.publish(vec![(
+                "/rss.xml".into(),
+                Some(format!("<rss>{version}</rss>").into_bytes()),
+            )]);
+            let first = feed();
+            version += 1;
+            publisher.publish(vec![(
+                "/rss.xml".into(),
+                Some(format!("<rss>{version}</rss>").into_bytes()),
+            )]);
+            if feed().same_second_as_previous {
+                break first;
+            }
+        };
+        assert_eq!(
+            publisher.restamp_due(),
+            Some(first.last_modified + Duration::from_secs(1))
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while feed().last_modified == first.last_modified {
+            assert!(publisher.restamp().is_empty());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Last-Modified never moved"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let moved = feed();
+        assert!(moved.last_modified > first.last_modified);
+        assert!(
+            moved.last_modified <= SystemTime::now(),
+            "never later than Date"
+        );
+        assert!(!moved.same_second_as_previous);
+        assert_ne!(moved.identity.etag, first.identity.etag);
+        assert_eq!(
+            mtime(&dir.path().join("rss.xml")),
+            moved.last_modified,
+            "disk agrees"
+        );
+        assert_eq!(publisher.restamp_due(), None);
+    }
+
+    #[test]
     fn compressed_variants_decode_to_the_body() {
         use std::io::Read;
         let body = "<rss>Tin tức mới nhất</rss>".repeat(100).into_bytes();
         let r = Rendered::new("/rss.xml", body.clone(), SystemTime::now());
+        let (gzip, br) = (r.gzip.as_ref().unwrap(), r.br.as_ref().unwrap());
         let mut gunzipped = Vec::new();
-        flate2::read::GzDecoder::new(&r.gzip.body[..])
+        flate2::read::GzDecoder::new(&gzip.body[..])
             .read_to_end(&mut gunzipped)
             .unwrap();
         assert_eq!(gunzipped, body);
         let mut unbrotlied = Vec::new();
-        brotli::Decompressor::new(&r.br.body[..], 4096)
+        brotli::Decompressor::new(&br.body[..], 4096)
             .read_to_end(&mut unbrotlied)
             .unwrap();
         assert_eq!(unbrotlied, body);
-        assert!(r.gzip.body.len() < body.len() && r.br.body.len() < body.len());
+        assert!(gzip.body.len() < body.len() && br.body.len() < body.len());
+    }
+
+    #[test]
+    fn identity_only_has_no_compressed_variants_until_compressed() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
+        let bare = Rendered::identity_only("/a/atom.xml", b"<feed/>".to_vec(), at);
+        assert!(bare.gzip.is_none() && bare.br.is_none());
+        let full = Rendered::new("/a/atom.xml", b"<feed/>".to_vec(), at);
+        assert_eq!(bare.identity.etag, full.identity.etag);
+        assert_eq!(bare.last_modified, full.last_modified);
+        assert_eq!(bare.content_type, ATOM_CONTENT_TYPE);
+
+        let compressed = bare.compressed();
+        assert_eq!(compressed.identity.etag, bare.identity.etag);
+        assert_eq!(compressed.last_modified_header, bare.last_modified_header);
+        assert_eq!(compressed.gzip.unwrap().etag, full.gzip.unwrap().etag);
+        assert_eq!(compressed.br.unwrap().etag, full.br.unwrap().etag);
+        // The identity bytes are shared, not copied.
+        assert_eq!(
+            compressed.identity.body.as_ptr(),
+            bare.identity.body.as_ptr()
+        );
     }
 
     #[test]
@@ -906,10 +1306,13 @@ mod tests {
         let blocker = dir.path().join("a/rss.xml");
         std::fs::remove_file(&blocker).unwrap();
         std::fs::create_dir_all(blocker.join("inside")).unwrap();
-        let outcome = publisher.publish(vec![
+        let old = Arc::clone(&publisher.snapshot().load().feeds["/a/rss.xml"]);
+        let pending = publisher.begin_publish(vec![
             ("/a/rss.xml".into(), Some(b"new".to_vec())),
             ("/rss.xml".into(), Some(b"new".to_vec())),
         ]);
+        assert_eq!(publisher_feeds(&pending)["/a/rss.xml"].identity.body, "new");
+        let outcome = pending.finish();
         assert_eq!(outcome.changed, ["/rss.xml"]);
         assert_eq!(outcome.errors.len(), 1);
         let message = outcome.errors[0].to_string();
@@ -920,7 +1323,8 @@ mod tests {
         assert!(message.contains("; check "), "{message}");
         assert!(!message.contains('\n'));
         let snapshot = publisher.snapshot().load_full();
-        assert_eq!(snapshot.feeds["/a/rss.xml"].identity.body, "old");
+        // The very entry served before, compressed variants and all.
+        assert!(Arc::ptr_eq(&snapshot.feeds["/a/rss.xml"], &old));
         assert_eq!(snapshot.feeds["/rss.xml"].identity.body, "new");
         // No temporary file is left behind.
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("a"))
@@ -928,6 +1332,133 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["rss.xml"]);
+    }
+
+    fn mtime(path: &Path) -> SystemTime {
+        std::fs::metadata(path).unwrap().modified().unwrap()
+    }
+
+    #[test]
+    fn begin_publish_serves_identity_at_once_and_finish_writes_and_compresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        let snapshot = publisher.snapshot();
+        let file = dir.path().join("a/rss.xml");
+
+        let before = SystemTime::now();
+        let pending =
+            publisher.begin_publish(vec![("/a/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        let served = Arc::clone(&snapshot.load().feeds["/a/rss.xml"]);
+        assert_eq!(served.identity.body, "<rss/>");
+        assert!(served.gzip.is_none() && served.br.is_none());
+        assert_eq!(served.last_modified, whole_seconds(served.last_modified));
+        assert!(whole_seconds(before) <= served.last_modified);
+        assert!(served.last_modified <= SystemTime::now());
+        assert!(!file.exists(), "written before finish");
+
+        let outcome = pending.finish();
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        assert_eq!(outcome.changed, ["/a/rss.xml"]);
+        let full = Arc::clone(&snapshot.load().feeds["/a/rss.xml"]);
+        assert!(full.gzip.is_some() && full.br.is_some());
+        assert_eq!(full.identity.etag, served.identity.etag);
+        assert_eq!(full.last_modified_header, served.last_modified_header);
+        assert_eq!(std::fs::read(&file).unwrap(), b"<rss/>");
+        // Disk and memory agree exactly, to the nanosecond.
+        assert_eq!(mtime(&file), served.last_modified);
+        assert_eq!(publisher.published_paths(), ["/a/rss.xml"]);
+    }
+
+    #[test]
+    fn dropping_a_pending_publish_still_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        drop(publisher.begin_publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]));
+        assert_eq!(
+            std::fs::read(dir.path().join("rss.xml")).unwrap(),
+            b"<rss/>"
+        );
+        assert!(publisher.snapshot().load().feeds["/rss.xml"].gzip.is_some());
+        assert_eq!(publisher.published_paths(), ["/rss.xml"]);
+    }
+
+    #[test]
+    fn build_mode_stamps_files_with_whole_seconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, false);
+        let before = whole_seconds(SystemTime::now());
+        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        let modified = mtime(&dir.path().join("rss.xml"));
+        assert_eq!(modified, whole_seconds(modified));
+        assert!(before <= modified && modified <= SystemTime::now());
+    }
+
+    #[test]
+    fn a_failed_removal_serves_the_feed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        publisher.publish(vec![("/a/rss.xml".into(), Some(b"old".to_vec()))]);
+        // A folder with something in it cannot be removed as a file, even by root.
+        let blocker = dir.path().join("a/rss.xml");
+        std::fs::remove_file(&blocker).unwrap();
+        std::fs::create_dir_all(blocker.join("inside")).unwrap();
+
+        let pending = publisher.begin_publish(vec![("/a/rss.xml".into(), None)]);
+        assert!(!publisher_feeds(&pending).contains_key("/a/rss.xml"));
+        let outcome = pending.finish();
+        assert!(outcome.changed.is_empty());
+        assert_eq!(outcome.errors.len(), 1);
+        let message = outcome.errors[0].to_string();
+        assert!(
+            message.contains("a/rss.xml: cannot remove feed: "),
+            "{message}"
+        );
+        assert_eq!(
+            publisher.snapshot().load().feeds["/a/rss.xml"]
+                .identity
+                .body,
+            "old"
+        );
+        assert_eq!(publisher.published_paths(), ["/a/rss.xml"]);
+    }
+
+    /// The feeds a pending publish has made visible.
+    fn publisher_feeds(pending: &PendingPublish<'_>) -> HashMap<Box<str>, Arc<Rendered>> {
+        pending.publisher.snapshot.load().feeds.clone()
+    }
+
+    #[test]
+    fn a_category_path_that_is_a_file_fails_the_write_and_keeps_the_old_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        publisher.publish(vec![("/rss.xml".into(), Some(b"old".to_vec()))]);
+        // A regular file where the category folder should go: creating the
+        // folder fails, even for root (which permission bits would not stop).
+        std::fs::write(dir.path().join("b"), "not a folder").unwrap();
+
+        let pending = publisher.begin_publish(vec![
+            ("/b/rss.xml".into(), Some(b"new".to_vec())),
+            ("/rss.xml".into(), Some(b"new".to_vec())),
+        ]);
+        // Both are served at once, before any disk work...
+        let visible = publisher_feeds(&pending);
+        assert_eq!(visible["/b/rss.xml"].identity.body, "new");
+        assert_eq!(visible["/rss.xml"].identity.body, "new");
+        let outcome = pending.finish();
+        // ...and the one that could not be written is withdrawn.
+        assert_eq!(outcome.changed, ["/rss.xml"]);
+        assert_eq!(outcome.errors.len(), 1);
+        let message = outcome.errors[0].to_string();
+        assert!(message.contains("b: cannot create folder: "), "{message}");
+        let snapshot = publisher.snapshot().load_full();
+        assert!(!snapshot.feeds.contains_key("/b/rss.xml"));
+        assert_eq!(snapshot.feeds["/rss.xml"].identity.body, "new");
+        assert_eq!(publisher.published_paths(), ["/rss.xml"]);
+        assert_eq!(
+            std::fs::read(dir.path().join("b")).unwrap(),
+            b"not a folder"
+        );
+        assert_eq!(std::fs::read(dir.path().join("rss.xml")).unwrap(), b"new");
     }
 
     #[test]

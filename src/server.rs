@@ -135,16 +135,26 @@ fn respond<B>(snapshot: &Snapshot, request: &Request<B>) -> Response<Full<Bytes>
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
     let headers = request.headers();
-    let encoding = choose_encoding(headers);
-    let variant = variant(feed, encoding);
+    let (variant, encoding) = variant(feed, choose_encoding(headers));
 
     let mut response = Response::new(Full::default());
     let out = response.headers_mut();
     out.insert(header::ETAG, variant.etag.clone());
-    out.insert(header::LAST_MODIFIED, feed.last_modified_header.clone());
+    // A second version within one second has no date of its own yet: the
+    // previous version's would tell readers that trust dates (libcurl drops
+    // a 200 not newer than its copy) that nothing changed. The publisher
+    // gives it the next second as soon as that is not in the future.
+    if !feed.same_second_as_previous {
+        out.insert(header::LAST_MODIFIED, feed.last_modified_header.clone());
+    }
     out.insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
     out.insert(header::VARY, VARY);
-    if is_not_modified(headers, &variant.etag, feed.last_modified) {
+    if is_not_modified(
+        headers,
+        &variant.etag,
+        feed.last_modified,
+        feed.same_second_as_previous,
+    ) {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         return response;
     }
@@ -176,11 +186,19 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
-fn variant(feed: &Rendered, encoding: Encoding) -> &Variant {
-    match encoding {
-        Encoding::Identity => &feed.identity,
-        Encoding::Gzip => &feed.gzip,
-        Encoding::Br => &feed.br,
+/// The variant to send for the chosen `encoding`, and the encoding it really
+/// has. Right after a change the compressed variants are still being
+/// computed: the feed then goes out as identity, with the identity ETag, so
+/// that the new bytes are visible without waiting for compression.
+fn variant(feed: &Rendered, encoding: Encoding) -> (&Variant, Encoding) {
+    let compressed = match encoding {
+        Encoding::Identity => None,
+        Encoding::Gzip => feed.gzip.as_ref(),
+        Encoding::Br => feed.br.as_ref(),
+    };
+    match compressed {
+        Some(variant) => (variant, encoding),
+        None => (&feed.identity, Encoding::Identity),
     }
 }
 
@@ -273,7 +291,15 @@ fn parse_qvalue(text: &str) -> Option<u16> {
 /// `etag` (`*` matches any existing feed) and `If-Modified-Since` is then
 /// ignored. Otherwise a single valid `If-Modified-Since` at or after
 /// `last_modified` (whole seconds, like HTTP dates) means not modified.
-fn is_not_modified(headers: &HeaderMap, etag: &HeaderValue, last_modified: SystemTime) -> bool {
+///
+/// `same_second_as_previous`: another version was published earlier in the
+/// second `last_modified` names, so only a strictly later date is proof.
+fn is_not_modified(
+    headers: &HeaderMap,
+    etag: &HeaderValue,
+    last_modified: SystemTime,
+    same_second_as_previous: bool,
+) -> bool {
     let mut if_none_match = headers.get_all(header::IF_NONE_MATCH).iter().peekable();
     if if_none_match.peek().is_some() {
         let ours = opaque_tag(etag.as_bytes());
@@ -289,7 +315,9 @@ fn is_not_modified(headers: &HeaderMap, etag: &HeaderValue, last_modified: Syste
             .to_str()
             .ok()
             .and_then(|text| httpdate::parse_http_date(text).ok())
-            .is_some_and(|since| last_modified <= since),
+            .is_some_and(|since| {
+                last_modified < since || (last_modified == since && !same_second_as_previous)
+            }),
         _ => false,
     }
 }
@@ -339,7 +367,21 @@ mod tests {
             &headers(pairs),
             &HeaderValue::from_static(ETAG),
             last_modified(),
+            false,
         )
+    }
+
+    #[test]
+    fn an_equal_if_modified_since_is_no_proof_after_two_versions_in_one_second() {
+        let at = last_modified();
+        let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let etag = HeaderValue::from_static(ETAG);
+        let equal = headers(&[(header::IF_MODIFIED_SINCE, &http_date(secs))]);
+        let later = headers(&[(header::IF_MODIFIED_SINCE, &http_date(secs + 1))]);
+        assert!(!is_not_modified(&equal, &etag, at, true));
+        assert!(is_not_modified(&later, &etag, at, true));
+        let tag = headers(&[(header::IF_NONE_MATCH, ETAG)]);
+        assert!(is_not_modified(&tag, &etag, at, true), "ETags stay exact");
     }
 
     fn http_date(secs: u64) -> String {
@@ -548,7 +590,7 @@ mod tests {
     fn respond_is_a_lookup_with_the_spec_headers() {
         let mut snapshot = Snapshot::empty(300);
         let feed = Rendered::new("/rss.xml", b"<rss/>".to_vec(), last_modified());
-        let etag = feed.br.etag.clone();
+        let etag = feed.br.as_ref().unwrap().etag.clone();
         snapshot
             .feeds
             .insert("/rss.xml".into(), std::sync::Arc::new(feed));
@@ -570,5 +612,40 @@ mod tests {
         let post = respond(&snapshot, &request(Method::POST, "/rss.xml"));
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(post.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn a_feed_not_yet_compressed_goes_out_as_identity() {
+        let mut snapshot = Snapshot::empty(300);
+        let feed = Rendered::identity_only("/rss.xml", b"<rss/>".to_vec(), last_modified());
+        let etag = feed.identity.etag.clone();
+        snapshot
+            .feeds
+            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        for accept in ["gzip", "br", "gzip, deflate, br"] {
+            let request = Request::builder()
+                .uri("/rss.xml")
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(())
+                .unwrap();
+            let ok = respond(&snapshot, &request);
+            assert_eq!(ok.status(), StatusCode::OK, "{accept}");
+            assert!(!ok.headers().contains_key(header::CONTENT_ENCODING));
+            assert_eq!(ok.headers()[header::ETAG], etag);
+            assert_eq!(ok.headers()[header::CONTENT_LENGTH], "6");
+            // The response still depends on Accept-Encoding: once the
+            // compressed variants exist, the same request gets one.
+            assert_eq!(ok.headers()[header::VARY], "Accept-Encoding");
+
+            let revalidate = Request::builder()
+                .uri("/rss.xml")
+                .header(header::ACCEPT_ENCODING, accept)
+                .header(header::IF_NONE_MATCH, etag.clone())
+                .body(())
+                .unwrap();
+            let not_modified = respond(&snapshot, &revalidate);
+            assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED, "{accept}");
+            assert_eq!(not_modified.headers()[header::ETAG], etag);
+        }
     }
 }

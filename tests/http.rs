@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use feedd::publish::Publisher;
@@ -171,10 +171,15 @@ fn feed_file(dir: &TempDir, url_path: &str) -> std::path::PathBuf {
         .join(url_path.trim_start_matches('/'))
 }
 
-fn mtime_header(path: &Path) -> String {
-    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
-    let secs = modified.duration_since(UNIX_EPOCH).unwrap().as_secs();
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
+fn mtime(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Asserts that the file's mtime is exactly the `Last-Modified` of `reply`:
+/// whole seconds on disk too, not merely the same second once truncated.
+fn assert_mtime_is_last_modified(path: &Path, reply: &Reply) {
+    let last_modified = httpdate::parse_http_date(reply.header(header::LAST_MODIFIED)).unwrap();
+    assert_eq!(mtime(path), last_modified, "{}", path.display());
 }
 
 fn is_strong_hash_etag(etag: &str, suffix: &str) -> bool {
@@ -217,10 +222,7 @@ async fn get_answers_with_the_feed_and_every_header() {
         "application/rss+xml; charset=utf-8"
     );
     assert!(is_strong_hash_etag(reply.header(header::ETAG), ""));
-    assert_eq!(
-        reply.header(header::LAST_MODIFIED),
-        mtime_header(&feed_file(&dir, "/rss.xml"))
-    );
+    assert_mtime_is_last_modified(&feed_file(&dir, "/rss.xml"), &reply);
     assert_eq!(reply.header(header::CACHE_CONTROL), "public, max-age=300");
     assert_eq!(reply.header(header::VARY), "Accept-Encoding");
     assert_eq!(reply.header(header::CONTENT_LENGTH), RSS.len().to_string());
@@ -655,6 +657,175 @@ async fn republishing_new_bytes_changes_the_etag_and_the_body() {
     assert_eq!(old_tag.body, edited);
     // Other feeds are untouched.
     assert_eq!(server.get("/atom.xml", &[]).await.body, ATOM);
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_is_served_as_identity_at_once_and_compressed_once_written() {
+    let (dir, mut publisher) = published();
+    let server = Server::start(&publisher).await;
+    let accept = [(header::ACCEPT_ENCODING, "gzip, deflate, br")];
+    let before = server.get("/rss.xml", &[]).await;
+    let compressed = server.get("/rss.xml", &accept).await;
+    assert_eq!(compressed.header(header::CONTENT_ENCODING), "br");
+
+    let edited = RSS.replace("Một", "Hai");
+    let pending = publisher.begin_publish(vec![("/rss.xml".into(), Some(edited.clone().into()))]);
+    // Visible before any disk or compression work: identity, with the
+    // identity ETag, even to a client that would take gzip or br.
+    let early = server.get("/rss.xml", &accept).await;
+    assert_eq!(early.status, StatusCode::OK);
+    assert_eq!(early.body, edited);
+    assert!(!early.headers.contains_key(header::CONTENT_ENCODING));
+    assert!(is_strong_hash_etag(early.header(header::ETAG), ""));
+    assert_ne!(early.header(header::ETAG), before.header(header::ETAG));
+    assert_eq!(early.header(header::VARY), "Accept-Encoding");
+    assert_eq!(
+        early.header(header::CONTENT_LENGTH),
+        edited.len().to_string()
+    );
+    let early_head = server.request(Method::HEAD, "/rss.xml", &accept).await;
+    assert!(early_head.body.is_empty());
+    for name in [header::ETAG, header::CONTENT_LENGTH, header::LAST_MODIFIED] {
+        assert_eq!(
+            early_head.headers.get(&name),
+            early.headers.get(&name),
+            "{name}"
+        );
+    }
+    assert!(!early_head.headers.contains_key(header::CONTENT_ENCODING));
+    // The identity ETag revalidates while it is what is sent.
+    let revalidated = server
+        .get(
+            "/rss.xml",
+            &[
+                accept[0].clone(),
+                (header::IF_NONE_MATCH, early.header(header::ETAG)),
+            ],
+        )
+        .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+
+    let outcome = pending.finish();
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed, ["/rss.xml"]);
+    let tag = early.header(header::ETAG).trim_matches('"');
+    let br = server.get("/rss.xml", &accept).await;
+    assert_eq!(br.header(header::CONTENT_ENCODING), "br");
+    assert_eq!(br.header(header::ETAG), format!("\"{tag}-br\""));
+    assert_eq!(unbrotli(&br.body), edited.as_bytes());
+    let gzip = server
+        .get("/rss.xml", &[(header::ACCEPT_ENCODING, "gzip")])
+        .await;
+    assert_eq!(gzip.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(gzip.header(header::ETAG), format!("\"{tag}-gzip\""));
+    assert_eq!(gunzip(&gzip.body), edited.as_bytes());
+    // One Last-Modified throughout, and it is the file's mtime exactly;
+    // none at all while this version shares the second of the one before
+    // (the publisher moves it to the next second once that has begun).
+    let same_second = publisher.snapshot().load().feeds["/rss.xml"].same_second_as_previous;
+    for reply in [&early, &br, &gzip] {
+        assert_eq!(
+            reply.headers.contains_key(header::LAST_MODIFIED),
+            !same_second
+        );
+    }
+    assert_eq!(
+        br.headers.get(header::LAST_MODIFIED),
+        early.headers.get(header::LAST_MODIFIED)
+    );
+    let file = feed_file(&dir, "/rss.xml");
+    assert_eq!(std::fs::read(&file).unwrap(), edited.as_bytes());
+    if !same_second {
+        assert_mtime_is_last_modified(&file, &br);
+    }
+
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_feed_that_cannot_be_written_keeps_its_old_version_served() {
+    let (dir, mut publisher) = published();
+    let server = Server::start(&publisher).await;
+    let gzip = [(header::ACCEPT_ENCODING, "gzip")];
+    let before = server.get("/chinh-tri/rss.xml", &gzip).await;
+    let atom_before = std::fs::read(feed_file(&dir, "/atom.xml")).unwrap();
+    // Path conflicts, since as root permission bits would not stop a write:
+    // a folder where the category feed's file goes makes its rename fail,
+    // and a regular file where a new category's folder goes makes creating
+    // the folder fail.
+    let blocker = feed_file(&dir, "/chinh-tri/rss.xml");
+    std::fs::remove_file(&blocker).unwrap();
+    std::fs::create_dir_all(blocker.join("inside")).unwrap();
+    std::fs::write(dir.path().join("feeds/the-gioi"), SECRET).unwrap();
+
+    let edited = CATEGORY_RSS.replace("Tin chính trị", "Tin mới");
+    let pending = publisher.begin_publish(vec![
+        ("/chinh-tri/rss.xml".into(), Some(edited.clone().into())),
+        ("/the-gioi/rss.xml".into(), Some(CATEGORY_RSS.into())),
+        ("/rss.xml".into(), Some(RSS.replace("Một", "Hai").into())),
+    ]);
+    assert_eq!(server.get("/chinh-tri/rss.xml", &[]).await.body, edited);
+    assert_eq!(
+        server.get("/the-gioi/rss.xml", &[]).await.status,
+        StatusCode::OK
+    );
+    let outcome = pending.finish();
+
+    assert_eq!(outcome.changed, ["/rss.xml"]);
+    let messages: Vec<String> = outcome.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("chinh-tri/rss.xml: cannot write feed: "),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("the-gioi: cannot create folder: "),
+        "{messages:?}"
+    );
+    // The old version again, with its own validators and encodings.
+    let after = server.get("/chinh-tri/rss.xml", &gzip).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(gunzip(&after.body), CATEGORY_RSS.as_bytes());
+    for name in [
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::CONTENT_ENCODING,
+    ] {
+        assert_eq!(
+            after.headers.get(&name),
+            before.headers.get(&name),
+            "{name}"
+        );
+    }
+    // A feed never written is not served.
+    let never = server.get("/the-gioi/rss.xml", &[]).await;
+    assert_eq!(never.status, StatusCode::NOT_FOUND);
+    assert!(!String::from_utf8_lossy(&never.body).contains(SECRET));
+    // The disk is as it was, apart from the feed that was written.
+    assert_eq!(
+        std::fs::read(dir.path().join("feeds/the-gioi")).unwrap(),
+        SECRET.as_bytes()
+    );
+    assert!(blocker.join("inside").is_dir());
+    assert_eq!(
+        std::fs::read(feed_file(&dir, "/atom.xml")).unwrap(),
+        atom_before
+    );
+    assert_eq!(
+        std::fs::read(feed_file(&dir, "/rss.xml")).unwrap(),
+        RSS.replace("Một", "Hai").as_bytes()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("feeds/chinh-tri"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["rss.xml"], "temporary files left behind");
+    assert_eq!(
+        publisher.published_paths(),
+        ["/atom.xml", "/chinh-tri/rss.xml", "/rss.xml"]
+    );
 
     server.stop().await.unwrap();
 }
