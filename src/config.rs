@@ -320,9 +320,11 @@ impl Config {
             timezone,
         };
 
-        let base_dir = path
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        // `feedd.toml` has the parent "", which `absolute` refuses: it is ".".
+        let base_dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
         let resolve =
             |p: Option<&str>, default: &str| normalize(&base_dir.join(p.unwrap_or(default)));
@@ -524,6 +526,14 @@ mod tests {
         .unwrap();
         assert_eq!(config.paths.articles, Path::new("/srv/feedd/articles"));
         assert_eq!(config.paths.output, Path::new("/var/www/feeds"));
+    }
+
+    #[test]
+    fn a_config_named_without_a_folder_resolves_against_the_working_directory() {
+        let config = Config::parse(Path::new("feedd.toml"), MINIMAL).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(config.paths.articles, cwd.join("articles"));
+        assert!(config.paths.output.is_absolute());
     }
 
     #[test]

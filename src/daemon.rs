@@ -42,7 +42,12 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
             )
         })?;
     let address = listener.local_addr()?;
-    info!(feeds = loaded, "listening on http://{address}/");
+    info!(
+        feeds = loaded,
+        articles = %config.paths.articles.display(),
+        output = %config.paths.output.display(),
+        "listening on http://{address}/"
+    );
 
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = runtime.spawn(crate::server::serve(
@@ -120,10 +125,20 @@ impl Daemon {
     fn run_loop(&mut self, rx: &std::sync::mpsc::Receiver<Message>) -> anyhow::Result<()> {
         loop {
             let debounce = Duration::from_millis(self.config.watch.debounce_ms);
-            let deadline = self.catalog.next_scheduled(self.due_until).map(instant_of);
+            let scheduled = self.catalog.next_scheduled(self.due_until);
+            let restamp = self
+                .publisher
+                .restamp_due()
+                .and_then(|t| Timestamp::try_from(t).ok());
+            let deadline = scheduled.into_iter().chain(restamp).min().map(instant_of);
             match watch::next(rx, &self.watch_scope, debounce, deadline) {
                 Next::Shutdown => return Ok(()),
-                Next::Deadline => self.publish_scheduled(),
+                Next::Deadline => {
+                    self.publish_scheduled();
+                    for restamp_error in self.publisher.restamp() {
+                        error!("{restamp_error}");
+                    }
+                }
                 Next::Batch(batch) if batch.is_empty() => {}
                 Next::Batch(batch) => {
                     debug!(paths = ?batch.paths, rescan = batch.rescan, config = batch.config_changed, "file events");
