@@ -2,6 +2,8 @@
 //! ephemeral port on 127.0.0.1, real file events, a real HTTP client.
 //! Every wait polls with a deadline; no test sleeps for a fixed time.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -89,7 +91,7 @@ impl Feedd {
         let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
             .args(["serve", "--config"])
             .arg(root.path().join("feedd.toml"))
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,feedd::server=debug")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -706,4 +708,155 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
             "{path} after the rescan"
         );
     }
+}
+
+/// newsboat, a real feed reader, subscribes over HTTP, sees new items, and
+/// gets 304s once it sends validators (newsboat 2.21 starts doing so on the
+/// third reload of a new feed).
+#[tokio::test]
+async fn newsboat_reads_the_served_feed_and_revalidates() {
+    if !common::reader_available("newsboat", Command::new("newsboat").arg("--version")) {
+        return;
+    }
+    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+    let home = feedd.path("newsboat");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("urls"),
+        format!("http://{}/thoi-su/atom.xml\n", feedd.address),
+    )
+    .unwrap();
+    let reload = || {
+        let out = Command::new("newsboat")
+            .args([
+                "-u",
+                "urls",
+                "-c",
+                "cache.db",
+                "-C",
+                "/dev/null",
+                "-x",
+                "reload",
+                "print-unread",
+            ])
+            .current_dir(&home)
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    // newsboat reads the Atom feed; the test polls the RSS one, so the
+    // access log's Atom lines are newsboat's alone.
+    let answers = |status: u16| {
+        let needle = format!("path=\"/thoi-su/atom.xml\" status={status}");
+        feedd
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(&needle))
+            .count()
+    };
+    let wait_for_answers = |status: u16, count: usize| {
+        let deadline = Instant::now() + DEADLINE;
+        while answers(status) < count {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {count} answers {status}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(reload(), "1 unread articles");
+    }
+    wait_for_answers(304, 1);
+    let (full_before, not_modified_before) = (answers(200), answers(304));
+
+    let etag = feedd
+        .get("/thoi-su/rss.xml")
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
+    write(&feedd.article("Thời sự/b.txt"), "Tin B\n\nThân bài B.\n");
+    feedd
+        .get_until("the new article", "/thoi-su/rss.xml", |r| {
+            r.header("etag") != Some(etag.as_str())
+        })
+        .await;
+    // newsboat (libcurl) drops a 200 whose Last-Modified is not later than
+    // its copy's. When the edit lands in the second of the previous version,
+    // feedd moves Last-Modified on as soon as that second is over, so the
+    // reader sees the change within about a second.
+    let deadline = Instant::now() + DEADLINE;
+    while reload() != "2 unread articles" {
+        assert!(
+            Instant::now() < deadline,
+            "newsboat never saw the new article: {:#?}",
+            feedd.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_for_answers(200, full_before + 1);
+    assert_eq!(
+        answers(304),
+        not_modified_before,
+        "a changed feed is sent in full"
+    );
+}
+
+/// Runs `feedd serve` on `root` and waits for it to exit; returns (code, stderr).
+fn serve_until_exit(root: &Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
+        .args(["serve", "--config"])
+        .arg(root.join("feedd.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "feedd serve did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn serve_refuses_a_missing_articles_folder_and_a_busy_port() {
+    let root = tempfile::tempdir().unwrap();
+    write(&root.path().join("feedd.toml"), &config_text(""));
+    let (code, stderr) = serve_until_exit(root.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    let articles = root.path().join("articles").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{articles}: cannot watch the articles folder; check that it exists"
+        )),
+        "{stderr}"
+    );
+
+    std::fs::create_dir_all(root.path().join("articles")).unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let config = config_text("").replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    write(&root.path().join("feedd.toml"), &config);
+    let (code, stderr) = serve_until_exit(root.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot listen on 127.0.0.1:{port} (server.listen)"
+        )),
+        "{stderr}"
+    );
 }
