@@ -314,7 +314,9 @@ impl Catalog {
     /// (a watcher event may come within the filesystem's timestamp granularity).
     fn upsert(&mut self, path: &Path, key: &str, force: bool) -> Changes {
         let mut changes = Changes::default();
-        let Ok(meta) = std::fs::metadata(path) else {
+        // Only regular files (or links to them): reading a FIFO or a device
+        // named like an article would block or never end.
+        let Some(meta) = std::fs::metadata(path).ok().filter(|m| m.is_file()) else {
             self.remove(key, &mut changes.dirty);
             return changes;
         };

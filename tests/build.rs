@@ -1424,3 +1424,20 @@ fn a_missing_articles_folder_is_an_error_and_keeps_the_feeds() {
     }
     assert_eq!(site.files(), before, "the published feeds are kept");
 }
+
+/// A FIFO named like an article (or any other non-regular file) is skipped:
+/// reading it would block the build forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_an_article_does_not_block_the_build() {
+    let site = Site::new("");
+    site.write("Kinh tế/a.txt", "Tin A\n\nBody.\n");
+    let fifo = site.article("Kinh tế/pipe.txt");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    site.build();
+    assert_eq!(titles(&site.feed("/kinh-te/rss.xml")), ["Tin A"]);
+}

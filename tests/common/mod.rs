@@ -203,23 +203,46 @@ impl std::fmt::Display for Run {
 /// The `feedd` binary Cargo built for these tests.
 pub const FEEDD: &str = env!("CARGO_BIN_EXE_feedd");
 
-/// Runs `feedd` with `args` in `cwd`, with no stdin, and waits for it.
+/// Runs `feedd` with `args` in `cwd`, with no stdin, and waits for it
+/// (killed and failed after a generous deadline, so a hang cannot stall CI).
 pub fn feedd_in<I, S>(cwd: &Path, args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let output = Command::new(FEEDD)
+    let mut child = Command::new(FEEDD)
         .args(args)
         .current_dir(cwd)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run feedd");
+    let read_all = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("feedd did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: status.code(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }
 
