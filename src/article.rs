@@ -250,30 +250,6 @@ pub fn parse_article(
         published = file_name_date(stem, tz).map_err(whole)?;
     }
 
-    let parsed = match format {
-        Format::PlainText => {
-            parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes)
-        }
-        Format::Markdown => parse_markdown(body, front.title.is_some()),
-    };
-    let title = front
-        .title
-        .clone()
-        .map(|t| t.trim().to_string())
-        .or(parsed.title)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            whole(match format {
-                Format::PlainText => {
-                    "no title: the first non-empty line is the title; add one".into()
-                }
-                Format::Markdown => {
-                    "no title: add `title = \"...\"` to the front matter or a `# Heading` line"
-                        .into()
-                }
-            })
-        })?;
-
     let categories =
         categories_of(&front, &relative_text).map_err(|(span, message)| span_at(span, message))?;
     let slug = match &front.slug {
@@ -315,6 +291,30 @@ pub fn parse_article(
             None => format!("{}/{}.html", config.site.base_url, slug),
         },
     };
+    let parsed = match format {
+        Format::PlainText => {
+            parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes)
+        }
+        Format::Markdown => parse_markdown(body, front.title.is_some(), &link),
+    };
+    let title = front
+        .title
+        .clone()
+        .map(|t| t.trim().to_string())
+        .or(parsed.title)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            whole(match format {
+                Format::PlainText => {
+                    "no title: the first non-empty line is the title; add one".into()
+                }
+                Format::Markdown => {
+                    "no title: add `title = \"...\"` to the front matter or a `# Heading` line"
+                        .into()
+                }
+            })
+        })?;
+
     let id = front
         .id
         .clone()
@@ -629,10 +629,63 @@ fn escape_html_into(text: &str, out: &mut String) {
     }
 }
 
+/// `target` (a link or image reference) made absolute against `base`, an
+/// absolute http(s) URL; `None` when it is absolute already (or empty).
+fn resolve_url(target: &str, base: &str) -> Option<String> {
+    let first_delimiter = target.find(['/', '?', '#']).unwrap_or(target.len());
+    if target.is_empty() || target[..first_delimiter].contains(':') {
+        return None;
+    }
+    let (scheme, rest) = base.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = &base[..scheme.len() + 3 + authority_end];
+    let base_path_end = base.find(['?', '#']).unwrap_or(base.len());
+    if let Some(network_path) = target.strip_prefix("//") {
+        return Some(format!("{scheme}://{network_path}"));
+    }
+    if target.starts_with('#') {
+        return Some(format!(
+            "{}{target}",
+            &base[..base.find('#').unwrap_or(base.len())]
+        ));
+    }
+    if target.starts_with('?') {
+        return Some(format!("{}{target}", &base[..base_path_end]));
+    }
+    let (path, suffix) = target.split_at(target.find(['?', '#']).unwrap_or(target.len()));
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        let base_path = &base[origin.len()..base_path_end];
+        let folder = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
+        format!("{}{path}", if folder.is_empty() { "/" } else { folder })
+    };
+    // Fold `.` and `..` segments (RFC 3986 §5.2.4).
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = joined.split('/').skip(1).collect();
+    for (i, segment) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        match *segment {
+            "." | ".." => {
+                if *segment == ".." {
+                    segments.pop();
+                }
+                if last {
+                    segments.push("");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    Some(format!("{origin}/{}{suffix}", segments.join("/")))
+}
+
 /// CommonMark plus tables, footnotes and strikethrough. Unless the front
 /// matter gave the title (`has_title`), the first `#` heading becomes the
-/// title and leaves the body, so it is not shown twice.
-fn parse_markdown(body: &str, has_title: bool) -> ParsedBody {
+/// title and leaves the body, so it is not shown twice. Relative link and
+/// image targets are resolved against `article_link`: feed readers show the
+/// body far from the site, and few of them honour `xml:base`.
+fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody {
     use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
     let options =
@@ -644,6 +697,31 @@ fn parse_markdown(body: &str, has_title: bool) -> ParsedBody {
     let mut paragraph_text: Option<String> = None;
     let mut events = Vec::new();
     for event in Parser::new_ext(body, options) {
+        let event = match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: resolve_url(&dest_url, article_link).map_or(dest_url, Into::into),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: resolve_url(&dest_url, article_link).map_or(dest_url, Into::into),
+                title,
+                id,
+            }),
+            other => other,
+        };
         match &event {
             Event::Start(Tag::Heading {
                 level: HeadingLevel::H1,
@@ -836,6 +914,62 @@ mod tests {
         assert!(article.content_html.contains("<table>"));
         assert!(article.content_html.contains("<del>old</del>"));
         assert!(article.content_html.contains("footnote"));
+    }
+
+    #[test]
+    fn relative_links_and_images_become_absolute() {
+        let base = "https://news.example.vn/kinh-te/gia-lua.html";
+        for (target, expected) in [
+            (
+                "/images/a.jpg",
+                Some("https://news.example.vn/images/a.jpg"),
+            ),
+            ("a.jpg", Some("https://news.example.vn/kinh-te/a.jpg")),
+            (
+                "../doi-song/b.html#x",
+                Some("https://news.example.vn/doi-song/b.html#x"),
+            ),
+            (
+                "./c/./d.png?w=2",
+                Some("https://news.example.vn/kinh-te/c/d.png?w=2"),
+            ),
+            ("../../../e", Some("https://news.example.vn/e")),
+            (
+                "#phan-2",
+                Some("https://news.example.vn/kinh-te/gia-lua.html#phan-2"),
+            ),
+            (
+                "//cdn.example.vn/f.png",
+                Some("https://cdn.example.vn/f.png"),
+            ),
+            ("https://other.example/x", None),
+            ("mailto:toasoan@example.vn", None),
+            ("", None),
+        ] {
+            assert_eq!(resolve_url(target, base).as_deref(), expected, "{target}");
+        }
+        let article = parse(
+            "Kinh tế/gia-lua.md",
+            "# Giá lúa\n\n![ảnh](/images/lua.jpg) [tiếp](phan-2.html) [ngoài](https://x.example/)\n",
+        )
+        .unwrap();
+        assert!(
+            article
+                .content_html
+                .contains(r#"src="https://news.example.vn/images/lua.jpg""#),
+            "{}",
+            article.content_html
+        );
+        assert!(
+            article
+                .content_html
+                .contains(r#"href="https://news.example.vn/kinh-te/phan-2.html""#)
+        );
+        assert!(
+            article
+                .content_html
+                .contains(r#"href="https://x.example/""#)
+        );
     }
 
     #[test]
