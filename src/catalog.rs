@@ -172,11 +172,6 @@ impl Catalog {
         self.entries.is_empty()
     }
 
-    /// The entry for a path relative to the articles folder.
-    pub fn get(&self, relative: &str) -> Option<&Entry> {
-        self.entries.get(relative)
-    }
-
     /// Walks the whole articles folder: new and changed files are read,
     /// vanished ones removed. Unchanged files (same mtime and size) are not re-read.
     pub fn rescan(&mut self) -> Changes {
@@ -212,13 +207,7 @@ impl Catalog {
                 Err(_) => {
                     // Gone: the file itself, or a folder with everything under it.
                     self.remove(&relative_key, &mut changes.dirty);
-                    let prefix = format!("{relative_key}/");
-                    let under: Vec<String> = self
-                        .entries
-                        .range(prefix.clone()..)
-                        .map(|(k, _)| k.clone())
-                        .take_while(|k| k.starts_with(&prefix))
-                        .collect();
+                    let under = self.keys_under(&relative_key);
                     for key in under {
                         self.remove(&key, &mut changes.dirty);
                     }
@@ -288,26 +277,26 @@ impl Catalog {
             // may still exist, so nothing is removed on its account.
             return changes;
         }
-        let stale: Vec<String> = if prefix.is_empty() {
-            self.entries
-                .keys()
-                .filter(|k| !found.contains(*k))
-                .cloned()
-                .collect()
-        } else {
-            let folder = format!("{prefix}/");
-            self.entries
-                .range(folder.clone()..)
-                .map(|(k, _)| k)
-                .take_while(|k| k.starts_with(&folder))
-                .filter(|k| !found.contains(*k))
-                .cloned()
-                .collect()
-        };
+        let mut stale = self.keys_under(prefix);
+        stale.retain(|key| !found.contains(key));
         for key in stale {
             self.remove(&key, &mut changes.dirty);
         }
         changes
+    }
+
+    /// Keys of the articles under the folder `prefix` ("" for the root).
+    fn keys_under(&self, prefix: &str) -> Vec<String> {
+        if prefix.is_empty() {
+            return self.entries.keys().cloned().collect();
+        }
+        let folder = format!("{prefix}/");
+        self.entries
+            .range(folder.clone()..)
+            .map(|(key, _)| key)
+            .take_while(|key| key.starts_with(&folder))
+            .cloned()
+            .collect()
     }
 
     /// Reads one article file. `force`: re-read even when mtime and size are unchanged
