@@ -460,7 +460,10 @@ async fn new_articles_deletes_and_renames_move_items_between_feeds() {
     // The file goes just after the feed stops being served.
     let deadline = Instant::now() + DEADLINE;
     while feedd.path("feeds/thoi-su/rss.xml").exists() {
-        assert!(Instant::now() < deadline, "the emptied category's file stays");
+        assert!(
+            Instant::now() < deadline,
+            "the emptied category's file stays"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
