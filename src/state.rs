@@ -4,8 +4,8 @@
 //!
 //! Kept as an append-only journal (`articles.journal` in `paths.state`):
 //! one line per change, so recording an edit costs the same whatever the
-//! size of the corpus. Later lines win; the file is compacted on load when
-//! it has grown well past the number of articles.
+//! size of the corpus. Later lines win; the file is compacted (on load and
+//! while running) when it has grown well past the number of articles.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -32,6 +32,8 @@ pub struct Seen {
 pub struct StateStore {
     records: HashMap<String, Seen>,
     journal: Option<(PathBuf, Option<File>)>,
+    /// Lines in the journal file, to know when compacting it pays.
+    journal_lines: usize,
 }
 
 /// A state journal that cannot be read or written.
@@ -49,6 +51,7 @@ impl StateStore {
         StateStore {
             records: HashMap::new(),
             journal: None,
+            journal_lines: 0,
         }
     }
 
@@ -76,13 +79,12 @@ impl StateStore {
                 records.insert(path, seen);
             }
         }
-        let store = StateStore {
+        let mut store = StateStore {
             records,
             journal: Some((path.clone(), None)),
+            journal_lines: lines,
         };
-        if lines > 2 * store.records.len() + 64 {
-            store.compact().map_err(|e| error("cannot compact", e))?;
-        }
+        store.compact_if_worthwhile()?;
         Ok(store)
     }
 
@@ -139,6 +141,30 @@ impl StateStore {
             file.write_all(format_line(path, seen).as_bytes())
                 .map_err(|e| error("cannot append", e))?;
         }
+        self.journal_lines += 1;
+        // Also while running: a daemon that lives for months of edits must
+        // not grow the journal without bound. Amortised, still constant per edit.
+        self.compact_if_worthwhile()
+    }
+
+    /// Rewrites the journal with one line per record once it holds more than
+    /// twice as many lines as records.
+    fn compact_if_worthwhile(&mut self) -> Result<(), StateError> {
+        if self.journal_lines <= 2 * self.records.len() + 64 {
+            return Ok(());
+        }
+        let Some((path, file)) = self.journal.as_mut() else {
+            return Ok(());
+        };
+        // The open handle would keep appending to the replaced file.
+        *file = None;
+        let path = path.clone();
+        self.compact().map_err(|source| StateError {
+            path,
+            action: "cannot compact",
+            source,
+        })?;
+        self.journal_lines = self.records.len();
         Ok(())
     }
 
@@ -250,14 +276,30 @@ mod tests {
     }
 
     #[test]
-    fn a_long_journal_is_compacted_without_losing_records() {
+    fn a_long_journal_is_compacted_on_load_without_losing_records() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = StateStore::open(dir.path()).unwrap();
-        for i in 0..200u8 {
-            store.observe("a.txt", ts(i64::from(i)), [i; 16]).unwrap();
-        }
-        store.observe("b.txt", ts(7), [7; 16]).unwrap();
-        drop(store);
+        // As left by a concurrent `feedd build`, or by a crash before compaction.
+        let mut journal: String = (0..200u8)
+            .map(|i| {
+                format_line(
+                    "a.txt",
+                    &Seen {
+                        first_seen: ts(0),
+                        changed: ts(i64::from(i)),
+                        hash: [i; 16],
+                    },
+                )
+            })
+            .collect();
+        journal.push_str(&format_line(
+            "b.txt",
+            &Seen {
+                first_seen: ts(7),
+                changed: ts(7),
+                hash: [7; 16],
+            },
+        ));
+        std::fs::write(dir.path().join(JOURNAL), journal).unwrap();
         let reopened = StateStore::open(dir.path()).unwrap();
         let lines = std::fs::read_to_string(dir.path().join(JOURNAL))
             .unwrap()
@@ -267,6 +309,26 @@ mod tests {
         assert_eq!(reopened.get("a.txt").unwrap().changed, ts(199));
         assert_eq!(reopened.get("a.txt").unwrap().first_seen, ts(0));
         assert_eq!(reopened.get("b.txt").unwrap().first_seen, ts(7));
+    }
+
+    #[test]
+    fn a_running_store_keeps_its_journal_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = StateStore::open(dir.path()).unwrap();
+        for i in 0..1000u32 {
+            let mut hash = [0; 16];
+            hash[..4].copy_from_slice(&i.to_le_bytes());
+            store.observe("a.txt", ts(i64::from(i)), hash).unwrap();
+        }
+        let lines = std::fs::read_to_string(dir.path().join(JOURNAL))
+            .unwrap()
+            .lines()
+            .count();
+        assert!(lines <= 2 + 64, "{lines} lines for one record");
+        drop(store);
+        let reopened = StateStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.get("a.txt").unwrap().changed, ts(999));
+        assert_eq!(reopened.get("a.txt").unwrap().first_seen, ts(0));
     }
 
     #[test]
