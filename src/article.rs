@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{Config, line_column};
 use crate::slug::slugify;
+use crate::xml_text::{clean, strip_forbidden};
 
 /// A category an article belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -324,10 +325,6 @@ pub fn parse_article(
 
     // TOML escapes and Markdown character references can produce characters
     // that the raw text did not contain, so every field is cleaned once more.
-    let clean = |text: String| match strip_xml_forbidden(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(cleaned) => cleaned,
-    };
     Ok(Article {
         path: relative_text,
         id: clean(id),
@@ -377,7 +374,7 @@ fn decode(bytes: &[u8]) -> Result<String, usize> {
     let bom_len = bytes.len() - body.len();
     let text = std::str::from_utf8(body).map_err(|e| bom_len + e.valid_up_to())?;
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let text = strip_xml_forbidden(&text);
+    let text = strip_forbidden(&text);
     // Most text arrives in NFC already; the quick check skips the costly
     // decompose-recompose pass for it.
     if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
@@ -385,17 +382,6 @@ fn decode(bytes: &[u8]) -> Result<String, usize> {
         Ok(text.into_owned())
     } else {
         Ok(text.nfc().collect())
-    }
-}
-
-/// Removes the characters XML 1.0 does not allow (C0 controls but tab and
-/// newlines, U+FFFE, U+FFFF), which would make a feed unparseable.
-pub fn strip_xml_forbidden(text: &str) -> std::borrow::Cow<'_, str> {
-    let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
-    if text.contains(forbidden) {
-        text.replace(forbidden, "").into()
-    } else {
-        text.into()
     }
 }
 
@@ -696,32 +682,12 @@ fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody
     let mut summary: Option<String> = None;
     let mut paragraph_text: Option<String> = None;
     let mut events = Vec::new();
-    for event in Parser::new_ext(body, options) {
-        let event = match event {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: resolve_url(&dest_url, article_link).map_or(dest_url, Into::into),
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: resolve_url(&dest_url, article_link).map_or(dest_url, Into::into),
-                title,
-                id,
-            }),
-            other => other,
-        };
+    for mut event in Parser::new_ext(body, options) {
+        if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = &mut event
+            && let Some(absolute) = resolve_url(dest_url, article_link)
+        {
+            *dest_url = absolute.into();
+        }
         match &event {
             Event::Start(Tag::Heading {
                 level: HeadingLevel::H1,

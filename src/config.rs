@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::slug;
+use crate::xml_text::clean;
 
 /// The path `feedd` reads when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/feedd.toml";
@@ -311,9 +312,11 @@ impl Config {
                 )
             })?,
         };
+        // TOML escapes such as "\u0001" can write characters a feed may not hold.
+        let title = clean(title);
         let site = Site {
-            description: raw.site.description.unwrap_or_else(|| title.clone()),
-            author: raw.site.author.unwrap_or_else(|| title.clone()),
+            description: clean(raw.site.description.unwrap_or_else(|| title.clone())),
+            author: clean(raw.site.author.unwrap_or_else(|| title.clone())),
             title,
             base_url,
             language,
@@ -416,8 +419,8 @@ impl Config {
             categories.insert(
                 key.into_inner(),
                 CategoryConfig {
-                    title: category.title,
-                    description: category.description,
+                    title: category.title.map(clean),
+                    description: category.description.map(clean),
                 },
             );
         }
@@ -534,6 +537,19 @@ mod tests {
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(config.paths.articles, cwd.join("articles"));
         assert!(config.paths.output.is_absolute());
+    }
+
+    #[test]
+    fn toml_escapes_cannot_put_xml_forbidden_characters_in_feeds() {
+        let config = parse(
+            "[site]\ntitle = \"Tin\\u0001 tức\"\nbase_url = \"https://a.vn\"\nauthor = \"B\\u000b\"\n\
+             [categories.x]\ntitle = \"X\\f\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.site.title, "Tin tức");
+        assert_eq!(config.site.description, "Tin tức");
+        assert_eq!(config.site.author, "B");
+        assert_eq!(config.categories["x"].title.as_deref(), Some("X"));
     }
 
     #[test]

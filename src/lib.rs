@@ -16,3 +16,4 @@ pub mod server;
 pub mod slug;
 pub mod state;
 pub mod watch;
+pub mod xml_text;

@@ -10,7 +10,6 @@ use jiff::tz::TimeZone;
 use rss::extension::atom::{AtomExtension, Link as RssAtomLink};
 use rss::extension::dublincore::DublinCoreExtension;
 
-use crate::article::strip_xml_forbidden;
 use crate::catalog::{Entry, FeedMeta};
 use crate::config::Config;
 
@@ -34,10 +33,6 @@ fn rfc3339(ts: Timestamp, tz: &TimeZone) -> atom::FixedDateTime {
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
     text.parse().unwrap_or_default()
-}
-
-fn clean(text: &str) -> String {
-    strip_xml_forbidden(text).into_owned()
 }
 
 /// `(slug, display name)` of an entry's categories, named as the feed names them.
@@ -75,7 +70,7 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                 pub_date: Some(rfc2822(entry.published, tz)),
                 categories: category_names(feed, entry)
                     .map(|(_, name)| rss::Category {
-                        name: clean(name),
+                        name: name.to_string(),
                         domain: None,
                     })
                     .collect(),
@@ -84,7 +79,7 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                     .full_content
                     .then(|| article.content_html.clone()),
                 dublin_core_ext: Some(DublinCoreExtension {
-                    creators: vec![clean(&author)],
+                    creators: vec![author.clone()],
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -93,9 +88,9 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
         .collect();
     let newest = items.first().map(|e| rfc2822(e.published, tz));
     let channel = rss::Channel {
-        title: clean(&feed.title),
+        title: feed.title.clone(),
         link: feed.link.clone(),
-        description: clean(&feed.description),
+        description: feed.description.clone(),
         language: Some(site.language.clone()),
         pub_date: newest,
         last_build_date: (!items.is_empty()).then(|| rfc2822(feed_updated(items), tz)),
@@ -134,13 +129,13 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
                 updated: rfc3339(entry.updated, tz),
                 published: Some(rfc3339(entry.published, tz)),
                 authors: vec![atom::Person {
-                    name: clean(&author),
+                    name: author.clone(),
                     ..Default::default()
                 }],
                 categories: category_names(feed, entry)
                     .map(|(slug, name)| atom::Category {
                         term: slug.to_string(),
-                        label: Some(clean(name)),
+                        label: Some(name.to_string()),
                         ..Default::default()
                     })
                     .collect(),
@@ -162,10 +157,10 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
         })
         .collect();
     let feed = atom::Feed {
-        title: atom::Text::plain(clean(&feed.title)),
+        title: atom::Text::plain(feed.title.clone()),
         id: feed_id(&feed.scope),
         updated: rfc3339(feed_updated(items), tz),
-        subtitle: Some(atom::Text::plain(clean(&feed.description))),
+        subtitle: Some(atom::Text::plain(feed.description.clone())),
         lang: Some(site.language.clone()),
         links: vec![
             atom::Link {
