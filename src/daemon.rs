@@ -134,7 +134,7 @@ impl Daemon {
             match watch::next(rx, &self.watch_scope, debounce, deadline) {
                 Next::Shutdown => return Ok(()),
                 Next::Deadline => {
-                    self.publish_scheduled();
+                    self.publish_scopes(BTreeSet::new(), 0, Instant::now(), "scheduled");
                     for restamp_error in self.publisher.restamp() {
                         error!("{restamp_error}");
                     }
@@ -173,39 +173,27 @@ impl Daemon {
         for state_error in &changes.state_errors {
             error!("{state_error}");
         }
-        if changes.dirty.is_empty() {
-            return;
-        }
-        let now = Timestamp::now();
-        let mut scopes = changes.dirty;
-        // Anything that fell due while we were busy goes out with this batch.
-        scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
-        self.due_until = self.due_until.max(now);
-        self.publish_scopes(&scopes, now, changes.read, started, reason);
+        self.publish_scopes(changes.dirty, changes.read, started, reason);
     }
 
-    fn publish_scheduled(&mut self) {
-        let started = Instant::now();
-        let now = Timestamp::now();
-        let scopes = self.catalog.scopes_due_between(self.due_until, now);
-        self.due_until = self.due_until.max(now);
-        self.publish_scopes(&scopes, now, 0, started, "scheduled");
-    }
-
+    /// Renders and publishes `scopes`, plus those of every article that fell
+    /// due since the last publish (so a busy loop never delays one).
     fn publish_scopes(
         &mut self,
-        scopes: &BTreeSet<Scope>,
-        now: Timestamp,
+        mut scopes: BTreeSet<Scope>,
         read: usize,
         started: Instant,
         reason: &str,
     ) {
+        let now = Timestamp::now();
+        scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
+        self.due_until = self.due_until.max(now);
         if scopes.is_empty() {
             return;
         }
         let outcome = self
             .publisher
-            .publish(render_updates(&self.catalog, scopes, now));
+            .publish(render_updates(&self.catalog, &scopes, now));
         for publish_error in &outcome.errors {
             error!("{publish_error}");
         }
