@@ -28,6 +28,11 @@ use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
 /// A client that has not sent a whole request head by then is dropped, so
 /// idle or slow connections cannot pile up.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a request line and its headers may take, as nginx's default
+/// `large_client_header_buffers` allows; hyper answers a longer head with
+/// `431` and closes. Feed readers send well under 2 KiB; without a cap hyper
+/// buffers about 400 KB per connection.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Pause after a failed accept: errors such as EMFILE persist until some
 /// connection closes, and retrying at once would spin a core.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -55,7 +60,8 @@ pub async fn serve(
     builder
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_header_size(MAX_HEAD_BYTES);
     let graceful = GracefulShutdown::new();
     // Owning the connection tasks lets shutdown abort the ones that outlive
     // the drain instead of leaving them to the runtime.
