@@ -29,6 +29,13 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let (tx, rx) = channel();
+    // First: a second process on the same state must stop before it touches
+    // anything (loading the output folder deletes leftover temp files, which
+    // would be the running one's writes in flight).
+    let mut state = StateStore::open(&config.paths.state)?;
+    for warning in state.take_warnings() {
+        warn!("{warning}");
+    }
 
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, true);
     let loaded = publisher.load_existing()?;
@@ -59,7 +66,8 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     ));
     runtime.spawn(forward_signals(tx.clone()));
 
-    let outcome = Daemon::start(config, publisher, tx).and_then(|mut daemon| daemon.run_loop(&rx));
+    let outcome =
+        Daemon::start(config, publisher, state, tx).and_then(|mut daemon| daemon.run_loop(&rx));
 
     let _ = stop_server.send(());
     let served = runtime.block_on(server);
@@ -100,6 +108,7 @@ impl Daemon {
     fn start(
         config: Arc<Config>,
         publisher: Publisher,
+        state: StateStore,
         tx: Sender<Message>,
     ) -> anyhow::Result<Daemon> {
         let watch_scope = watch::Scope {
@@ -108,7 +117,6 @@ impl Daemon {
         };
         // Watch before the first scan, so that nothing written during it is missed.
         let watching = start_watching(&config, &watch_scope, tx.clone())?;
-        let state = StateStore::open(&config.paths.state)?;
         let mut daemon = Daemon {
             catalog: Catalog::new(config.clone(), state),
             config,

@@ -70,6 +70,9 @@ fn serve(config: Arc<Config>) -> ExitCode {
 fn build(config: Arc<Config>) -> ExitCode {
     match feedd::pipeline::build(config.clone()) {
         Ok(report) => {
+            for warning in &report.state_warnings {
+                eprintln!("warning: {warning}");
+            }
             for error in &report.rejected {
                 eprintln!("{error}");
             }

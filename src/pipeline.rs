@@ -65,6 +65,8 @@ pub struct BuildReport {
     pub publish_errors: Vec<PublishError>,
     /// The state journal could not be written.
     pub state_errors: Vec<StateError>,
+    /// What had to be repaired in the state journal (not an error).
+    pub state_warnings: Vec<String>,
     /// False when nothing was published because a folder could not be read.
     pub published: bool,
 }
@@ -80,7 +82,8 @@ impl BuildReport {
 
 /// `feedd build`: reads every article and writes every feed whose bytes changed.
 pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
-    let state = StateStore::open(&config.paths.state)?;
+    let mut state = StateStore::open(&config.paths.state)?;
+    let state_warnings = state.take_warnings();
     let mut catalog = Catalog::new(config.clone(), state);
     let changes = catalog.rescan();
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
@@ -89,6 +92,7 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
         articles: catalog.len(),
         rejected: changes.rejected,
         state_errors: changes.state_errors,
+        state_warnings,
         ..BuildReport::default()
     };
     // A folder that could not be read would look like deleted articles:

@@ -8,13 +8,28 @@
 //! while running) when it has grown well past the number of articles.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
 const JOURNAL: &str = "articles.journal";
+/// Held (an OS file lock) by the one process that owns `paths.state`: a
+/// `feedd serve` for its lifetime, a `feedd build` while it builds. Two
+/// writers would each compact the journal from their own records and drop
+/// the other's.
+const LOCK: &str = "feedd.lock";
+/// Where a journal with damaged lines is copied before it is rewritten, so
+/// that whatever was in it can still be looked at.
+const DAMAGED_COPY: &str = "articles.journal.damaged";
+/// No line feedd writes comes near this (a path is at most a few KiB even
+/// escaped); a longer one is damage, and is skipped without being parsed.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Names of the temporary files a compaction writes before renaming; one
+/// left by a crash is deleted by the next process that takes the lock.
+const TEMP_PREFIX: &str = ".articles.journal-";
+const TEMP_SUFFIX: &str = ".tmp";
 
 /// Dates remembered for one article path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +49,40 @@ pub struct StateStore {
     journal: Option<(PathBuf, Option<File>)>,
     /// Lines in the journal file, to know when compacting it pays.
     journal_lines: usize,
+    /// The lock on `paths.state`, released when the store is dropped.
+    _lock: Option<File>,
+    /// What loading had to repair, for the caller to report.
+    warnings: Vec<String>,
+    /// An append failed part-way (a full disk): the file may end in a torn
+    /// line, which the next append would run into. Rewrite it whole instead.
+    torn: bool,
 }
 
-/// A state journal that cannot be read or written.
+/// A state folder that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {action}: {source}; check that the folder is writable (paths.state in the config)", .path.display())]
-pub struct StateError {
-    path: PathBuf,
-    action: &'static str,
-    source: std::io::Error,
+pub enum StateError {
+    /// The journal or the folder cannot be read or written.
+    #[error("{}: {action}: {source}; check that the folder is writable (paths.state in the config)", .path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What feedd was doing.
+        action: &'static str,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Another feedd process holds the state folder.
+    #[error(
+        "{}: the state folder is in use by another feedd process (a `feedd serve` holds it while \
+         it runs, a `feedd build` while it builds); a running `feedd serve` already publishes \
+         every change, so stop it first or let the other build finish, or give this run its own \
+         paths.state and paths.output",
+        .dir.display()
+    )]
+    Locked {
+        /// `paths.state`.
+        dir: PathBuf,
+    },
 }
 
 impl StateStore {
@@ -52,40 +92,87 @@ impl StateStore {
             records: HashMap::new(),
             journal: None,
             journal_lines: 0,
+            _lock: None,
+            warnings: Vec::new(),
+            torn: false,
         }
     }
 
-    /// Loads the journal in `dir` (created if missing), compacting it when worthwhile.
+    /// Locks `dir` (created if missing) for this process, or fails at once
+    /// with [`StateError::Locked`] if another process holds it; then loads
+    /// the journal, compacting it when worthwhile.
+    ///
+    /// A damaged journal (a crash, a full disk, a stray edit) is recovered:
+    /// every line that does not parse, or is not a record feedd could have
+    /// written, is skipped, the journal is rewritten from the good ones (a
+    /// copy of the damaged file is kept beside it) and [`StateStore::take_warnings`]
+    /// says so. An article whose line was lost is dated by its file's
+    /// modification time, which for an article never edited is the date it had.
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
         let path = dir.join(JOURNAL);
-        let error = |action, source| StateError {
-            path: path.clone(),
+        let error = |path: &Path, action, source| StateError::Io {
+            path: path.to_owned(),
             action,
             source,
         };
-        std::fs::create_dir_all(dir).map_err(|e| error("cannot create the state folder", e))?;
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(error("cannot read", e)),
-        };
-        let mut records = HashMap::new();
-        let mut lines = 0usize;
-        for line in text.lines() {
-            lines += 1;
-            // A line cut short by a crash is skipped: losing one record only
-            // means that article is dated as if first seen now.
-            if let Some((path, seen)) = parse_line(line) {
-                records.insert(path, seen);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| error(dir, "cannot create the state folder", e))?;
+        let lock_path = dir.join(LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| error(&lock_path, "cannot open the lock file", e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(StateError::Locked {
+                    dir: dir.to_owned(),
+                });
             }
+            Err(TryLockError::Error(e)) => return Err(error(&lock_path, "cannot lock", e)),
         }
-        let mut store = StateStore {
-            records,
-            journal: Some((path.clone(), None)),
-            journal_lines: lines,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(error(&path, "cannot read", e)),
         };
-        store.compact_if_worthwhile()?;
+        let loaded = Loaded::parse(&bytes, Timestamp::now());
+        let mut store = StateStore {
+            records: loaded.records,
+            journal: Some((path.clone(), None)),
+            journal_lines: loaded.lines,
+            _lock: Some(lock),
+            warnings: Vec::new(),
+            torn: false,
+        };
+        remove_leftover_temp_files(dir);
+        if loaded.damaged > 0 {
+            let copy = dir.join(DAMAGED_COPY);
+            std::fs::write(&copy, &bytes).map_err(|e| error(&copy, "cannot write", e))?;
+            store.warnings.push(format!(
+                "{}: {} damaged lines skipped (first at line {}: {}); the journal was rewritten \
+                 from the {} good records and the damaged one kept as {}; articles whose record \
+                 was lost are dated by their file's modification time",
+                path.display(),
+                loaded.damaged,
+                loaded.first_damage.0,
+                loaded.first_damage.1,
+                store.records.len(),
+                copy.display()
+            ));
+            store.rewrite()?;
+        } else {
+            store.compact_if_worthwhile()?;
+        }
         Ok(store)
+    }
+
+    /// What loading repaired, one line each (empty for a sound journal);
+    /// each is returned once.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// What is remembered of `path`.
@@ -120,10 +207,16 @@ impl StateStore {
     }
 
     fn append(&mut self, path: &str, seen: &Seen) -> Result<(), StateError> {
+        if self.torn {
+            // The record is already in `records`, so the rewrite holds it.
+            self.rewrite()?;
+            self.torn = false;
+            return Ok(());
+        }
         let Some((journal_path, file)) = self.journal.as_mut() else {
             return Ok(());
         };
-        let error = |action, source| StateError {
+        let error = |action, source| StateError::Io {
             path: journal_path.clone(),
             action,
             source,
@@ -137,9 +230,11 @@ impl StateStore {
             *file = Some(opened);
         }
         if let Some(file) = file.as_mut() {
-            // One write per record, so concurrent appenders never interleave a line.
-            file.write_all(format_line(path, seen).as_bytes())
-                .map_err(|e| error("cannot append", e))?;
+            // One write per record, so that a line is never split between writes.
+            if let Err(e) = file.write_all(format_line(path, seen).as_bytes()) {
+                self.torn = true;
+                return Err(error("cannot append", e));
+            }
         }
         self.journal_lines += 1;
         // Also while running: a daemon that lives for months of edits must
@@ -153,13 +248,18 @@ impl StateStore {
         if self.journal_lines <= 2 * self.records.len() + 64 {
             return Ok(());
         }
+        self.rewrite()
+    }
+
+    /// Rewrites the journal with one line per record.
+    fn rewrite(&mut self) -> Result<(), StateError> {
         let Some((path, file)) = self.journal.as_mut() else {
             return Ok(());
         };
         // The open handle would keep appending to the replaced file.
         *file = None;
         let path = path.clone();
-        self.compact().map_err(|source| StateError {
+        self.compact().map_err(|source| StateError::Io {
             path,
             action: "cannot compact",
             source,
@@ -179,11 +279,32 @@ impl StateStore {
             .map(|(p, seen)| format_line(p, seen))
             .collect();
         let dir = path.parent().unwrap_or(Path::new("."));
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)?;
         temp.write_all(text.as_bytes())?;
         temp.as_file().sync_all()?;
         temp.persist(path).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+/// Deletes compaction temp files left by a killed process (only the lock
+/// holder calls this, so none of them is being written).
+fn remove_leftover_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_temp = name
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX));
+        if is_temp {
+            // Failing leaves a harmless file; the next start tries again.
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -198,20 +319,108 @@ fn format_line(path: &str, seen: &Seen) -> String {
     )
 }
 
-fn parse_line(line: &str) -> Option<(String, Seen)> {
+/// The records of a journal file, and what was wrong with it.
+struct Loaded {
+    records: HashMap<String, Seen>,
+    /// Lines in the file, damaged ones included.
+    lines: usize,
+    /// Lines skipped as damaged.
+    damaged: usize,
+    /// The first damaged line's number and what is wrong with it.
+    first_damage: (usize, &'static str),
+}
+
+impl Loaded {
+    /// Parses a journal written by [`format_line`], one record per line,
+    /// skipping damaged lines. `now` bounds the dates: feedd records file
+    /// modification times as it sees them, so a date after the load is damage.
+    fn parse(bytes: &[u8], now: Timestamp) -> Loaded {
+        let mut loaded = Loaded {
+            records: HashMap::new(),
+            lines: 0,
+            damaged: 0,
+            first_damage: (0, ""),
+        };
+        // A file that does not end in a newline was cut short mid-append
+        // (crash, full disk): its last line is torn even if it happens to parse.
+        let torn_tail = !bytes.is_empty() && !bytes.ends_with(b"\n");
+        let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+        if bytes.ends_with(b"\n") || bytes.is_empty() {
+            lines.pop();
+        }
+        let count = lines.len();
+        for (index, line) in lines.into_iter().enumerate() {
+            loaded.lines += 1;
+            let parsed = if torn_tail && index + 1 == count {
+                Err("cut short")
+            } else {
+                parse_line(line, now)
+            };
+            match parsed {
+                Ok((path, seen)) => loaded.merge(path, seen),
+                Err(what) => {
+                    if loaded.damaged == 0 {
+                        loaded.first_damage = (index + 1, what);
+                    }
+                    loaded.damaged += 1;
+                }
+            }
+        }
+        loaded
+    }
+
+    /// Adds a record; a later line for the same path is a later change of it.
+    fn merge(&mut self, path: String, seen: Seen) {
+        let merged = match self.records.get(&path) {
+            // feedd never moves first_seen and never moves changed back, so
+            // for a sound journal this is simply the later line; for a
+            // damaged or hand-edited one it keeps the article where it was.
+            Some(old) => Seen {
+                first_seen: old.first_seen.min(seen.first_seen),
+                changed: old.changed.max(seen.changed),
+                hash: seen.hash,
+            },
+            None => seen,
+        };
+        self.records.insert(path, merged);
+    }
+}
+
+/// One journal line, or what is wrong with it.
+fn parse_line(line: &[u8], now: Timestamp) -> Result<(String, Seen), &'static str> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err("longer than any record");
+    }
+    let line = std::str::from_utf8(line).map_err(|_| "not UTF-8")?;
     let mut fields = line.splitn(4, '\t');
-    let first_seen = Timestamp::from_second(fields.next()?.parse().ok()?).ok()?;
-    let changed = Timestamp::from_second(fields.next()?.parse().ok()?).ok()?;
-    let hex = fields.next()?;
+    let mut date = |name| -> Result<Timestamp, &'static str> {
+        let text = fields.next().ok_or(name)?;
+        let second: i64 = text.parse().map_err(|_| name)?;
+        Timestamp::from_second(second).map_err(|_| name)
+    };
+    let first_seen = date("bad first-seen date")?;
+    let changed = date("bad changed date")?;
+    if changed < first_seen {
+        return Err("changed before first seen");
+    }
+    if changed > now {
+        return Err("date in the future");
+    }
+    let hex = fields.next().ok_or("no hash")?;
     let mut hash = [0u8; 16];
     if hex.len() != 32 {
-        return None;
+        return Err("bad hash");
     }
     for (i, byte) in hash.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        let pair = hex.get(2 * i..2 * i + 2).ok_or("bad hash")?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| "bad hash")?;
     }
-    let path = unescape(fields.next()?)?;
-    Some((
+    let path = unescape(fields.next().ok_or("no path")?).ok_or("bad path escape")?;
+    // No article path is empty, absolute, or holds a NUL.
+    if path.is_empty() || path.starts_with('/') || path.contains('\0') {
+        return Err("bad path");
+    }
+    Ok((
         path,
         Seen {
             first_seen,
@@ -344,5 +553,184 @@ mod tests {
         file.write_all(b"12\t1").unwrap();
         let reopened = StateStore::open(dir.path()).unwrap();
         assert_eq!(reopened.get("a.txt").unwrap().first_seen, ts(5));
+    }
+
+    #[test]
+    fn a_second_open_of_one_folder_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = StateStore::open(dir.path()).unwrap();
+        let refused = StateStore::open(dir.path()).unwrap_err();
+        assert!(matches!(refused, StateError::Locked { .. }), "{refused}");
+        let message = refused.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "{}: the state folder is in use",
+                dir.path().display()
+            )),
+            "{message}"
+        );
+        drop(first);
+        StateStore::open(dir.path()).unwrap();
+    }
+
+    /// A journal with one good record for `good.txt` (dates 100 and 200),
+    /// then `damage`, then a second good record for `after.txt`.
+    fn journal_with(damage: &[u8]) -> Vec<u8> {
+        let good = |path, first, changed, h| {
+            format_line(
+                path,
+                &Seen {
+                    first_seen: ts(first),
+                    changed: ts(changed),
+                    hash: [h; 16],
+                },
+            )
+        };
+        let mut bytes = good("good.txt", 100, 200, 1).into_bytes();
+        bytes.extend_from_slice(damage);
+        bytes.extend_from_slice(good("after.txt", 300, 300, 3).as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn every_kind_of_damage_is_skipped_and_the_good_records_keep_their_dates() {
+        let hash = "01".repeat(16);
+        let huge = format!("5\t5\t{hash}\t{}\n", "x".repeat(MAX_LINE_BYTES + 1));
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("garbage", b"this is not a record\n".to_vec()),
+            ("binary", b"\x00\xff\xfe\x80binary\x01\x02\n".to_vec()),
+            (
+                "not UTF-8 in the path",
+                [format!("5\t5\t{hash}\ta").as_bytes(), b"\xff\n"].concat(),
+            ),
+            ("half a line", b"100\t20\n".to_vec()),
+            ("a huge line", huge.into_bytes()),
+            ("an empty line", b"\n".to_vec()),
+            (
+                "a far-future date",
+                format!("100\t99999999999\t{hash}\tgood.txt\n").into_bytes(),
+            ),
+            (
+                "changed before first seen",
+                format!("100\t50\t{hash}\tgood.txt\n").into_bytes(),
+            ),
+            (
+                "a date out of range",
+                format!("1\t999999999999999999\t{hash}\tx.txt\n").into_bytes(),
+            ),
+            ("a short hash", b"5\t5\tabc\tx.txt\n".to_vec()),
+            (
+                "a hash that is not hex",
+                format!("5\t5\t{}\tx.txt\n", "zz".repeat(16)).into_bytes(),
+            ),
+            (
+                "a bad escape",
+                format!("5\t5\t{hash}\tx\\q.txt\n").into_bytes(),
+            ),
+            (
+                "an absolute path",
+                format!("5\t5\t{hash}\t/etc/passwd\n").into_bytes(),
+            ),
+            (
+                "a NUL in the path",
+                format!("5\t5\t{hash}\tx\0.txt\n").into_bytes(),
+            ),
+            (
+                "a multibyte hash",
+                format!("5\t5\t{}\tx.txt\n", "đ".repeat(16)).into_bytes(),
+            ),
+        ];
+        for (what, damage) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(JOURNAL), journal_with(&damage)).unwrap();
+            let mut store = StateStore::open(dir.path()).unwrap();
+            let good = store
+                .get("good.txt")
+                .unwrap_or_else(|| panic!("{what}: lost good.txt"));
+            assert_eq!(
+                (good.first_seen, good.changed),
+                (ts(100), ts(200)),
+                "{what}"
+            );
+            assert_eq!(
+                store.get("after.txt").map(|s| s.first_seen),
+                Some(ts(300)),
+                "{what}"
+            );
+            assert_eq!(store.get("x.txt"), None, "{what}");
+            let warnings = store.take_warnings();
+            assert_eq!(warnings.len(), 1, "{what}: {warnings:?}");
+            assert!(
+                warnings[0].contains("1 damaged lines skipped (first at line 2"),
+                "{what}: {warnings:?}"
+            );
+            assert_eq!(
+                std::fs::read(dir.path().join(DAMAGED_COPY)).unwrap(),
+                journal_with(&damage),
+                "{what}: the damaged journal is kept"
+            );
+            drop(store);
+            // Rewritten clean: the next load has nothing to report.
+            let mut reopened = StateStore::open(dir.path()).unwrap();
+            assert!(reopened.take_warnings().is_empty(), "{what}");
+            assert_eq!(
+                reopened.get("good.txt").unwrap().first_seen,
+                ts(100),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_records_never_move_first_seen_later_nor_changed_earlier() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |first, changed, h| {
+            format_line(
+                "a.txt",
+                &Seen {
+                    first_seen: ts(first),
+                    changed: ts(changed),
+                    hash: [h; 16],
+                },
+            )
+        };
+        let journal = [line(100, 100, 1), line(500, 600, 2), line(100, 300, 3)].concat();
+        std::fs::write(dir.path().join(JOURNAL), journal).unwrap();
+        let seen = StateStore::open(dir.path()).unwrap().get("a.txt").unwrap();
+        assert_eq!(
+            (seen.first_seen, seen.changed, seen.hash),
+            (ts(100), ts(600), [3; 16])
+        );
+    }
+
+    #[test]
+    fn a_journal_cut_mid_record_loses_only_that_record_and_appends_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = StateStore::open(dir.path()).unwrap();
+        store.observe("a.txt", ts(5), [5; 16]).unwrap();
+        store.observe("b.txt", ts(6), [6; 16]).unwrap();
+        drop(store);
+        let path = dir.path().join(JOURNAL);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&path, bytes).unwrap();
+        let mut store = StateStore::open(dir.path()).unwrap();
+        assert_eq!(store.get("a.txt").unwrap().first_seen, ts(5));
+        assert_eq!(store.get("b.txt"), None);
+        assert_eq!(store.take_warnings().len(), 1);
+        store.observe("c.txt", ts(7), [7; 16]).unwrap();
+        drop(store);
+        let mut reopened = StateStore::open(dir.path()).unwrap();
+        assert!(reopened.take_warnings().is_empty());
+        assert_eq!(reopened.get("c.txt").unwrap().first_seen, ts(7));
+    }
+
+    #[test]
+    fn leftover_compaction_temp_files_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let leftover = dir.path().join(format!("{TEMP_PREFIX}abc{TEMP_SUFFIX}"));
+        std::fs::write(&leftover, "half").unwrap();
+        let _store = StateStore::open(dir.path()).unwrap();
+        assert!(!leftover.exists());
     }
 }

@@ -318,3 +318,314 @@ pub fn reader_available(name: &str, probe: &mut Command) -> bool {
     }
     works
 }
+
+/// How long a live test waits for the daemon before failing.
+pub const SERVE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// `[server]` and `[watch]` for a [`Site`] that is served: an ephemeral port
+/// on 127.0.0.1 and a short debounce.
+pub const SERVE_CONFIG: &str = "[server]\nlisten = \"127.0.0.1:0\"\n\n[watch]\ndebounce_ms = 30\n";
+
+/// A running `feedd serve`, killed when dropped. Its stderr is collected
+/// line by line, so tests can wait for log lines.
+pub struct Serve {
+    child: std::process::Child,
+    /// `127.0.0.1:port`.
+    pub address: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// One HTTP response, read whole.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lowercase) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Site {
+    /// Starts `feedd serve` on this site (whose config must listen on port 0,
+    /// see [`SERVE_CONFIG`]) and waits for its startup rebuild.
+    pub fn serve(&self) -> Serve {
+        let serve = self.spawn_serve();
+        serve.wait_for_log("the startup rebuild", "reason=\"startup\"");
+        serve
+    }
+
+    /// Starts `feedd serve` and waits only until it listens.
+    pub fn spawn_serve(&self) -> Serve {
+        use std::io::BufRead;
+        let mut child = Command::new(FEEDD)
+            .args(["serve", "--config"])
+            .arg(self.config())
+            .current_dir(self.root())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run feedd serve");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let lines = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = address_tx.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let address = match address_rx.recv_timeout(SERVE_DEADLINE) {
+            Ok(address) => address,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "feedd serve did not log its address; log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        Serve {
+            child,
+            address,
+            log,
+        }
+    }
+
+    /// Runs `feedd build` of this site's articles into `output` with its own
+    /// empty state folder `state`, as a second config beside the first.
+    pub fn fresh_build(&self, output: &Path, state: &Path) -> Run {
+        let config = std::fs::read_to_string(self.config()).unwrap();
+        let articles = self.articles();
+        let config: String = config
+            .lines()
+            .map(|line| {
+                let key = line.split('=').next().unwrap_or_default().trim();
+                match key {
+                    "articles" => format!("articles = {:?}", articles.display().to_string()),
+                    "output" => format!("output = {:?}", output.display().to_string()),
+                    "state" => format!("state = {:?}", state.display().to_string()),
+                    _ => line.to_string(),
+                }
+            })
+            .map(|line| line + "\n")
+            .collect();
+        let path = self.root().join("config/fresh.toml");
+        std::fs::write(&path, config).unwrap();
+        feedd_in(
+            self.root(),
+            [
+                OsStr::new("build"),
+                OsStr::new("--config"),
+                path.as_os_str(),
+            ],
+        )
+    }
+}
+
+impl Serve {
+    /// A GET of `path` with `headers`, over a new connection.
+    pub fn request(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        http_get(&self.address, path, headers)
+    }
+
+    /// A GET of `path`.
+    pub fn get(&self, path: &str) -> HttpResponse {
+        self.request(path, &[])
+    }
+
+    /// Every line logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Whether a logged line contains `needle`.
+    pub fn log_contains(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    /// How many logged lines contain `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits until a logged line contains `needle`.
+    pub fn wait_for_log(&self, what: &str, needle: &str) {
+        self.wait_until(what, || self.log_contains(needle));
+    }
+
+    /// Polls `done` until it holds, failing with the log after the deadline.
+    pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + SERVE_DEADLINE;
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The body of every URL path in `paths` that answers 200.
+    pub fn served(&self, paths: impl IntoIterator<Item = String>) -> BTreeMap<String, Vec<u8>> {
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let response = self.get(&path);
+                (response.status == 200).then_some((path, response.body))
+            })
+            .collect()
+    }
+
+    /// Sends SIGKILL and waits for the process to be gone.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    pub fn terminate(mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + SERVE_DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "feedd did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET to `address` (`127.0.0.1:port`) with
+/// `Connection: close`, read to the end.
+pub fn http_get(address: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address)
+        .unwrap_or_else(|e| panic!("connect to {address}: {e}"));
+    stream.set_read_timeout(Some(SERVE_DEADLINE)).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("GET {path}: no end of head in {raw:?}"));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("GET {path}: bad status line in {head:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// Asserts that what `serve` answers equals a fresh `feedd build` of the
+/// same articles: the same URL paths, byte for byte. Polls until the
+/// deadline first, since the daemon may still be publishing. Returns the
+/// fresh build's feeds.
+pub fn assert_served_equals_fresh_build(site: &Site, serve: &Serve) -> BTreeMap<String, Vec<u8>> {
+    let fresh = tempfile::tempdir().unwrap();
+    let deadline = std::time::Instant::now() + SERVE_DEADLINE;
+    let (served, expected) = loop {
+        let output = fresh.path().join("feeds");
+        let _ = std::fs::remove_dir_all(&output);
+        let _ = std::fs::remove_dir_all(fresh.path().join("state"));
+        site.fresh_build(&output, &fresh.path().join("state"));
+        let expected = files_under(&output);
+        let mut paths: std::collections::BTreeSet<String> = expected.keys().cloned().collect();
+        paths.extend(site.files().into_keys());
+        let served = serve.served(paths);
+        if served == expected {
+            return expected;
+        }
+        if std::time::Instant::now() > deadline {
+            break (served, expected);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let differing: Vec<String> = served
+        .keys()
+        .chain(expected.keys())
+        .filter(|path| served.get(*path) != expected.get(*path))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let first = differing.first().cloned().unwrap_or_default();
+    panic!(
+        "served feeds differ from a fresh build at {differing:?}\n--- served {first}\n{}\n--- fresh build {first}\n{}\n--- log\n{}",
+        served
+            .get(&first)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or("(none)".into()),
+        expected
+            .get(&first)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or("(none)".into()),
+        serve.log().join("\n")
+    );
+}
