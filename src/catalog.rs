@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,14 +67,85 @@ pub struct Entry {
     /// Updated date: stated, else when the content last changed; never before `published`.
     pub updated: Timestamp,
     file_stamp: FileStamp,
+    /// The file it was read from (one of the key's spellings).
+    source: RawPath,
 }
 
-/// Modification time and size: when both are unchanged, a rescan skips the file.
+/// When all of these are unchanged, a rescan skips the file. Nanosecond
+/// times, the change time and the inode catch what mtime and size miss: a
+/// second write within the same second, `rsync -t`, a file renamed over another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileStamp {
-    modified: std::time::SystemTime,
+    modified: (i64, i64),
+    changed: (i64, i64),
     len: u64,
+    inode: (u64, u64),
 }
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt as _;
+        FileStamp {
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            len: meta.len(),
+            inode: (meta.dev(), meta.ino()),
+        }
+    }
+}
+
+/// A path relative to the articles folder as the file system spells it,
+/// ordered by its bytes: the order that decides which of two spellings of
+/// one name is the article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RawPath(PathBuf);
+
+impl RawPath {
+    fn bytes(&self) -> &[u8] {
+        self.0.as_os_str().as_encoded_bytes()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> RawPath {
+        use std::os::unix::ffi::OsStrExt as _;
+        RawPath(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+}
+
+impl Ord for RawPath {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.bytes().cmp(other.bytes())
+    }
+}
+
+impl PartialOrd for RawPath {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// What an entry of the articles tree is to the catalog.
+enum Found {
+    /// A real folder, to walk.
+    Folder,
+    /// An article file, with its key.
+    Article(String),
+    /// Nothing to publish (ignored, or reported as rejected).
+    Nothing,
+}
+
+/// What reading an article file came to.
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    /// The file is no longer a regular file there.
+    Gone,
+    /// Published, unchanged, or rejected (the last good version kept).
+    Kept,
+}
+
+/// The message for a symbolic link under the articles folder.
+const SYMLINK_MESSAGE: &str = "is a symbolic link; feedd does not follow symbolic links under \
+     paths.articles (only the articles folder itself may be one), so nothing behind it is published; \
+     move or copy the file or folder here instead of linking it";
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct OrderKey {
@@ -136,6 +208,11 @@ pub struct Catalog {
     config: Arc<Config>,
     state: StateStore,
     entries: BTreeMap<String, Entry>,
+    /// Every article file found, by raw relative path, with its key.
+    files: BTreeMap<RawPath, String>,
+    /// The raw spellings of each key: more than one only when names differ
+    /// in Unicode normalization alone.
+    spellings: BTreeMap<String, BTreeSet<RawPath>>,
     all: BTreeSet<OrderKey>,
     categories: BTreeMap<String, CategoryIndex>,
 }
@@ -147,6 +224,8 @@ impl Catalog {
             config,
             state,
             entries: BTreeMap::new(),
+            files: BTreeMap::new(),
+            spellings: BTreeMap::new(),
             all: BTreeSet::new(),
             categories: BTreeMap::new(),
         }
@@ -173,54 +252,115 @@ impl Catalog {
     }
 
     /// Walks the whole articles folder: new and changed files are read,
-    /// vanished ones removed. Unchanged files (same mtime and size) are not re-read.
+    /// vanished ones removed. Unchanged files (same stamp) are not re-read.
+    ///
+    /// The articles folder itself may be a symbolic link (the OS resolves it
+    /// at each walk); nothing under it is followed.
     pub fn rescan(&mut self) -> Changes {
         let root = self.config.paths.articles.clone();
-        self.sync_tree(&root, "")
+        self.sync_tree(&root, None)
     }
 
-    /// Applies changed paths (files or folders, present or gone) reported by the watcher.
+    /// Applies changed paths (files or folders, present or gone) reported by
+    /// the watcher. Each path is classified exactly as [`Catalog::rescan`]
+    /// would classify it, so that the incremental path and a full build agree.
     pub fn apply(&mut self, paths: &[PathBuf]) -> Changes {
         let root = self.config.paths.articles.clone();
         let mut changes = Changes::default();
+        if !std::fs::metadata(&root).is_ok_and(|meta| meta.is_dir()) {
+            // The whole folder is gone (or being deleted): as with `build`,
+            // nothing is removed until it is back and rescanned.
+            changes.incomplete = true;
+            return changes;
+        }
         let mut seen = BTreeSet::new();
+        let mut folders = RealFolders::default();
         for path in paths {
             let Ok(relative) = path.strip_prefix(&root) else {
                 continue;
             };
-            let Some(relative_key) = relative_key(relative) else {
-                continue;
-            };
-            if !seen.insert(relative_key.clone()) {
-                continue;
-            }
-            if relative_key.is_empty() {
+            if relative.as_os_str().is_empty() {
                 changes.merge(self.rescan());
                 continue;
             }
-            match std::fs::metadata(path) {
-                Ok(meta) if meta.is_dir() => changes.merge(self.sync_tree(path, &relative_key)),
-                Ok(_) if article::is_article_path(relative) => {
-                    changes.merge(self.upsert(path, &relative_key, true))
+            if !is_visible(relative) {
+                // The full scan never enters hidden folders or reads hidden
+                // files, so nothing at or under such a path is an article.
+                continue;
+            }
+            let raw = RawPath(relative.to_path_buf());
+            if !seen.insert(raw.clone()) {
+                continue;
+            }
+            // An intermediate symbolic link would be followed by the OS:
+            // what lies behind one is, for the full scan, not there.
+            let file_type = folders
+                .reachable(&root, relative)
+                .then(|| std::fs::symlink_metadata(path).ok())
+                .flatten()
+                .map(|meta| meta.file_type());
+            let found = match file_type {
+                Some(file_type) => self.classify(path, relative, file_type, &mut changes),
+                None => Found::Nothing,
+            };
+            let mut touched = BTreeSet::new();
+            if !matches!(found, Found::Folder) {
+                // A folder that became a file, a symlink, or nothing.
+                self.forget_under(&raw, &mut touched);
+            }
+            match found {
+                Found::Folder => {
+                    self.forget(&raw, &mut touched);
+                    self.settle_all(touched, None, &mut changes);
+                    changes.merge(self.sync_tree(path, Some(&raw)));
                 }
-                Ok(_) => {}
-                Err(_) => {
-                    // Gone: the file itself, or a folder with everything under it.
-                    self.remove(&relative_key, &mut changes.dirty);
-                    let under = self.keys_under(&relative_key);
-                    for key in under {
-                        self.remove(&key, &mut changes.dirty);
-                    }
+                Found::Article(key) => {
+                    self.found(raw.clone(), key.clone(), &mut touched);
+                    touched.insert(key);
+                    self.settle_all(touched, Some(&raw), &mut changes);
+                }
+                Found::Nothing => {
+                    self.forget(&raw, &mut touched);
+                    self.settle_all(touched, None, &mut changes);
                 }
             }
         }
         changes
     }
 
-    /// Makes the catalog match the folder `dir` (relative `prefix`, "" for the root).
-    fn sync_tree(&mut self, dir: &Path, prefix: &str) -> Changes {
+    /// Makes the catalog match the folder `dir`, whose path relative to the
+    /// articles folder is `prefix` (`None`: the articles folder itself).
+    fn sync_tree(&mut self, dir: &Path, prefix: Option<&RawPath>) -> Changes {
         let mut changes = Changes::default();
-        let mut found = BTreeSet::new();
+        let found = self.walk(dir, &mut changes);
+        let mut touched = BTreeSet::new();
+        let found_raw: BTreeSet<&RawPath> = found.iter().map(|(raw, _)| raw).collect();
+        if !changes.incomplete {
+            // Part of the tree could not be read: what is missing from
+            // `found` may still exist, so nothing is removed on its account.
+            let stale: Vec<RawPath> = match prefix {
+                None => self.files.keys().cloned().collect(),
+                Some(prefix) => self.raw_under(prefix),
+            };
+            for raw in stale {
+                if !found_raw.contains(&raw) {
+                    self.forget(&raw, &mut touched);
+                }
+            }
+        }
+        for (raw, key) in found {
+            self.found(raw, key.clone(), &mut touched);
+            touched.insert(key);
+        }
+        self.settle_all(touched, None, &mut changes);
+        changes
+    }
+
+    /// Every article file under `dir` (a real folder), with its key. Hidden
+    /// entries are skipped, symbolic links are reported and never followed.
+    fn walk(&self, dir: &Path, changes: &mut Changes) -> Vec<(RawPath, String)> {
+        let root = &self.config.paths.articles;
+        let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(folder) = stack.pop() {
             let listing = match std::fs::read_dir(&folder) {
@@ -237,118 +377,261 @@ impl Catalog {
                     continue;
                 }
             };
-            for dirent in listing.flatten() {
-                let path = dirent.path();
-                let Ok(relative) = path.strip_prefix(&self.config.paths.articles) else {
+            for dirent in listing {
+                // An entry that cannot be listed may be an article.
+                let Ok(dirent) = dirent else {
+                    changes.incomplete = true;
                     continue;
                 };
-                let Ok(file_type) = dirent.file_type() else {
-                    continue;
-                };
-                let hidden = dirent.file_name().as_encoded_bytes().starts_with(b".");
-                if file_type.is_dir() {
-                    if !hidden {
-                        stack.push(path);
-                    }
+                if dirent.file_name().as_encoded_bytes().starts_with(b".") {
                     continue;
                 }
-                match relative_key(relative) {
-                    Some(key) if article::is_article_path(relative) => {
-                        changes.merge(self.upsert(&path, &key, false));
-                        found.insert(key);
-                    }
-                    Some(_) => {}
-                    // A name from an old archive in another encoding: say so
-                    // rather than let the article vanish.
-                    None if article::is_article_path(Path::new(&*relative.to_string_lossy())) => {
-                        changes.rejected.push(ArticleError::Whole {
-                            path,
-                            message: "the file or folder name is not valid UTF-8; rename it \
-                                      (e.g. `convmv -f cp1258 -t utf8 --notest`)"
-                                .into(),
-                        });
-                    }
-                    None => {}
+                let path = dirent.path();
+                let Ok(relative) = path.strip_prefix(root) else {
+                    continue;
+                };
+                // `file_type` does not follow symbolic links.
+                let Ok(file_type) = dirent.file_type() else {
+                    changes.incomplete = true;
+                    continue;
+                };
+                match self.classify(&path, relative, file_type, changes) {
+                    Found::Folder => stack.push(path),
+                    Found::Article(key) => found.push((RawPath(relative.to_path_buf()), key)),
+                    Found::Nothing => {}
                 }
             }
         }
-        if changes.incomplete {
-            // Part of the tree could not be read: what is missing from `found`
-            // may still exist, so nothing is removed on its account.
-            return changes;
-        }
-        let mut stale = self.keys_under(prefix);
-        stale.retain(|key| !found.contains(key));
-        for key in stale {
-            self.remove(&key, &mut changes.dirty);
-        }
-        changes
+        found
     }
 
-    /// Keys of the articles under the folder `prefix` ("" for the root).
-    fn keys_under(&self, prefix: &str) -> Vec<String> {
-        if prefix.is_empty() {
-            return self.entries.keys().cloned().collect();
+    /// What the entry at `path` is for the catalog, reporting what cannot be
+    /// published. `file_type` is the entry's own (never a link's target).
+    fn classify(
+        &self,
+        path: &Path,
+        relative: &Path,
+        file_type: std::fs::FileType,
+        changes: &mut Changes,
+    ) -> Found {
+        let article_like = is_article_like(relative);
+        let reject = |changes: &mut Changes, message: &str| {
+            changes.rejected.push(ArticleError::Whole {
+                path: path.to_path_buf(),
+                message: message.to_string(),
+            });
+        };
+        if file_type.is_dir() {
+            return Found::Folder;
         }
-        let folder = format!("{prefix}/");
-        self.entries
-            .range(folder.clone()..)
-            .map(|(key, _)| key)
-            .take_while(|key| key.starts_with(&folder))
+        if file_type.is_symlink() {
+            // Only the link is inspected here, for the message; its target is never read.
+            let points_at_a_folder = match std::fs::metadata(path) {
+                Ok(meta) => meta.is_dir(),
+                // A loop (or a target feedd may not see) rather than a dangling link.
+                Err(error) => error.kind() != std::io::ErrorKind::NotFound,
+            };
+            if article_like || points_at_a_folder {
+                reject(changes, SYMLINK_MESSAGE);
+            }
+            return Found::Nothing;
+        }
+        if !article_like {
+            return Found::Nothing;
+        }
+        if !file_type.is_file() {
+            reject(
+                changes,
+                "is not a regular file (a FIFO, socket or device); feedd reads only regular files; \
+                 replace it with a file or rename it",
+            );
+            return Found::Nothing;
+        }
+        match relative_key(relative) {
+            Some(key) => Found::Article(key),
+            // A name from an old archive in another encoding: say so rather
+            // than let the article vanish.
+            None => {
+                reject(
+                    changes,
+                    "the file or folder name is not valid UTF-8; rename it \
+                     (e.g. `convmv -f cp1258 -t utf8 --notest`)",
+                );
+                Found::Nothing
+            }
+        }
+    }
+
+    /// Records the article file `raw` under `key`.
+    fn found(&mut self, raw: RawPath, key: String, touched: &mut BTreeSet<String>) {
+        if let Some(old) = self.files.insert(raw.clone(), key.clone()) {
+            if old == key {
+                return;
+            }
+            self.unspell(&old, &raw);
+            touched.insert(old);
+        }
+        self.spellings.entry(key).or_default().insert(raw);
+    }
+
+    /// Forgets the article file `raw`, if known.
+    fn forget(&mut self, raw: &RawPath, touched: &mut BTreeSet<String>) {
+        if let Some(key) = self.files.remove(raw) {
+            self.unspell(&key, raw);
+            touched.insert(key);
+        }
+    }
+
+    /// Forgets every article file under the folder `raw`.
+    fn forget_under(&mut self, raw: &RawPath, touched: &mut BTreeSet<String>) {
+        for under in self.raw_under(raw) {
+            self.forget(&under, touched);
+        }
+    }
+
+    fn unspell(&mut self, key: &str, raw: &RawPath) {
+        if let Some(spellings) = self.spellings.get_mut(key) {
+            spellings.remove(raw);
+            if spellings.is_empty() {
+                self.spellings.remove(key);
+            }
+        }
+    }
+
+    /// Known article files under the folder `raw`.
+    fn raw_under(&self, raw: &RawPath) -> Vec<RawPath> {
+        let mut folder = raw.bytes().to_vec();
+        folder.push(b'/');
+        self.files
+            .range(RawPath::from_bytes(&folder)..)
+            .map(|(under, _)| under)
+            .take_while(|under| under.bytes().starts_with(&folder))
             .cloned()
             .collect()
     }
 
-    /// Reads one article file. `force`: re-read even when mtime and size are unchanged
-    /// (a watcher event may come within the filesystem's timestamp granularity).
-    fn upsert(&mut self, path: &Path, key: &str, force: bool) -> Changes {
-        let mut changes = Changes::default();
-        // Only regular files (or links to them): reading a FIFO or a device
-        // named like an article would block or never end.
-        let Some(meta) = std::fs::metadata(path).ok().filter(|m| m.is_file()) else {
-            self.remove(key, &mut changes.dirty);
-            return changes;
-        };
-        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        let stamp = FileStamp {
-            modified,
-            len: meta.len(),
-        };
-        if !force && self.entries.get(key).is_some_and(|e| e.file_stamp == stamp) {
-            return changes;
+    fn settle_all(
+        &mut self,
+        keys: BTreeSet<String>,
+        changed: Option<&RawPath>,
+        changes: &mut Changes,
+    ) {
+        for key in keys {
+            self.settle(&key, changed, changes);
         }
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+    }
+
+    /// Publishes the article `key` from its file: the spelling whose raw
+    /// name sorts first when NFC and NFD spellings name one article (the
+    /// others are rejected), nothing when no file is left. `changed`: a file
+    /// the watcher reported, re-read even if its stamp looks unchanged.
+    fn settle(&mut self, key: &str, changed: Option<&RawPath>, changes: &mut Changes) {
+        let winner = loop {
+            let Some(winner) = self
+                .spellings
+                .get(key)
+                .and_then(|spellings| spellings.first())
+                .cloned()
+            else {
+                self.remove(key, &mut changes.dirty);
+                return;
+            };
+            let other_source = self
+                .entries
+                .get(key)
+                .is_some_and(|entry| entry.source != winner);
+            if other_source {
+                // The file it was read from no longer names this article.
+                self.remove(key, &mut changes.dirty);
+            }
+            let force = changed == Some(&winner);
+            if self.upsert(&winner, key, force, changes) == Read::Gone {
+                let mut touched = BTreeSet::new();
+                self.forget(&winner, &mut touched);
+                continue;
+            }
+            break winner;
+        };
+        let root = &self.config.paths.articles;
+        let winner_path = root.join(&winner.0);
+        for loser in self.spellings.get(key).into_iter().flatten().skip(1) {
+            changes.rejected.push(ArticleError::Whole {
+                path: root.join(&loser.0),
+                message: format!(
+                    "names the same article as {} (the names differ only in Unicode normalization); \
+                     rename or delete one",
+                    winner_path.display()
+                ),
+            });
+        }
+    }
+
+    /// Reads the article file `raw` (key `key`) and publishes it. `force`:
+    /// re-read even when its stamp is unchanged.
+    fn upsert(&mut self, raw: &RawPath, key: &str, force: bool, changes: &mut Changes) -> Read {
+        let path = self.config.paths.articles.join(&raw.0);
+        let max = self.config.feeds.max_article_bytes;
+        let (file, meta) = match open_regular(&path) {
+            Ok(Some(opened)) => opened,
+            // Replaced by a link, a folder or a FIFO since it was listed: the
+            // watcher reports that change, and the next scan classifies it.
+            Ok(None) => return Read::Gone,
+            Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Read::Gone,
             Err(source) => {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    self.remove(key, &mut changes.dirty);
-                } else {
-                    changes.rejected.push(ArticleError::Read {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-                return changes;
+                changes.rejected.push(ArticleError::Read { path, source });
+                return Read::Kept;
             }
         };
-        changes.read = 1;
-        let relative = Path::new(key);
-        let article = match article::parse_article(&self.config, path, relative, &bytes) {
+        let stamp = FileStamp::of(&meta);
+        if !force
+            && self
+                .entries
+                .get(key)
+                .is_some_and(|entry| entry.file_stamp == stamp && entry.source == *raw)
+        {
+            return Read::Kept;
+        }
+        let too_big = |len: u64| ArticleError::Whole {
+            path: path.clone(),
+            message: format!(
+                "the file is {len} bytes, more than feeds.max_article_bytes ({max}); shorten it or raise \
+                 feeds.max_article_bytes in {}",
+                self.config.source.display()
+            ),
+        };
+        if meta.len() > max {
+            changes.rejected.push(too_big(meta.len()));
+            return Read::Kept;
+        }
+        // At most one byte past the limit, so a file that grew since the
+        // stat is caught without being read whole.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        if let Err(source) = (&file).take(max.saturating_add(1)).read_to_end(&mut bytes) {
+            changes.rejected.push(ArticleError::Read { path, source });
+            return Read::Kept;
+        }
+        let read = bytes.len() as u64;
+        if read > max {
+            let now = file.metadata().map_or(read, |meta| meta.len().max(read));
+            changes.rejected.push(too_big(now));
+            return Read::Kept;
+        }
+        changes.read += 1;
+        let article = match article::parse_article(&self.config, &path, Path::new(key), &bytes) {
             Ok(article) => article,
             Err(error) => {
                 // The last good version, if any, stays published: a typo must not drop an article.
                 changes.rejected.push(error);
-                return changes;
+                return Read::Kept;
             }
         };
         // Whole seconds, as the state journal keeps them: a date must not
         // change between the run that first saw the file and the next one.
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
         let mtime = Timestamp::try_from(modified)
             .and_then(|t| Timestamp::from_second(t.as_second()))
             .unwrap_or(Timestamp::UNIX_EPOCH);
-        let hash: [u8; 16] = blake3::hash(&bytes).as_bytes()[..16]
-            .try_into()
-            .unwrap_or_default();
+        let hash = content_hash(&bytes);
         let seen = match self.state.observe(key, mtime, hash) {
             Ok(seen) => seen,
             Err(error) => {
@@ -368,7 +651,8 @@ impl Catalog {
             && old.updated == updated
         {
             old.file_stamp = stamp;
-            return changes;
+            old.source = raw.clone();
+            return Read::Kept;
         }
         self.remove(key, &mut changes.dirty);
         let entry = Entry {
@@ -376,10 +660,11 @@ impl Catalog {
             published,
             updated,
             file_stamp: stamp,
+            source: raw.clone(),
         };
         self.index(key, &entry, &mut changes.dirty);
         self.entries.insert(key.to_string(), entry);
-        changes
+        Read::Kept
     }
 
     fn order_key(key: &str, entry: &Entry) -> OrderKey {
@@ -566,6 +851,71 @@ fn first_due(order: &BTreeSet<OrderKey>, now: Timestamp) -> Option<&OrderKey> {
     due(order, now).next()
 }
 
+/// Folders already checked, within one batch of watcher events, to be real
+/// folders (not symbolic links) below the articles folder.
+#[derive(Default)]
+struct RealFolders(std::collections::HashMap<PathBuf, bool>);
+
+impl RealFolders {
+    /// Whether every folder between the articles folder and `relative` is a
+    /// real folder, so that a look at `relative` follows no link.
+    fn reachable(&mut self, root: &Path, relative: &Path) -> bool {
+        let Some(parent) = relative.parent() else {
+            return true;
+        };
+        let mut folder = PathBuf::new();
+        for component in parent.components() {
+            folder.push(component);
+            let real = *self.0.entry(folder.clone()).or_insert_with(|| {
+                std::fs::symlink_metadata(root.join(&folder)).is_ok_and(|meta| meta.is_dir())
+            });
+            if !real {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Whether no component of `relative` is hidden (starts with a dot).
+fn is_visible(relative: &Path) -> bool {
+    relative.components().all(|component| match component {
+        std::path::Component::Normal(name) => !name.as_encoded_bytes().starts_with(b"."),
+        _ => false,
+    })
+}
+
+/// Whether `relative` is named like an article, judging a name that is not
+/// UTF-8 by its readable part (so that it can be reported).
+fn is_article_like(relative: &Path) -> bool {
+    article::is_article_path(Path::new(&*relative.to_string_lossy()))
+}
+
+/// Opens `path` for reading if it is a regular file, without following a
+/// symbolic link and without blocking on a FIFO put there since it was listed.
+/// `Ok(None)`: it is something else now.
+fn open_regular(path: &Path) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let opened = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let meta = file.metadata()?;
+    Ok(meta.is_file().then_some((file, meta)))
+}
+
+/// The first 16 bytes of the BLAKE3 hash of `bytes`, the journal's content hash.
+fn content_hash(bytes: &[u8]) -> [u8; 16] {
+    let full = blake3::hash(bytes);
+    let full = full.as_bytes();
+    std::array::from_fn(|i| full[i])
+}
+
 /// `/`-separated relative path in NFC, so that NFC and NFD spellings of one
 /// file name (macOS, rsync) are one article. `None`: not valid Unicode.
 fn relative_key(relative: &Path) -> Option<String> {
@@ -595,5 +945,343 @@ mod tests {
         }
         assert_eq!(Scope::of_path("/x.xml"), None);
         assert_eq!(Scope::of_path("/arss.xml"), None);
+    }
+}
+
+#[cfg(test)]
+mod tree_tests {
+    //! The full scan and the incremental path against real temp trees: what
+    //! `apply` makes of any change must equal what a fresh `rescan` finds.
+
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    struct Tree {
+        dir: tempfile::TempDir,
+        catalog: Catalog,
+    }
+
+    fn config_for(root: &Path, extra: &str) -> Arc<Config> {
+        let text = format!(
+            "[site]\ntitle = \"Tin\"\nbase_url = \"https://news.example.vn\"\n\
+             [paths]\narticles = \"articles\"\n{extra}"
+        );
+        Arc::new(Config::parse(&root.join("feedd.toml"), &text).unwrap())
+    }
+
+    impl Tree {
+        fn new(extra: &str) -> Tree {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("articles")).unwrap();
+            let catalog = Catalog::new(config_for(dir.path(), extra), StateStore::in_memory());
+            Tree { dir, catalog }
+        }
+
+        fn path(&self, relative: &str) -> PathBuf {
+            self.dir.path().join("articles").join(relative)
+        }
+
+        fn write(&self, relative: &str, text: &str) -> PathBuf {
+            let path = self.path(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        /// What a fresh catalog finds in the tree now.
+        fn fresh(&self) -> (Catalog, Changes) {
+            let mut fresh = Catalog::new(self.catalog.config.clone(), StateStore::in_memory());
+            let changes = fresh.rescan();
+            (fresh, changes)
+        }
+
+        /// Applies `changed` (relative paths) as the watcher would report
+        /// them, and checks the catalog against a fresh scan.
+        fn apply(&mut self, changed: &[&str]) -> Changes {
+            let paths: Vec<PathBuf> = changed.iter().map(|p| self.path(p)).collect();
+            let changes = self.catalog.apply(&paths);
+            self.assert_fresh();
+            changes
+        }
+
+        fn assert_fresh(&self) {
+            let (fresh, _) = self.fresh();
+            assert_eq!(
+                feeds(&self.catalog),
+                feeds(&fresh),
+                "incremental != fresh scan"
+            );
+        }
+
+        fn titles(&self) -> Vec<String> {
+            let mut titles: Vec<String> = self
+                .catalog
+                .entries
+                .values()
+                .map(|e| e.article.title.clone())
+                .collect();
+            titles.sort();
+            titles
+        }
+    }
+
+    /// Every feed's bytes (and the set of feeds) as of a fixed time.
+    fn feeds(catalog: &Catalog) -> BTreeMap<String, Option<Vec<u8>>> {
+        let now = Timestamp::from_second(4_000_000_000).unwrap();
+        crate::pipeline::render_updates(catalog, &catalog.scopes(now), now)
+            .into_iter()
+            .collect()
+    }
+
+    fn messages(changes: &Changes) -> Vec<String> {
+        changes.rejected.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn symlinks_are_reported_and_never_followed_in_both_paths() {
+        let mut tree = Tree::new("");
+        tree.write("Thời sự/a.txt", "Tin A\n\nThân.\n");
+        let outside = tree.dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("x.txt"), "Tin ngoài\n\nThân.\n").unwrap();
+        tree.catalog.rescan();
+
+        let links = [
+            ("vong", tree.path("")),
+            ("Thời sự/ra-ngoai", outside.clone()),
+            ("Thời sự/b.txt", outside.join("x.txt")),
+            ("loop", tree.path("loop")),
+            ("dangling.txt", tree.path("nowhere.txt")),
+        ];
+        for (name, target) in &links {
+            symlink(target, tree.path(name)).unwrap();
+        }
+        // A symlink whose name is no article and whose target is a file: ignored.
+        symlink(outside.join("x.txt"), tree.path("ghi-chu")).unwrap();
+        let changes = tree.apply(&[
+            "vong",
+            "Thời sự/ra-ngoai",
+            "Thời sự/b.txt",
+            "loop",
+            "dangling.txt",
+            "ghi-chu",
+        ]);
+        // Events from inside a link (a watcher that followed it) change nothing.
+        tree.apply(&["vong/Thời sự/a.txt", "Thời sự/ra-ngoai/x.txt"]);
+        assert_eq!(tree.titles(), ["Tin A"]);
+
+        let (_, scanned) = tree.fresh();
+        for (what, changes) in [("apply", &changes), ("rescan", &scanned)] {
+            let mut reported = messages(changes);
+            reported.sort();
+            let mut expected: Vec<String> = links
+                .iter()
+                .map(|(name, _)| format!("{}: {SYMLINK_MESSAGE}", tree.path(name).display()))
+                .collect();
+            expected.sort();
+            assert_eq!(reported, expected, "{what}");
+        }
+
+        // A link replaced by a real folder, and a real file by a link.
+        std::fs::remove_file(tree.path("vong")).unwrap();
+        tree.write("vong/c.txt", "Tin C\n\nThân.\n");
+        tree.apply(&["vong", "vong/c.txt"]);
+        assert_eq!(tree.titles(), ["Tin A", "Tin C"]);
+        std::fs::remove_file(tree.path("Thời sự/a.txt")).unwrap();
+        symlink(outside.join("x.txt"), tree.path("Thời sự/a.txt")).unwrap();
+        tree.apply(&["Thời sự/a.txt"]);
+        assert_eq!(tree.titles(), ["Tin C"]);
+        // The real folder replaced by a link: everything under it goes.
+        std::fs::remove_dir_all(tree.path("vong")).unwrap();
+        symlink(&outside, tree.path("vong")).unwrap();
+        tree.apply(&["vong"]);
+        assert!(tree.titles().is_empty());
+    }
+
+    #[test]
+    fn the_articles_folder_itself_may_be_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("real/Thời sự")).unwrap();
+        std::fs::write(dir.path().join("real/Thời sự/a.txt"), "Tin A\n\nThân.\n").unwrap();
+        symlink(dir.path().join("real"), dir.path().join("articles")).unwrap();
+        let mut catalog = Catalog::new(config_for(dir.path(), ""), StateStore::in_memory());
+        let changes = catalog.rescan();
+        assert!(changes.rejected.is_empty(), "{:?}", messages(&changes));
+        assert_eq!(catalog.len(), 1);
+    }
+
+    #[test]
+    fn an_oversized_file_is_rejected_unread_and_the_last_good_version_stays() {
+        let mut tree = Tree::new("[feeds]\nmax_article_bytes = 64\n");
+        let a = tree.write("a.txt", "Tin A\n\nThân.\n");
+        tree.catalog.rescan();
+        // Sparse: 8 GiB that a read of the whole file would never finish allocating.
+        let big = tree.path("big.txt");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        let long = format!("Tin A dài\n\n{}\n", "x".repeat(100));
+        std::fs::write(&a, &long).unwrap();
+        let changes = tree.catalog.apply(&[a.clone(), big.clone()]);
+        let config = tree.dir.path().join("feedd.toml");
+        let mut reported = messages(&changes);
+        reported.sort();
+        assert_eq!(
+            reported,
+            [
+                format!(
+                    "{}: the file is {} bytes, more than feeds.max_article_bytes (64); shorten it or \
+                     raise feeds.max_article_bytes in {}",
+                    a.display(),
+                    long.len(),
+                    config.display()
+                ),
+                format!(
+                    "{}: the file is 8589934592 bytes, more than feeds.max_article_bytes (64); shorten \
+                     it or raise feeds.max_article_bytes in {}",
+                    big.display(),
+                    config.display()
+                ),
+            ]
+        );
+        assert_eq!(tree.titles(), ["Tin A"], "the last good version stays");
+        std::fs::write(&a, "Tin A mới\n\nThân.\n").unwrap();
+        tree.catalog.apply(&[a]);
+        assert_eq!(tree.titles(), ["Tin A mới"]);
+        // Exactly at the limit is fine.
+        tree.write("c.txt", &format!("Tin C\n\n{}", "y".repeat(64 - 7)));
+        assert_eq!(std::fs::metadata(tree.path("c.txt")).unwrap().len(), 64);
+        tree.apply(&["c.txt"]);
+        assert_eq!(tree.titles(), ["Tin A mới", "Tin C"]);
+    }
+
+    #[test]
+    fn nfc_and_nfd_spellings_one_article_the_first_raw_name_wins() {
+        use unicode_normalization::UnicodeNormalization;
+        let mut tree = Tree::new("");
+        let nfc: String = "Thời sự/Giá lúa.txt".nfc().collect();
+        let nfd: String = "Thời sự/Giá lúa.txt".nfd().collect();
+        // Which sorts first by bytes decides; here the NFD spelling ("o" + marks).
+        assert!(nfd.as_bytes() < nfc.as_bytes());
+        tree.write(&nfc, "Tin NFC\n\nThân.\n");
+        tree.catalog.rescan();
+        assert_eq!(tree.titles(), ["Tin NFC"]);
+
+        tree.write(&nfd, "Tin NFD\n\nThân.\n");
+        let changes = tree.apply(&[&nfd]);
+        assert_eq!(tree.titles(), ["Tin NFD"]);
+        let expected = format!(
+            "{}: names the same article as {} (the names differ only in Unicode normalization); \
+             rename or delete one",
+            tree.path(&nfc).display(),
+            tree.path(&nfd).display()
+        );
+        assert_eq!(messages(&changes), std::slice::from_ref(&expected));
+        let (_, scanned) = tree.fresh();
+        assert_eq!(messages(&scanned), [expected]);
+
+        // An edit of the loser changes nothing; of the winner, shows.
+        tree.write(&nfc, "Tin NFC sửa\n\nThân.\n");
+        tree.apply(&[&nfc]);
+        assert_eq!(tree.titles(), ["Tin NFD"]);
+        // The winner deleted: the other spelling becomes the article.
+        std::fs::remove_file(tree.path(&nfd)).unwrap();
+        let changes = tree.apply(&[&nfd]);
+        assert!(changes.rejected.is_empty(), "{:?}", messages(&changes));
+        assert_eq!(tree.titles(), ["Tin NFC sửa"]);
+
+        // Folders spelled both ways.
+        let folder_nfd: String = "Đời sống".nfd().collect();
+        tree.write("Đời sống/x.txt", "Tin X NFC\n\nThân.\n");
+        tree.write(&format!("{folder_nfd}/x.txt"), "Tin X NFD\n\nThân.\n");
+        tree.apply(&["Đời sống", &folder_nfd]);
+        assert_eq!(tree.titles(), ["Tin NFC sửa", "Tin X NFD"]);
+        std::fs::remove_dir_all(tree.path(&folder_nfd)).unwrap();
+        tree.apply(&[&folder_nfd]);
+        assert_eq!(tree.titles(), ["Tin NFC sửa", "Tin X NFC"]);
+    }
+
+    #[test]
+    fn incremental_and_full_scan_agree_on_odd_entries() {
+        let mut tree = Tree::new("");
+        tree.write("a.txt", "Tin A\n\nThân.\n");
+        tree.catalog.rescan();
+
+        // A folder created inside a hidden folder, reported on its own.
+        tree.write(".nhap/Thời sự/b.txt", "Tin B\n\nThân.\n");
+        tree.apply(&[".nhap/Thời sự", ".nhap/Thời sự/b.txt"]);
+        assert_eq!(tree.titles(), ["Tin A"]);
+
+        // Names that are not UTF-8: reported, never published, in both paths.
+        use std::os::unix::ffi::OsStrExt as _;
+        let latin1 = tree
+            .path("")
+            .join(std::ffi::OsStr::from_bytes(b"Gi\xe1 l\xfaa.txt"));
+        std::fs::write(&latin1, "Tin Latin-1\n\nThân.\n").unwrap();
+        let changes = tree.catalog.apply(std::slice::from_ref(&latin1));
+        tree.assert_fresh();
+        assert_eq!(changes.rejected.len(), 1, "{:?}", messages(&changes));
+        assert!(messages(&changes)[0].contains("not valid UTF-8"));
+        std::fs::remove_file(&latin1).unwrap();
+
+        // A file that becomes a folder named like an article, and back.
+        std::fs::remove_file(tree.path("a.txt")).unwrap();
+        tree.write("a.txt/c.txt", "Tin C\n\nThân.\n");
+        tree.apply(&["a.txt"]);
+        assert_eq!(tree.titles(), ["Tin C"]);
+        std::fs::remove_dir_all(tree.path("a.txt")).unwrap();
+        tree.write("a.txt", "Tin A lại\n\nThân.\n");
+        tree.apply(&["a.txt"]);
+        assert_eq!(tree.titles(), ["Tin A lại"]);
+        // A deep event under what is now a file changes nothing.
+        tree.apply(&["a.txt/c.txt"]);
+        assert_eq!(tree.titles(), ["Tin A lại"]);
+
+        // A FIFO named like an article replacing one: reported, never opened.
+        std::fs::remove_file(tree.path("a.txt")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(tree.path("a.txt"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let changes = tree.apply(&["a.txt"]);
+        assert!(tree.titles().is_empty());
+        assert!(messages(&changes)[0].contains("is not a regular file"));
+    }
+
+    #[test]
+    fn a_missing_articles_folder_removes_nothing() {
+        let mut tree = Tree::new("");
+        let a = tree.write("Thời sự/a.txt", "Tin A\n\nThân.\n");
+        tree.catalog.rescan();
+        std::fs::remove_dir_all(tree.path("")).unwrap();
+        let changes = tree
+            .catalog
+            .apply(&[a, tree.path("Thời sự"), tree.path("")]);
+        assert!(changes.incomplete && changes.dirty.is_empty());
+        assert_eq!(tree.titles(), ["Tin A"]);
+        let changes = tree.catalog.rescan();
+        assert!(changes.incomplete && changes.dirty.is_empty());
+        assert_eq!(tree.titles(), ["Tin A"]);
+    }
+
+    #[test]
+    fn a_rewrite_keeping_size_and_mtime_is_seen_by_a_rescan() {
+        let mut tree = Tree::new("");
+        let a = tree.write("a.txt", "Tin 1\n\nThân.\n");
+        let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let set = |nanos: u32| {
+            let file = std::fs::File::options().write(true).open(&a).unwrap();
+            file.set_modified(mtime + std::time::Duration::from_nanos(nanos.into()))
+                .unwrap();
+        };
+        set(1000);
+        tree.catalog.rescan();
+        // Same size, and the modification time put back (`rsync -t`, `touch -r`).
+        std::fs::write(&a, "Tin 2\n\nThân.\n").unwrap();
+        set(1000);
+        tree.catalog.rescan();
+        assert_eq!(tree.titles(), ["Tin 2"]);
     }
 }

@@ -83,6 +83,8 @@ pub struct Feeds {
     pub limit: usize,
     /// Whether items carry the full article body.
     pub full_content: bool,
+    /// Larger article files are rejected without being read.
+    pub max_article_bytes: u64,
 }
 
 /// `[watch]`.
@@ -212,6 +214,7 @@ struct RawServer {
 struct RawFeeds {
     limit: Option<Spanned<usize>>,
     full_content: Option<bool>,
+    max_article_bytes: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -233,6 +236,10 @@ struct RawCategory {
     title: Option<String>,
     description: Option<String>,
 }
+
+/// `feeds.max_article_bytes` when not set: 1 MiB, some 20 times the longest
+/// real news article, small enough that a stray dump cannot fill memory.
+pub const DEFAULT_MAX_ARTICLE_BYTES: u64 = 1 << 20;
 
 /// The byline prefixes used when `[text] byline_prefixes` is not set.
 pub const DEFAULT_BYLINE_PREFIXES: [&str; 8] = [
@@ -381,6 +388,17 @@ impl Config {
                 Some(limit) => limit.into_inner(),
             },
             full_content: raw.feeds.full_content.unwrap_or(true),
+            max_article_bytes: match raw.feeds.max_article_bytes {
+                None => DEFAULT_MAX_ARTICLE_BYTES,
+                Some(max) if *max.get_ref() == 0 => {
+                    return Err(err(
+                        Some(max.span()),
+                        "feeds.max_article_bytes must be at least 1 (the default is 1048576, 1 MiB)"
+                            .into(),
+                    ));
+                }
+                Some(max) => max.into_inner(),
+            },
         };
         let watch = Watch {
             debounce_ms: raw.watch.debounce_ms.unwrap_or(100),
@@ -510,6 +528,7 @@ mod tests {
             Path::new("/srv/feedd/config/.feedd-state")
         );
         assert_eq!(config.server.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.feeds.max_article_bytes, 1_048_576);
         assert_eq!(config.server.max_age, 300);
         assert_eq!(config.feeds.limit, 50);
         assert!(config.feeds.full_content);
@@ -571,6 +590,7 @@ max_age = 60
 [feeds]
 limit = 10
 full_content = false
+max_article_bytes = 65536
 
 [watch]
 debounce_ms = 20
@@ -590,6 +610,7 @@ description = "Tin chính trị"
         assert_eq!(config.server.max_age, 60);
         assert_eq!(config.feeds.limit, 10);
         assert!(!config.feeds.full_content);
+        assert_eq!(config.feeds.max_article_bytes, 65536);
         assert_eq!(config.watch.poll_interval_ms, 500);
         assert_eq!(config.text.byline_prefixes, ["By "]);
         assert_eq!(
@@ -666,6 +687,16 @@ description = "Tin chính trị"
                 &format!("{MINIMAL}[feeds]\nlimit = 0\n"),
                 "5:9",
                 "at least 1",
+            ),
+            (
+                &format!("{MINIMAL}[feeds]\nmax_article_bytes = 0\n"),
+                "5:21",
+                "feeds.max_article_bytes must be at least 1",
+            ),
+            (
+                &format!("{MINIMAL}[feeds]\nmax_article_bytes = -5\n"),
+                "5:21",
+                "",
             ),
             (
                 &format!("{MINIMAL}[categories.\"Chính trị\"]\ntitle = \"x\"\n"),

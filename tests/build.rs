@@ -1425,8 +1425,8 @@ fn a_missing_articles_folder_is_an_error_and_keeps_the_feeds() {
     assert_eq!(site.files(), before, "the published feeds are kept");
 }
 
-/// A FIFO named like an article (or any other non-regular file) is skipped:
-/// reading it would block the build forever.
+/// A FIFO named like an article (or any other non-regular file) is reported
+/// and never opened: reading it would block the build forever.
 #[cfg(unix)]
 #[test]
 fn a_fifo_named_like_an_article_does_not_block_the_build() {
@@ -1438,6 +1438,15 @@ fn a_fifo_named_like_an_article_does_not_block_the_build() {
         .status()
         .unwrap();
     assert!(status.success());
-    site.build();
+    let run = site.run("build");
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        run.stderr_lines(),
+        [format!(
+            "{}: is not a regular file (a FIFO, socket or device); feedd reads only regular files; \
+             replace it with a file or rename it",
+            fifo.display()
+        )],
+    );
     assert_eq!(titles(&site.feed("/kinh-te/rss.xml")), ["Tin A"]);
 }
