@@ -102,6 +102,23 @@ struct Daemon {
     tx: Sender<Message>,
     /// Scheduled articles up to this instant have been published.
     due_until: Timestamp,
+    /// The articles folder being watched (device, inode): another one under
+    /// the same name (deleted and recreated, or renamed away and replaced)
+    /// must be watched anew.
+    watched_folder: Option<(u64, u64)>,
+    /// While the articles folder is gone: when to look for it next, and the
+    /// wait after that one.
+    folder_gone: Option<(Instant, Duration)>,
+}
+
+/// The first and the longest wait between looks for a vanished articles folder.
+const FOLDER_RETRY: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+
+/// The identity of a folder, `None` if it is not one.
+fn folder_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(path).ok()?;
+    meta.is_dir().then(|| (meta.dev(), meta.ino()))
 }
 
 impl Daemon {
@@ -116,6 +133,7 @@ impl Daemon {
             config: std::path::absolute(&config.source).unwrap_or_else(|_| config.source.clone()),
         };
         // Watch before the first scan, so that nothing written during it is missed.
+        let watched_folder = folder_identity(&config.paths.articles);
         let watching = start_watching(&config, &watch_scope, tx.clone())?;
         let mut daemon = Daemon {
             catalog: Catalog::new(config.clone(), state),
@@ -125,6 +143,8 @@ impl Daemon {
             _watching: watching,
             tx,
             due_until: Timestamp::now(),
+            watched_folder,
+            folder_gone: None,
         };
         daemon.full_rebuild("startup");
         Ok(daemon)
@@ -138,10 +158,23 @@ impl Daemon {
                 .publisher
                 .restamp_due()
                 .and_then(|t| Timestamp::try_from(t).ok());
-            let deadline = scheduled.into_iter().chain(restamp).min().map(instant_of);
+            let deadline = scheduled
+                .into_iter()
+                .chain(restamp)
+                .min()
+                .map(instant_of)
+                .into_iter()
+                .chain(self.folder_gone.map(|(next_look, _)| next_look))
+                .min();
             match watch::next(rx, &self.watch_scope, debounce, deadline) {
                 Next::Shutdown => return Ok(()),
                 Next::Deadline => {
+                    if self
+                        .folder_gone
+                        .is_some_and(|(next_look, _)| next_look <= Instant::now())
+                    {
+                        self.check_articles_folder();
+                    }
                     self.publish_scopes(BTreeSet::new(), 0, Instant::now(), "scheduled");
                     for restamp_error in self.publisher.restamp() {
                         error!("{restamp_error}");
@@ -161,6 +194,7 @@ impl Daemon {
                         let changes = self.catalog.apply(&batch.paths);
                         self.publish_changes(changes, started, "edit");
                     }
+                    self.check_articles_folder();
                 }
             }
         }
@@ -170,8 +204,57 @@ impl Daemon {
     fn full_rebuild(&mut self, reason: &str) {
         let started = Instant::now();
         let mut changes = self.catalog.rescan();
-        changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
+        if changes.incomplete {
+            // As `build` does: articles that could not be listed would
+            // look deleted, so only what was read is published.
+            warn!(
+                reason,
+                "part of the articles folder could not be read; feeds are updated only for the articles read"
+            );
+        } else {
+            changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
+        }
         self.publish_changes(changes, started, reason);
+    }
+
+    /// Notices the articles folder gone, or back, or replaced by another
+    /// under the same name: the watch is lost with it, so it is watched anew
+    /// and then rescanned. While it is gone the feeds stay as they are (as
+    /// `build` publishes nothing then), and it is looked for with a growing wait.
+    fn check_articles_folder(&mut self) {
+        let articles = &self.config.paths.articles;
+        let Some(identity) = folder_identity(articles) else {
+            match self.folder_gone {
+                None => {
+                    warn!(
+                        articles = %articles.display(),
+                        "the articles folder is gone; the feeds stay as they are until it is back"
+                    );
+                    self.folder_gone = Some((Instant::now() + FOLDER_RETRY.0, FOLDER_RETRY.0));
+                }
+                Some((_, wait)) => {
+                    let wait = (wait * 2).min(FOLDER_RETRY.1);
+                    self.folder_gone = Some((Instant::now() + wait, wait));
+                }
+            }
+            return;
+        };
+        if self.watched_folder == Some(identity) && self.folder_gone.is_none() {
+            return;
+        }
+        match start_watching(&self.config, &self.watch_scope, self.tx.clone()) {
+            Ok(watching) => self._watching = watching,
+            Err(error) => {
+                // Gone again already: keep looking.
+                warn!("{error:#}");
+                self.folder_gone = Some((Instant::now() + FOLDER_RETRY.0, FOLDER_RETRY.0));
+                return;
+            }
+        }
+        self.watched_folder = Some(identity);
+        self.folder_gone = None;
+        info!(articles = %articles.display(), "watching the articles folder anew");
+        self.full_rebuild("articles folder back");
     }
 
     fn publish_changes(&mut self, changes: Changes, started: Instant, reason: &str) {
@@ -242,6 +325,7 @@ impl Daemon {
         }
         if new.paths.articles != self.config.paths.articles || new.watch != self.config.watch {
             self.watch_scope.articles = new.paths.articles.clone();
+            self.watched_folder = folder_identity(&new.paths.articles);
             match start_watching(&new, &self.watch_scope, self.tx.clone()) {
                 Ok(watching) => self._watching = watching,
                 Err(error) => error!("cannot watch the new articles folder: {error:#}"),

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -48,7 +49,57 @@ impl Response {
     }
 }
 
+/// How the daemon learns of changes: the live-edit tests run in both modes.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// inotify.
+    Native,
+    /// Our stat-based poller (`watch.poll_interval_ms`).
+    Polling,
+}
+
+/// Generates `native::<test>` and `polling::<test>` for each `async fn <test>(Mode)`.
+macro_rules! in_both_modes {
+    ($($test:ident),* $(,)?) => {
+        mod native {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Mode::Native).await
+            })*
+        }
+        mod polling {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Mode::Polling).await
+            })*
+        }
+    };
+}
+
+in_both_modes!(
+    an_edit_is_served_with_a_new_etag_and_the_same_id_and_date,
+    new_articles_deletes_and_renames_move_items_between_feeds,
+    folders_created_renamed_and_deleted_whole,
+    editor_saves_are_seen_once_whole,
+    a_broken_edit_keeps_the_last_good_version_and_is_logged,
+    a_burst_of_files_all_arrive,
+    config_reload_applies_a_good_config_and_keeps_the_old_on_a_broken_one,
+    twelve_edits_half_a_second_apart_all_show,
+    symlinks_created_while_serving_are_not_followed,
+    the_articles_folder_deleted_and_recreated_is_watched_again,
+    nfc_and_nfd_spellings_while_serving_give_what_build_gives,
+    an_oversized_article_is_rejected_and_the_last_good_version_stays,
+);
+
 fn config_text(extra: &str) -> String {
+    config_text_in(Mode::Native, extra)
+}
+
+fn config_text_in(mode: Mode, extra: &str) -> String {
+    let watch = match mode {
+        Mode::Native => "",
+        Mode::Polling => "poll_interval_ms = 50\n",
+    };
     format!(
         r#"[site]
 title = "Tin tức"
@@ -67,7 +118,7 @@ max_age = 120
 
 [watch]
 debounce_ms = 30
-{extra}"#
+{watch}{extra}"#
     )
 }
 
@@ -79,8 +130,15 @@ fn write(path: &Path, text: &str) {
 impl Feedd {
     /// A fresh tree with `articles` (relative path, text) and the daemon started on it.
     fn start(articles: &[(&str, &str)], extra_config: &str) -> Feedd {
+        Feedd::start_in_mode(Mode::Native, articles, extra_config)
+    }
+
+    fn start_in_mode(mode: Mode, articles: &[(&str, &str)], extra_config: &str) -> Feedd {
         let root = tempfile::tempdir().unwrap();
-        write(&root.path().join("feedd.toml"), &config_text(extra_config));
+        write(
+            &root.path().join("feedd.toml"),
+            &config_text_in(mode, extra_config),
+        );
         for (path, text) in articles {
             write(&root.path().join("articles").join(path), text);
         }
@@ -200,6 +258,71 @@ impl Feedd {
                 "timed out waiting for {what}: {needle:?}"
             );
             std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// A fresh `feedd build` of the same articles, with the same config but
+    /// its own output and state folders: its feeds by URL path.
+    fn fresh_build(&self) -> BTreeMap<String, Vec<u8>> {
+        let fresh = self.path("fresh");
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).unwrap();
+        }
+        std::fs::create_dir(&fresh).unwrap();
+        let config = std::fs::read_to_string(self.path("feedd.toml"))
+            .unwrap()
+            .replace("output = \"feeds\"", "output = \"fresh/feeds\"")
+            .replace("state = \"state\"", "state = \"fresh/state\"");
+        write(&self.path("fresh.toml"), &config);
+        let run = common::feedd_in(
+            self.root.path(),
+            [
+                "build".as_ref(),
+                "--config".as_ref(),
+                self.path("fresh.toml").as_os_str(),
+            ],
+        );
+        // 1: some articles were rejected, which the daemon must reject too.
+        assert!(matches!(run.code, Some(0 | 1)), "{run}");
+        assert!(run.stdout.contains("built "), "the build published: {run}");
+        common::files_under(&fresh.join("feeds"))
+    }
+
+    /// Waits until the daemon serves, and has on disk, exactly the feeds a
+    /// fresh build of the articles as they are now writes, byte for byte.
+    async fn assert_serves_a_fresh_build(&self) {
+        let expected = self.fresh_build();
+        assert!(expected.contains_key("/rss.xml"));
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let on_disk = common::files_under(&self.path("feeds"));
+            let mut served = BTreeMap::new();
+            for url in on_disk.keys().chain(expected.keys()) {
+                let response = self.get(url).await;
+                if response.status == StatusCode::OK {
+                    served.insert(url.clone(), response.body.to_vec());
+                }
+            }
+            if on_disk == expected && served == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "served != fresh build\nserved: {:?}\nbuilt: {:?}\nfirst difference: {}",
+                served.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                expected
+                    .iter()
+                    .find(|(url, bytes)| served.get(*url) != Some(bytes))
+                    .map_or(String::new(), |(url, bytes)| format!(
+                        "{url}\n--- built\n{}\n--- served\n{}",
+                        String::from_utf8_lossy(bytes),
+                        served
+                            .get(url)
+                            .map_or("(nothing)".into(), |b| String::from_utf8_lossy(b))
+                    ))
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -373,9 +496,8 @@ async fn serves_feeds_with_the_headers_of_the_spec() {
     );
 }
 
-#[tokio::test]
-async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
     let before = feedd.get("/thoi-su/atom.xml").await;
     let old_etag = before.header("etag").unwrap().to_string();
     let old_entry = before.feed().entries[0].clone();
@@ -396,10 +518,9 @@ async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date() {
     assert!(entry.updated >= old_entry.updated);
 }
 
-#[tokio::test]
-async fn new_articles_deletes_and_renames_move_items_between_feeds() {
+async fn new_articles_deletes_and_renames_move_items_between_feeds(mode: Mode) {
     let b = "Thời sự/b.txt";
-    let feedd = Feedd::start(&[(A, A_TEXT), (b, "Tin B\n\nThân bài B.\n")], "");
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT), (b, "Tin B\n\nThân bài B.\n")], "");
     assert_eq!(
         feedd.get("/the-thao/rss.xml").await.status,
         StatusCode::NOT_FOUND
@@ -468,9 +589,8 @@ async fn new_articles_deletes_and_renames_move_items_between_feeds() {
     }
 }
 
-#[tokio::test]
-async fn folders_created_renamed_and_deleted_whole() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+async fn folders_created_renamed_and_deleted_whole(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
 
     // A folder built elsewhere and moved in at once.
     let staging = feedd.path("staging/Kinh tế");
@@ -510,9 +630,8 @@ async fn folders_created_renamed_and_deleted_whole() {
     assert_eq!(titles(&all.feed()), ["Tin A"]);
 }
 
-#[tokio::test]
-async fn editor_saves_are_seen_once_whole() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+async fn editor_saves_are_seen_once_whole(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
     let etag = feedd
         .get("/rss.xml")
         .await
@@ -539,9 +658,9 @@ async fn editor_saves_are_seen_once_whole() {
     assert_eq!(titles(&after.feed()), ["Tin A lưu nguyên tử"]);
 }
 
-#[tokio::test]
-async fn a_broken_edit_keeps_the_last_good_version_and_is_logged() {
-    let feedd = Feedd::start(
+async fn a_broken_edit_keeps_the_last_good_version_and_is_logged(mode: Mode) {
+    let feedd = Feedd::start_in_mode(
+        mode,
         &[
             (A, A_TEXT),
             ("Thời sự/b.md", "+++\ntitle = \"Tin B\"\n+++\nThân.\n"),
@@ -566,9 +685,8 @@ async fn a_broken_edit_keeps_the_last_good_version_and_is_logged() {
     assert!(titles(&feed.feed()).contains(&"Tin B".to_string()));
 }
 
-#[tokio::test]
-async fn a_burst_of_files_all_arrive() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "[feeds]\nlimit = 2000\n");
+async fn a_burst_of_files_all_arrive(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "[feeds]\nlimit = 2000\n");
     let burst = feedd.path("burst");
     for i in 0..1000 {
         write(
@@ -590,27 +708,12 @@ async fn a_burst_of_files_all_arrive() {
         .await;
 }
 
-#[tokio::test]
-async fn polling_mode_sees_edits() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "poll_interval_ms = 50\n");
-    write(
-        &feedd.article("Thời sự/moi.txt"),
-        "Tin qua polling\n\nThân.\n",
-    );
-    feedd
-        .get_until("the polled article", "/thoi-su/rss.xml", |r| {
-            titles(&r.feed()).contains(&"Tin qua polling".to_string())
-        })
-        .await;
-}
-
-#[tokio::test]
-async fn config_reload_applies_a_good_config_and_keeps_the_old_on_a_broken_one() {
-    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+async fn config_reload_applies_a_good_config_and_keeps_the_old_on_a_broken_one(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
     let config = feedd.path("feedd.toml");
     std::fs::write(
         &config,
-        config_text("")
+        config_text_in(mode, "")
             .replace("title = \"Tin tức\"", "title = \"Báo Mới\"")
             .replace("max_age = 120", "max_age = 60"),
     )
@@ -874,4 +977,187 @@ fn serve_refuses_a_missing_articles_folder_and_a_busy_port() {
         )),
         "{stderr}"
     );
+}
+
+/// Issue 6, item 8: notify's PollWatcher compared whole-second mtimes, so in
+/// polling mode a second write within the same second was never seen. Each
+/// edit here has the same length, and each must show before the next.
+async fn twelve_edits_half_a_second_apart_all_show(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
+    let mut last_write = Instant::now();
+    for edit in 1..=12 {
+        let wait = Duration::from_millis(500).saturating_sub(last_write.elapsed());
+        tokio::time::sleep(wait).await;
+        let title = format!("Tin A bản {edit:02}");
+        write(&feedd.article(A), &format!("{title}\n\nThân bài.\n"));
+        last_write = Instant::now();
+        feedd
+            .get_until(&format!("edit {edit}"), "/thoi-su/rss.xml", |r| {
+                titles(&r.feed()) == [title.clone()]
+            })
+            .await;
+    }
+}
+
+/// Issue 6, item 2: `articles/vong -> articles` created while serving made
+/// the daemon publish every article a second time under `vong/`, which a
+/// build does not. Links are never followed, in either path.
+async fn symlinks_created_while_serving_are_not_followed(mode: Mode) {
+    let feedd = Feedd::start_in_mode(
+        mode,
+        &[(A, A_TEXT), ("Kinh tế/b.txt", "Tin B\n\nThân bài B.\n")],
+        "",
+    );
+    let outside = feedd.path("outside");
+    write(&outside.join("x.txt"), "Tin ngoài\n\nThân.\n");
+    let links = [
+        ("vong", feedd.article("")),
+        ("ra-ngoai", outside.clone()),
+        ("Kinh tế/c.txt", outside.join("x.txt")),
+        ("loop", feedd.article("loop")),
+    ];
+    for (name, target) in &links {
+        std::os::unix::fs::symlink(target, feedd.article(name)).unwrap();
+    }
+    for (name, _) in &links {
+        feedd.wait_for_log(
+            "the link reported",
+            &format!(
+                "{}: is a symbolic link; feedd does not follow symbolic links",
+                feedd.article(name).display()
+            ),
+        );
+    }
+    // An edit inside the linked-to folder, seen once, under its real name.
+    write(&feedd.article("Kinh tế/d.txt"), "Tin D\n\nThân.\n");
+    feedd
+        .get_until("the article after the links", "/kinh-te/rss.xml", |r| {
+            titles(&r.feed()).len() == 2
+        })
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
+    assert_eq!(
+        feedd.get("/vong/rss.xml").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(feedd.get("/rss.xml").await.feed().entries.len(), 3);
+
+    // The link replaced by a real folder, and a real file by a link.
+    std::fs::remove_file(feedd.article("vong")).unwrap();
+    write(&feedd.article("vong/e.txt"), "Tin E\n\nThân.\n");
+    std::fs::remove_file(feedd.article("Kinh tế/b.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.join("x.txt"), feedd.article("Kinh tế/b.txt")).unwrap();
+    feedd
+        .get_until("the real folder", "/vong/rss.xml", |r| {
+            r.status == StatusCode::OK
+        })
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
+}
+
+/// Issue 6, item 7: the articles folder deleted and recreated lost the
+/// watch. While it is gone the feeds stay (as `build` publishes nothing
+/// then); once it is back it is watched and rescanned.
+async fn the_articles_folder_deleted_and_recreated_is_watched_again(mode: Mode) {
+    let feedd = Feedd::start_in_mode(mode, &[(A, A_TEXT)], "");
+    let before = common::files_under(&feedd.path("feeds"));
+    // Moved away first, so that the folder vanishes at once whatever a
+    // poll or a debounce window catches.
+    std::fs::rename(feedd.article(""), feedd.path("old")).unwrap();
+    std::fs::remove_dir_all(feedd.path("old")).unwrap();
+    feedd.wait_for_log("the warning", "the articles folder is gone");
+    assert_eq!(common::files_under(&feedd.path("feeds")), before);
+    assert_eq!(titles(&feedd.get("/rss.xml").await.feed()), ["Tin A"]);
+
+    let staging = feedd.path("staging");
+    write(&staging.join("Kinh tế/b.txt"), "Tin B\n\nThân bài B.\n");
+    std::fs::rename(&staging, feedd.article("")).unwrap();
+    feedd
+        .get_until("the new folder's article", "/rss.xml", |r| {
+            titles(&r.feed()) == ["Tin B"]
+        })
+        .await;
+    // Watched again: a later edit shows.
+    write(&feedd.article("Kinh tế/c.txt"), "Tin C\n\nThân.\n");
+    feedd
+        .get_until("an edit in the new folder", "/kinh-te/rss.xml", |r| {
+            titles(&r.feed()).len() == 2
+        })
+        .await;
+    assert_eq!(
+        feedd.get("/thoi-su/rss.xml").await.status,
+        StatusCode::NOT_FOUND
+    );
+    feedd.assert_serves_a_fresh_build().await;
+}
+
+/// Issue 6, item 7: two names that differ only as NFC/NFD used to map to one
+/// article silently. The raw name that sorts first is the article, in a
+/// rescan and in the incremental path alike; the other is rejected.
+async fn nfc_and_nfd_spellings_while_serving_give_what_build_gives(mode: Mode) {
+    use unicode_normalization::UnicodeNormalization;
+    let name = "Thời sự/Giá lúa.md";
+    let nfc: String = name.nfc().collect();
+    let nfd: String = name.nfd().collect();
+    let text = |title: &str| {
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = \"2026-11-20T08:00:00+07:00\"\n\
+             updated = \"2026-11-20T09:00:00+07:00\"\n+++\nThân.\n"
+        )
+    };
+    let feedd = Feedd::start_in_mode(mode, &[(&nfc, &text("Tin NFC"))], "");
+    write(&feedd.article(&nfd), &text("Tin NFD"));
+    feedd.wait_for_log(
+        "the second spelling rejected",
+        &format!(
+            "{}: names the same article as {} (the names differ only in Unicode normalization)",
+            feedd.article(&nfc).display(),
+            feedd.article(&nfd).display()
+        ),
+    );
+    feedd
+        .get_until("the first raw name's article", "/rss.xml", |r| {
+            titles(&r.feed()) == ["Tin NFD"]
+        })
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
+    std::fs::remove_file(feedd.article(&nfd)).unwrap();
+    feedd
+        .get_until("the other spelling's article", "/rss.xml", |r| {
+            titles(&r.feed()) == ["Tin NFC"]
+        })
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
+}
+
+/// Issue 6, item 5: a 30 MB article was read and published whole.
+async fn an_oversized_article_is_rejected_and_the_last_good_version_stays(mode: Mode) {
+    let feedd = Feedd::start_in_mode(
+        mode,
+        &[(A, A_TEXT), ("Kinh tế/b.txt", "Tin B\n\nThân bài B.\n")],
+        "[feeds]\nmax_article_bytes = 200\n",
+    );
+    let economy = feedd.get("/kinh-te/rss.xml").await.body;
+    let long = format!("Tin A dài\n\n{}\n", "x".repeat(300));
+    write(&feedd.article(A), &long);
+    write(&feedd.article("Thời sự/lon.txt"), &"y".repeat(5000));
+    for (path, size) in [(A, long.len()), ("Thời sự/lon.txt", 5000)] {
+        feedd.wait_for_log(
+            "the oversized file",
+            &format!(
+                "{}: the file is {size} bytes, more than feeds.max_article_bytes (200); shorten it or \
+                 raise feeds.max_article_bytes in {}",
+                feedd.article(path).display(),
+                feedd.path("feedd.toml").display()
+            ),
+        );
+    }
+    write(&feedd.article("Thời sự/c.txt"), "Tin C\n\nThân.\n");
+    let feed = feedd
+        .get_until("a later article", "/thoi-su/rss.xml", |r| {
+            titles(&r.feed()).len() == 2
+        })
+        .await;
+    assert!(titles(&feed.feed()).contains(&"Tin A".to_string()));
+    assert_eq!(feedd.get("/kinh-te/rss.xml").await.body, economy);
 }
