@@ -109,6 +109,9 @@ struct Daemon {
     /// While the articles folder is gone: when to look for it next, and the
     /// wait after that one.
     folder_gone: Option<(Instant, Duration)>,
+    /// A scan could not read every folder: publish nothing until a full
+    /// rescan succeeds.
+    rescan_pending: bool,
 }
 
 /// The first and the longest wait between looks for a vanished articles folder.
@@ -145,6 +148,7 @@ impl Daemon {
             due_until: Timestamp::now(),
             watched_folder,
             folder_gone: None,
+            rescan_pending: false,
         };
         daemon.full_rebuild("startup");
         Ok(daemon)
@@ -189,6 +193,8 @@ impl Daemon {
                     if batch.rescan {
                         warn!("file events were lost; rescanning every article");
                         self.full_rebuild("rescan");
+                    } else if self.rescan_pending {
+                        self.full_rebuild("rescan");
                     } else if !batch.paths.is_empty() {
                         let started = Instant::now();
                         let changes = self.catalog.apply(&batch.paths);
@@ -204,14 +210,8 @@ impl Daemon {
     fn full_rebuild(&mut self, reason: &str) {
         let started = Instant::now();
         let mut changes = self.catalog.rescan();
-        if changes.incomplete {
-            // As `build` does: articles that could not be listed would
-            // look deleted, so only what was read is published.
-            warn!(
-                reason,
-                "part of the articles folder could not be read; feeds are updated only for the articles read"
-            );
-        } else {
+        if !changes.incomplete {
+            self.rescan_pending = false;
             changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
         }
         self.publish_changes(changes, started, reason);
@@ -263,6 +263,17 @@ impl Daemon {
         }
         for state_error in &changes.state_errors {
             error!("{state_error}");
+        }
+        if changes.incomplete {
+            // As `build` does: articles in a folder that could not be listed
+            // would look deleted, so nothing is published until every folder
+            // can be read; the next change rescans everything.
+            warn!(
+                reason,
+                "part of the articles folder could not be read; the feeds stay as they are"
+            );
+            self.rescan_pending = true;
+            return;
         }
         self.publish_scopes(changes.dirty, changes.read, started, reason);
     }

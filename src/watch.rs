@@ -247,11 +247,17 @@ fn start_polling(
     std::thread::Builder::new()
         .name("feedd-poll".into())
         .spawn(move || {
+            // A poll of a large tree may take longer than the period: waiting
+            // at least as long as the last poll took keeps the poller to half
+            // a core at most, whatever the tree's size.
+            let mut wait = interval;
             // Ends when the `Watching` (and with it `stop`) is dropped.
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                let started = Instant::now();
                 let current = snapshot(&scope);
                 let changed = changed_paths(&previous, &current);
                 previous = current;
+                wait = interval.max(started.elapsed());
                 if changed.is_empty() {
                     continue;
                 }

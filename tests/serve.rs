@@ -89,6 +89,7 @@ in_both_modes!(
     the_articles_folder_deleted_and_recreated_is_watched_again,
     nfc_and_nfd_spellings_while_serving_give_what_build_gives,
     an_oversized_article_is_rejected_and_the_last_good_version_stays,
+    an_unreadable_folder_holds_publishing_as_build_does,
 );
 
 fn config_text(extra: &str) -> String {
@@ -146,7 +147,39 @@ impl Feedd {
     }
 
     fn start_in(root: tempfile::TempDir) -> Feedd {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
+        Feedd::start_with(root, Command::new(env!("CARGO_BIN_EXE_feedd")))
+    }
+
+    /// Starts the daemon as a user that file permissions apply to: as root,
+    /// `nobody` (via `setpriv`, on a copy of the binary it may run, with
+    /// the tree given to it); otherwise the current user.
+    fn start_unprivileged(mode: Mode, articles: &[(&str, &str)]) -> Feedd {
+        let root = tempfile::tempdir().unwrap();
+        write(&root.path().join("feedd.toml"), &config_text_in(mode, ""));
+        for (path, text) in articles {
+            write(&root.path().join("articles").join(path), text);
+        }
+        let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        if !is_root {
+            return Feedd::start_in(root);
+        }
+        let binary = root.path().join("feedd");
+        std::fs::copy(env!("CARGO_BIN_EXE_feedd"), &binary).unwrap();
+        let status = Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(root.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        Feedd::start_with(root, command)
+    }
+
+    fn start_with(root: tempfile::TempDir, mut command: Command) -> Feedd {
+        let mut child = command
             .args(["serve", "--config"])
             .arg(root.path().join("feedd.toml"))
             .env("RUST_LOG", "info,feedd::server=debug")
@@ -1066,7 +1099,10 @@ async fn the_articles_folder_deleted_and_recreated_is_watched_again(mode: Mode) 
     std::fs::rename(feedd.article(""), feedd.path("old")).unwrap();
     std::fs::remove_dir_all(feedd.path("old")).unwrap();
     feedd.wait_for_log("the warning", "the articles folder is gone");
-    assert_eq!(common::files_under(&feedd.path("feeds")), before);
+    assert!(
+        common::files_under(&feedd.path("feeds")) == before,
+        "the feeds on disk changed"
+    );
     assert_eq!(titles(&feedd.get("/rss.xml").await.feed()), ["Tin A"]);
 
     let staging = feedd.path("staging");
@@ -1160,4 +1196,41 @@ async fn an_oversized_article_is_rejected_and_the_last_good_version_stays(mode: 
         .await;
     assert!(titles(&feed.feed()).contains(&"Tin A".to_string()));
     assert_eq!(feedd.get("/kinh-te/rss.xml").await.body, economy);
+}
+
+/// Issue 6, item 5: `build` publishes nothing while a folder cannot be read
+/// (its articles would look deleted); `serve` published the other changes
+/// meanwhile. Now it keeps the feeds until every folder can be read.
+async fn an_unreadable_folder_holds_publishing_as_build_does(mode: Mode) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let feedd = Feedd::start_unprivileged(
+        mode,
+        &[(A, A_TEXT), ("Kinh tế/b.txt", "Tin B\n\nThân bài B.\n")],
+    );
+    let before = common::files_under(&feedd.path("feeds"));
+    let economy = feedd.article("Kinh tế");
+    std::fs::set_permissions(&economy, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // A second change after the chmod, which native events and a poll both see.
+    write(&feedd.article("Thời sự/c.txt"), "Tin C\n\nThân.\n");
+    feedd.wait_for_log(
+        "the unreadable folder",
+        &format!("{}: cannot read this folder", economy.display()),
+    );
+    feedd.wait_for_log("the held publish", "the feeds stay as they are");
+    assert!(
+        common::files_under(&feedd.path("feeds")) == before,
+        "the feeds on disk changed"
+    );
+    assert_eq!(titles(&feedd.get("/rss.xml").await.feed()).len(), 2);
+
+    std::fs::set_permissions(&economy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(&feedd.article("Thời sự/d.txt"), "Tin D\n\nThân.\n");
+    feedd
+        .get_until(
+            "every article once the folder is readable",
+            "/rss.xml",
+            |r| r.feed().entries.len() == 4,
+        )
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
 }
