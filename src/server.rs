@@ -10,7 +10,9 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::time::{Duration, SystemTime};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -25,17 +27,16 @@ use tokio::task::JoinSet;
 
 use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
 
-/// A client that has not sent a whole request head by then is dropped, so
-/// idle or slow connections cannot pile up.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most a request line and its headers may take, as nginx's default
-/// `large_client_header_buffers` allows; hyper answers a longer head with
-/// `431` and closes. Feed readers send well under 2 KiB; without a cap hyper
-/// buffers about 400 KB per connection.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Pause after a failed accept: errors such as EMFILE persist until some
 /// connection closes, and retrying at once would spin a core.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// File descriptors kept for everything but connections (articles, feeds,
+/// the state journal, the watcher), so that a flood of clients cannot stop
+/// a publish.
+const RESERVED_FDS: u64 = 256;
+/// At most one "connection limit reached" line per this period: under a
+/// flood the limit is reached again at every close.
+const LIMIT_LOG_PERIOD: Duration = Duration::from_secs(60);
 /// How long shutdown waits for in-flight requests before cutting them off.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,6 +45,40 @@ const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 const BR: HeaderValue = HeaderValue::from_static("br");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// What one client may hold of the server. [`Limits::default`] is what
+/// `feedd serve` uses; tests shorten the timeouts.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The longest request line plus headers, in bytes; hyper answers a
+    /// longer head with `431` and closes. Feed readers send well under
+    /// 2 KiB; without a cap hyper buffers about 400 KB per connection.
+    pub max_head_bytes: usize,
+    /// A client must send a whole request head within this time of
+    /// connecting, or of the end of the previous response: this cuts off
+    /// slowloris clients and is also the keep-alive idle timeout.
+    pub header_read_timeout: Duration,
+    /// A response write that makes no progress for this long (the client
+    /// stopped reading) closes the connection, like nginx's `send_timeout`:
+    /// hyper itself would wait forever.
+    pub send_timeout: Duration,
+    /// Connections open at once. Beyond it new ones wait in the kernel's
+    /// listen backlog until one closes, like nginx's `worker_connections`.
+    /// Lowered to fit the open-files limit (less [`RESERVED_FDS`]).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            // nginx's default `large_client_header_buffers` allows as much.
+            max_head_bytes: 16 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+        }
+    }
+}
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
 /// requests finish (for at most 5 s) and returns.
@@ -56,15 +91,28 @@ pub async fn serve(
     snapshot: SharedSnapshot,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_with_limits(listener, snapshot, shutdown, Limits::default()).await
+}
+
+/// [`serve`] with other [`Limits`].
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    snapshot: SharedSnapshot,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) -> io::Result<()> {
     let mut builder = http1::Builder::new();
     builder
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_header_size(MAX_HEAD_BYTES);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_head_bytes);
+    let max_connections = connection_cap(limits.max_connections);
+    let mut limit_logged_at: Option<Instant> = None;
     let graceful = GracefulShutdown::new();
     // Owning the connection tasks lets shutdown abort the ones that outlive
-    // the drain instead of leaving them to the runtime.
+    // the drain instead of leaving them to the runtime; its length is the
+    // number of open connections.
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
 
@@ -73,7 +121,7 @@ pub async fn serve(
             () = &mut shutdown => break 'accept,
             // Reap finished connections so the set does not grow forever.
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            accepted = listener.accept() => accepted,
+            accepted = listener.accept(), if connections.len() < max_connections => accepted,
         };
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
@@ -101,7 +149,8 @@ pub async fn serve(
             );
             std::future::ready(Ok::<_, Infallible>(response))
         });
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let io = SendTimeout::new(TokioIo::new(stream), limits.send_timeout);
+        let connection = graceful.watch(builder.serve_connection(io, service));
         connections.spawn(async move {
             if let Err(error) = connection.await {
                 // Timeouts, resets and malformed requests: the client's
@@ -109,6 +158,16 @@ pub async fn serve(
                 tracing::debug!(%peer, %error, "connection ended with an error");
             }
         });
+        if connections.len() >= max_connections
+            && limit_logged_at.is_none_or(|at| at.elapsed() >= LIMIT_LOG_PERIOD)
+        {
+            limit_logged_at = Some(Instant::now());
+            tracing::warn!(
+                "{max_connections} connections open, the most allowed: new ones wait \
+                 in the listen backlog until one closes (idle ones close after {:?})",
+                limits.header_read_timeout
+            );
+        }
     }
 
     // Closing the listener refuses new connections while the others drain.
@@ -124,6 +183,150 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// `wanted`, or fewer if the open-files limit cannot hold that many
+/// connections besides [`RESERVED_FDS`]. Raises the soft limit toward the
+/// hard one first, as Go's runtime does: the default soft limit of 1024
+/// is a relic of `select(2)`, which tokio does not use.
+fn connection_cap(wanted: usize) -> usize {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let needed = u64::try_from(wanted)
+        .unwrap_or(u64::MAX)
+        .saturating_add(RESERVED_FDS);
+    let limit = getrlimit(Resource::Nofile);
+    let Some(soft) = limit.current else {
+        return wanted; // unlimited
+    };
+    let mut available = soft;
+    if soft < needed {
+        let raised = limit.maximum.map_or(needed, |hard| hard.min(needed));
+        if raised > soft
+            && setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: Some(raised),
+                    maximum: limit.maximum,
+                },
+            )
+            .is_ok()
+        {
+            available = raised;
+        }
+    }
+    let cap = usize::try_from(available.saturating_sub(RESERVED_FDS))
+        .unwrap_or(usize::MAX)
+        .clamp(1, wanted.max(1));
+    if cap < wanted {
+        tracing::warn!(
+            open_files_limit = available,
+            max_connections = cap,
+            "the open-files limit allows only {cap} connections at once; \
+             raise it (ulimit -n, or LimitNOFILE= in a systemd unit) for {wanted}"
+        );
+    }
+    cap
+}
+
+/// A connection whose writes fail with `TimedOut` once they have made no
+/// progress for `timeout`.
+///
+/// The timer is armed only when a write would block (the client's receive
+/// window is full), so a request answered in one write costs a branch.
+struct SendTimeout<T> {
+    inner: T,
+    timeout: Duration,
+    /// Kept across stalls so that a connection allocates it at most once.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    stalled: bool,
+}
+
+impl<T> SendTimeout<T> {
+    fn new(inner: T, timeout: Duration) -> SendTimeout<T> {
+        SendTimeout {
+            inner,
+            timeout,
+            timer: None,
+            stalled: false,
+        }
+    }
+
+    /// Called with the inner write's result: a ready result is progress,
+    /// a pending one starts (or continues) the stall.
+    fn watch<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
+        if polled.is_ready() {
+            self.stalled = false;
+            return polled;
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if !self.stalled {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            None => self
+                .timer
+                .insert(Box::pin(tokio::time::sleep_until(deadline))),
+        };
+        self.stalled = true;
+        ready!(timer.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client stopped reading the response",
+        )))
+    }
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for SendTimeout<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for SendTimeout<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// The answer to one request, from the snapshot alone.
