@@ -273,14 +273,24 @@ impl Catalog {
             changes.incomplete = true;
             return changes;
         }
-        let mut seen = BTreeSet::new();
+        // Component order puts a folder just before everything under it, so
+        // that what a walk of the folder covered is not read again.
+        let mut relatives: Vec<&Path> = paths
+            .iter()
+            .filter_map(|path| path.strip_prefix(&root).ok())
+            .collect();
+        relatives.sort_unstable();
+        relatives.dedup();
+        if relatives.first().is_some_and(|r| r.as_os_str().is_empty()) {
+            return self.rescan();
+        }
         let mut folders = RealFolders::default();
-        for path in paths {
-            let Ok(relative) = path.strip_prefix(&root) else {
-                continue;
-            };
-            if relative.as_os_str().is_empty() {
-                changes.merge(self.rescan());
+        let mut walked: Option<PathBuf> = None;
+        for relative in relatives {
+            if walked
+                .as_ref()
+                .is_some_and(|folder| relative.starts_with(folder))
+            {
                 continue;
             }
             if !is_visible(relative) {
@@ -288,10 +298,8 @@ impl Catalog {
                 // files, so nothing at or under such a path is an article.
                 continue;
             }
+            let path = &root.join(relative);
             let raw = RawPath(relative.to_path_buf());
-            if !seen.insert(raw.clone()) {
-                continue;
-            }
             // An intermediate symbolic link would be followed by the OS:
             // what lies behind one is, for the full scan, not there.
             let file_type = folders
@@ -313,6 +321,7 @@ impl Catalog {
                     self.forget(&raw, &mut touched);
                     self.settle_all(touched, None, &mut changes);
                     changes.merge(self.sync_tree(path, Some(&raw)));
+                    walked = Some(raw.0);
                 }
                 Found::Article(key) => {
                     self.found(raw.clone(), key.clone(), &mut touched);
@@ -1248,6 +1257,19 @@ mod tree_tests {
         let changes = tree.apply(&["a.txt"]);
         assert!(tree.titles().is_empty());
         assert!(messages(&changes)[0].contains("is not a regular file"));
+    }
+
+    #[test]
+    fn a_folder_and_its_files_in_one_batch_are_read_once() {
+        let mut tree = Tree::new("");
+        tree.catalog.rescan();
+        for i in 0..3 {
+            tree.write(&format!("Mới/{i}.txt"), &format!("Tin {i}\n\nThân.\n"));
+        }
+        // As a poll reports a new folder: the files first, in any order.
+        let changes = tree.apply(&["Mới/2.txt", "Mới", "Mới/0.txt", "Mới/1.txt"]);
+        assert_eq!(changes.read, 3);
+        assert_eq!(tree.titles(), ["Tin 0", "Tin 1", "Tin 2"]);
     }
 
     #[test]
