@@ -302,11 +302,22 @@ impl Catalog {
             let raw = RawPath(relative.to_path_buf());
             // An intermediate symbolic link would be followed by the OS:
             // what lies behind one is, for the full scan, not there.
-            let file_type = folders
-                .reachable(&root, relative)
-                .then(|| std::fs::symlink_metadata(path).ok())
-                .flatten()
-                .map(|meta| meta.file_type());
+            let file_type = match folders.reachable(&root, relative) {
+                false => None,
+                true => match std::fs::symlink_metadata(path) {
+                    Ok(meta) => Some(meta.file_type()),
+                    Err(error) if is_gone(&error) => None,
+                    Err(error) => {
+                        // In a folder feedd may not search: unknown, not gone.
+                        changes.incomplete = true;
+                        changes.rejected.push(ArticleError::Read {
+                            path: path.clone(),
+                            source: error,
+                        });
+                        continue;
+                    }
+                },
+            };
             let found = match file_type {
                 Some(file_type) => self.classify(path, relative, file_type, &mut changes),
                 None => Found::Nothing,
@@ -884,6 +895,14 @@ impl RealFolders {
         }
         true
     }
+}
+
+/// Whether a failed look at a path means that nothing is there.
+fn is_gone(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// Whether no component of `relative` is hidden (starts with a dot).
