@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
@@ -17,6 +16,12 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Config, line_column};
 use crate::slug::slugify;
 use crate::xml_text::{clean, strip_forbidden};
+
+mod date;
+mod html;
+
+use date::file_name_date;
+pub use date::parse_date;
 
 /// A category an article belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -151,7 +156,7 @@ impl Format {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
-    title: Option<String>,
+    title: Option<Spanned<String>>,
     date: Option<Spanned<toml::Value>>,
     updated: Option<Spanned<toml::Value>>,
     author: Option<String>,
@@ -163,6 +168,11 @@ struct FrontMatter {
     summary: Option<String>,
     draft: Option<bool>,
 }
+
+/// Longer titles are rejected rather than cut: a cut title would be
+/// published silently wrong, and a very long "title" is usually a paragraph
+/// whose title line is missing.
+pub const MAX_TITLE_CHARS: usize = 300;
 
 /// Reads one article. `path` is only for messages; `relative` is its path
 /// under `paths.articles` (which gives category, slug, id and date prefix).
@@ -298,23 +308,31 @@ pub fn parse_article(
         }
         Format::Markdown => parse_markdown(body, front.title.is_some(), &link),
     };
-    let title = front
-        .title
-        .clone()
-        .map(|t| t.trim().to_string())
-        .or(parsed.title)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            whole(match format {
-                Format::PlainText => {
-                    "no title: the first non-empty line is the title; add one".into()
-                }
-                Format::Markdown => {
-                    "no title: add `title = \"...\"` to the front matter or a `# Heading` line"
-                        .into()
-                }
-            })
-        })?;
+    let (title, title_offset) = match &front.title {
+        Some(title) => (
+            Some(title.get_ref().trim().to_string()),
+            front_start + title.span().start,
+        ),
+        None => (parsed.title, body_offset + parsed.title_offset),
+    };
+    let title = title.filter(|t| !t.is_empty()).ok_or_else(|| {
+        whole(match format {
+            Format::PlainText => "no title: the first non-empty line is the title; add one".into(),
+            Format::Markdown => {
+                "no title: add `title = \"...\"` to the front matter or a `# Heading` line".into()
+            }
+        })
+    })?;
+    let title_length = title.chars().count();
+    if title_length > MAX_TITLE_CHARS {
+        return Err(at(
+            &text,
+            title_offset,
+            format!(
+                "the title is {title_length} characters long, more than {MAX_TITLE_CHARS}; shorten it (a long first line of a plain-text article may be a paragraph missing its title line above it)"
+            ),
+        ));
+    }
 
     let id = front
         .id
@@ -413,52 +431,6 @@ fn front_matter_date(value: &toml::Value, tz: &TimeZone) -> Result<Timestamp, St
     }
 }
 
-/// Parses RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` (also with `T`) in `tz`.
-pub fn parse_date(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
-    let text = text.trim();
-    let hint = "write RFC 3339 (2026-11-20T08:30:00+07:00) or YYYY-MM-DD[ HH:MM[:SS]]";
-    let has_offset =
-        text.len() > 10 && (text.ends_with(['Z', 'z']) || text[10..].contains(['+', '-']));
-    if has_offset {
-        return text
-            .parse::<Timestamp>()
-            .map_err(|e| format!("{text:?} is not a valid date and time ({e}); {hint}"));
-    }
-    let civil = if text.len() == 10 {
-        text.parse::<jiff::civil::Date>()
-            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-    } else {
-        text.parse::<DateTime>()
-    };
-    civil
-        .and_then(|dt| dt.to_zoned(tz.clone()))
-        .map(|zoned| zoned.timestamp())
-        .map_err(|e| format!("{text:?} is not a valid date ({e}); {hint}"))
-}
-
-/// The date of a `YYYY-MM-DD` file-name prefix, at midnight in `tz`.
-fn file_name_date(stem: &str, tz: &TimeZone) -> Result<Option<Timestamp>, String> {
-    let bytes = stem.as_bytes();
-    let looks_dated = bytes.len() >= 10
-        && bytes[..10].iter().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                *b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        })
-        && bytes.get(10).is_none_or(|b| !b.is_ascii_digit());
-    if !looks_dated {
-        return Ok(None);
-    }
-    parse_date(&stem[..10], tz).map(Some).map_err(|_| {
-        format!(
-            "the file name starts with {}, which is not a real date; rename the file",
-            &stem[..10]
-        )
-    })
-}
-
 fn categories_of(front: &FrontMatter, relative: &str) -> Result<Vec<CategoryRef>, (usize, String)> {
     let mut named: Vec<(usize, &str)> = Vec::new();
     if let Some(category) = &front.category {
@@ -518,7 +490,8 @@ fn id_from_path(relative: &str) -> String {
 /// and RSS reader accepts it as a URI.
 pub fn stable_uuid(name: &str) -> String {
     let hash = blake3::hash(name.as_bytes());
-    let mut b: [u8; 16] = hash.as_bytes()[..16].try_into().unwrap_or([0; 16]);
+    let hash: &[u8; 32] = hash.as_bytes();
+    let mut b: [u8; 16] = std::array::from_fn(|i| hash[i]);
     b[6] = (b[6] & 0x0F) | 0x80; // version 8: custom
     b[8] = (b[8] & 0x3F) | 0x80; // RFC 9562 variant
     let mut id = String::with_capacity(45);
@@ -534,6 +507,8 @@ pub fn stable_uuid(name: &str) -> String {
 
 struct ParsedBody {
     title: Option<String>,
+    /// Byte offset in the body where the title was found, for messages.
+    title_offset: usize,
     author: Option<String>,
     summary: String,
     content_html: String,
@@ -545,8 +520,13 @@ struct ParsedBody {
 fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> ParsedBody {
     let mut lines: Vec<&str> = body.lines().collect();
     let mut title = None;
+    let mut title_offset = 0;
     if !has_title && let Some(index) = lines.iter().position(|l| !l.trim().is_empty()) {
-        title = Some(lines[index].trim().to_string());
+        // `lines` split at LF only: `decode` turned every CR into LF.
+        let skipped: usize = lines.iter().take(index).map(|l| l.len() + 1).sum();
+        let line = lines.get(index).copied().unwrap_or_default();
+        title_offset = skipped + line.len() - line.trim_start().len();
+        title = Some(line.trim().to_string());
         lines.drain(..=index);
     }
     // The LAST short matching line is the byline, so that a body paragraph
@@ -593,6 +573,7 @@ fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> 
     }
     ParsedBody {
         title,
+        title_offset,
         author,
         summary,
         content_html,
@@ -615,79 +596,23 @@ fn escape_html_into(text: &str, out: &mut String) {
     }
 }
 
-/// `target` (a link or image reference) made absolute against `base`, an
-/// absolute http(s) URL; `None` when it is absolute already (or empty).
-fn resolve_url(target: &str, base: &str) -> Option<String> {
-    let first_delimiter = target.find(['/', '?', '#']).unwrap_or(target.len());
-    if target.is_empty() || target[..first_delimiter].contains(':') {
-        return None;
-    }
-    let (scheme, rest) = base.split_once("://")?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let origin = &base[..scheme.len() + 3 + authority_end];
-    let base_path_end = base.find(['?', '#']).unwrap_or(base.len());
-    if let Some(network_path) = target.strip_prefix("//") {
-        return Some(format!("{scheme}://{network_path}"));
-    }
-    if target.starts_with('#') {
-        return Some(format!(
-            "{}{target}",
-            &base[..base.find('#').unwrap_or(base.len())]
-        ));
-    }
-    if target.starts_with('?') {
-        return Some(format!("{}{target}", &base[..base_path_end]));
-    }
-    let (path, suffix) = target.split_at(target.find(['?', '#']).unwrap_or(target.len()));
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        let base_path = &base[origin.len()..base_path_end];
-        let folder = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-        format!("{}{path}", if folder.is_empty() { "/" } else { folder })
-    };
-    // Fold `.` and `..` segments (RFC 3986 §5.2.4).
-    let mut segments: Vec<&str> = Vec::new();
-    let parts: Vec<&str> = joined.split('/').skip(1).collect();
-    for (i, segment) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        match *segment {
-            "." | ".." => {
-                if *segment == ".." {
-                    segments.pop();
-                }
-                if last {
-                    segments.push("");
-                }
-            }
-            other => segments.push(other),
-        }
-    }
-    Some(format!("{origin}/{}{suffix}", segments.join("/")))
-}
-
-/// CommonMark plus tables, footnotes and strikethrough. Unless the front
-/// matter gave the title (`has_title`), the first `#` heading becomes the
-/// title and leaves the body, so it is not shown twice. Relative link and
-/// image targets are resolved against `article_link`: feed readers show the
-/// body far from the site, and few of them honour `xml:base`.
+/// CommonMark plus tables, footnotes and strikethrough, sanitized (see
+/// [`html::sanitize`], which also makes relative links absolute). Unless the
+/// front matter gave the title (`has_title`), the first `#` heading becomes
+/// the title and leaves the body, so it is not shown twice.
 fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody {
     use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let mut title: Option<String> = None;
+    let mut title_offset = 0;
     let mut title_taken = has_title;
     let mut in_title = false;
     let mut summary: Option<String> = None;
     let mut paragraph_text: Option<String> = None;
     let mut events = Vec::new();
-    for mut event in Parser::new_ext(body, options) {
-        if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = &mut event
-            && let Some(absolute) = resolve_url(dest_url, article_link)
-        {
-            *dest_url = absolute.into();
-        }
+    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         match &event {
             Event::Start(Tag::Heading {
                 level: HeadingLevel::H1,
@@ -696,6 +621,7 @@ fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody
                 in_title = true;
                 title_taken = true;
                 title = Some(String::new());
+                title_offset = range.start;
                 continue;
             }
             Event::End(TagEnd::Heading(HeadingLevel::H1)) if in_title => {
@@ -730,13 +656,16 @@ fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody
         }
         events.push(event);
     }
-    let mut content_html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut content_html, events.into_iter());
+    let mut rendered = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut rendered, events.into_iter());
     ParsedBody {
         title: title.map(|t| t.trim().to_string()),
+        title_offset,
         author: None,
         summary: summary.unwrap_or_default(),
-        content_html: content_html.trim_end().to_string(),
+        content_html: html::sanitize(&rendered, article_link)
+            .trim_end()
+            .to_string(),
     }
 }
 
@@ -884,36 +813,6 @@ mod tests {
 
     #[test]
     fn relative_links_and_images_become_absolute() {
-        let base = "https://news.example.vn/kinh-te/gia-lua.html";
-        for (target, expected) in [
-            (
-                "/images/a.jpg",
-                Some("https://news.example.vn/images/a.jpg"),
-            ),
-            ("a.jpg", Some("https://news.example.vn/kinh-te/a.jpg")),
-            (
-                "../doi-song/b.html#x",
-                Some("https://news.example.vn/doi-song/b.html#x"),
-            ),
-            (
-                "./c/./d.png?w=2",
-                Some("https://news.example.vn/kinh-te/c/d.png?w=2"),
-            ),
-            ("../../../e", Some("https://news.example.vn/e")),
-            (
-                "#phan-2",
-                Some("https://news.example.vn/kinh-te/gia-lua.html#phan-2"),
-            ),
-            (
-                "//cdn.example.vn/f.png",
-                Some("https://cdn.example.vn/f.png"),
-            ),
-            ("https://other.example/x", None),
-            ("mailto:toasoan@example.vn", None),
-            ("", None),
-        ] {
-            assert_eq!(resolve_url(target, base).as_deref(), expected, "{target}");
-        }
         let article = parse(
             "Kinh tế/gia-lua.md",
             "# Giá lúa\n\n![ảnh](/images/lua.jpg) [tiếp](phan-2.html) [ngoài](https://x.example/)\n",

@@ -293,9 +293,11 @@ impl Daemon {
         if scopes.is_empty() {
             return;
         }
-        let outcome = self
-            .publisher
-            .publish(render_updates(&self.catalog, &scopes, now));
+        let (updates, render_errors) = render_updates(&self.catalog, &scopes, now);
+        for render_error in &render_errors {
+            error!("{render_error}");
+        }
+        let outcome = self.publisher.publish(updates);
         for publish_error in &outcome.errors {
             error!("{publish_error}");
         }

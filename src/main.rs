@@ -76,6 +76,9 @@ fn build(config: Arc<Config>) -> ExitCode {
             for error in &report.rejected {
                 eprintln!("{error}");
             }
+            for error in &report.render_errors {
+                eprintln!("{error}");
+            }
             for error in &report.publish_errors {
                 eprintln!("{error}");
             }

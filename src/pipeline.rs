@@ -10,31 +10,43 @@ use crate::article::ArticleError;
 use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::publish::{PublishError, Publisher};
-use crate::render::{render_atom, render_rss};
+use crate::render::{RenderError, render_atom, render_rss};
 use crate::state::{StateError, StateStore};
 
+/// A feed's URL path and its new bytes, or `None` to remove it.
+pub type FeedUpdate = (String, Option<Vec<u8>>);
+
 /// New bytes for each feed of `scopes` as of `now`; `None` removes a feed
-/// whose category has nothing published any more.
+/// whose category has nothing published any more. A scope whose feeds
+/// cannot be rendered gets no update (its last good feeds stay, RSS and Atom
+/// alike) and its errors are returned instead.
 pub fn render_updates<'a>(
     catalog: &Catalog,
     scopes: impl IntoIterator<Item = &'a Scope>,
     now: Timestamp,
-) -> Vec<(String, Option<Vec<u8>>)> {
+) -> (Vec<FeedUpdate>, Vec<RenderError>) {
     let config = catalog.config();
     let mut updates = Vec::new();
+    let mut errors = Vec::new();
     for scope in scopes {
         match catalog.feed(scope, now) {
-            Some((meta, items)) => {
-                updates.push((scope.rss_path(), Some(render_rss(config, &meta, &items))));
-                updates.push((scope.atom_path(), Some(render_atom(config, &meta, &items))));
-            }
+            Some((meta, items)) => match (
+                render_rss(config, &meta, &items),
+                render_atom(config, &meta, &items),
+            ) {
+                (Ok(rss), Ok(atom)) => {
+                    updates.push((scope.rss_path(), Some(rss)));
+                    updates.push((scope.atom_path(), Some(atom)));
+                }
+                (rss, atom) => errors.extend(rss.err().into_iter().chain(atom.err())),
+            },
             None => {
                 updates.push((scope.rss_path(), None));
                 updates.push((scope.atom_path(), None));
             }
         }
     }
-    updates
+    (updates, errors)
 }
 
 /// Every scope that needs rendering for a full build: the catalog's own,
@@ -67,6 +79,8 @@ pub struct BuildReport {
     pub state_errors: Vec<StateError>,
     /// What had to be repaired in the state journal (not an error).
     pub state_warnings: Vec<String>,
+    /// Feeds that could not be rendered (their last good version stays).
+    pub render_errors: Vec<RenderError>,
     /// False when nothing was published because a folder could not be read.
     pub published: bool,
 }
@@ -76,7 +90,8 @@ impl BuildReport {
     pub fn has_errors(&self) -> bool {
         !(self.rejected.is_empty()
             && self.publish_errors.is_empty()
-            && self.state_errors.is_empty())
+            && self.state_errors.is_empty()
+            && self.render_errors.is_empty())
     }
 }
 
@@ -100,7 +115,9 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     if !changes.incomplete {
         let now = Timestamp::now();
         let scopes = all_scopes(&catalog, &publisher, now);
-        let outcome = publisher.publish(render_updates(&catalog, &scopes, now));
+        let (updates, render_errors) = render_updates(&catalog, &scopes, now);
+        let outcome = publisher.publish(updates);
+        report.render_errors = render_errors;
         report.changed = outcome.changed;
         report.publish_errors = outcome.errors;
         report.published = true;

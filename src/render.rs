@@ -23,16 +23,46 @@ fn feed_updated(items: &[&Entry]) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn rfc2822(ts: Timestamp, tz: &TimeZone) -> String {
-    jiff::fmt::rfc2822::to_string(&ts.to_zoned(tz.clone())).unwrap_or_else(|_| ts.to_string())
+/// A feed that cannot be rendered. Articles are checked so that this does
+/// not happen (dates in years 1..=9999, text without XML-forbidden
+/// characters); should it happen anyway, the feed's last good version stays
+/// published rather than an empty or wrong one.
+#[derive(Debug, thiserror::Error)]
+#[error("{feed}: cannot render: {reason}; the last good version stays published")]
+pub struct RenderError {
+    /// The feed's URL path, e.g. `/kinh-te/rss.xml`.
+    pub feed: String,
+    /// What went wrong.
+    pub reason: String,
 }
 
-fn rfc3339(ts: Timestamp, tz: &TimeZone) -> atom::FixedDateTime {
-    let text = ts
-        .to_zoned(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string();
-    text.parse().unwrap_or_default()
+fn rfc2822(ts: Timestamp, tz: &TimeZone) -> Result<String, String> {
+    jiff::fmt::rfc2822::to_string(&ts.to_zoned(tz.clone()))
+        .map_err(|e| format!("date {ts} cannot be written as RFC 2822: {e}"))
+}
+
+fn rfc3339(ts: Timestamp, tz: &TimeZone) -> Result<atom::FixedDateTime, String> {
+    jiff::fmt::strtime::format("%Y-%m-%dT%H:%M:%S%:z", &ts.to_zoned(tz.clone()))
+        .map_err(|e| e.to_string())
+        .and_then(|text| text.parse().map_err(|e| format!("{text}: {e}")))
+        .map_err(|e| format!("date {ts} cannot be written as RFC 3339: {e}"))
+}
+
+/// Plain text as HTML: RSS readers treat `description` as HTML, so a
+/// literal `<b>` or the `&` of "Bộ NN&PTNT" must arrive as text. The XML
+/// writer escapes the result once more (`&amp;lt;b&amp;gt;` in the file).
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `(slug, display name)` of an entry's categories, named as the feed names them.
@@ -47,11 +77,19 @@ fn category_names<'a>(
 }
 
 /// Renders an RSS 2.0 channel with `content:encoded`, `dc:creator` and an `atom:link rel="self"`.
-pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8> {
+pub fn render_rss(
+    config: &Config,
+    feed: &FeedMeta,
+    items: &[&Entry],
+) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
     let self_url = format!("{}{}", site.base_url, feed.scope.rss_path());
-    let rss_items: Vec<rss::Item> = items
+    let failed = |reason: String| RenderError {
+        feed: feed.scope.rss_path(),
+        reason,
+    };
+    let rss_items = items
         .iter()
         .map(|entry| {
             let article = &entry.article;
@@ -59,15 +97,17 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                 .author
                 .clone()
                 .unwrap_or_else(|| site.author.clone());
-            rss::Item {
+            let pub_date = rfc2822(entry.published, tz)
+                .map_err(|e| failed(format!("article {}: {e}", article.path)))?;
+            Ok(rss::Item {
                 title: Some(article.title.clone()),
                 link: Some(article.link.clone()),
-                description: Some(article.summary.clone()),
+                description: Some(html_escape(&article.summary)),
                 guid: Some(rss::Guid {
                     value: article.id.clone(),
                     permalink: article.id == article.link,
                 }),
-                pub_date: Some(rfc2822(entry.published, tz)),
+                pub_date: Some(pub_date),
                 categories: category_names(feed, entry)
                     .map(|(_, name)| rss::Category {
                         name: name.to_string(),
@@ -83,17 +123,25 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
                     ..Default::default()
                 }),
                 ..Default::default()
-            }
+            })
         })
-        .collect();
-    let newest = items.first().map(|e| rfc2822(e.published, tz));
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let newest = items
+        .first()
+        .map(|e| rfc2822(e.published, tz))
+        .transpose()
+        .map_err(&failed)?;
+    let last_build_date = (!items.is_empty())
+        .then(|| rfc2822(feed_updated(items), tz))
+        .transpose()
+        .map_err(&failed)?;
     let channel = rss::Channel {
         title: feed.title.clone(),
         link: feed.link.clone(),
         description: feed.description.clone(),
         language: Some(site.language.clone()),
         pub_date: newest,
-        last_build_date: (!items.is_empty()).then(|| rfc2822(feed_updated(items), tz)),
+        last_build_date,
         generator: Some("feedd".to_string()),
         atom_ext: Some(AtomExtension {
             links: vec![RssAtomLink {
@@ -106,28 +154,77 @@ pub fn render_rss(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8>
         items: rss_items,
         ..Default::default()
     };
-    // Writing into a Vec cannot fail.
-    channel.write_to(Vec::new()).unwrap_or_default()
+    let xml = channel
+        .write_to(Vec::new())
+        .map_err(|e| failed(format!("the XML writer failed: {e}")))?;
+    descriptions_as_text(xml).map_err(failed)
+}
+
+/// The rss crate writes every item `description` as CDATA. Readers take it
+/// the same either way, but the file should say what it means on its own,
+/// for people and tools that read it raw: `NN&amp;amp;PTNT`, HTML escaped
+/// once and XML escaped once. Nothing else can hold the marker: titles and
+/// channel text are written escaped, and `content:encoded` is HTML whose
+/// `<` in text is escaped.
+fn descriptions_as_text(xml: Vec<u8>) -> Result<Vec<u8>, String> {
+    const OPEN: &str = "<description><![CDATA[";
+    const CLOSE: &str = "]]></description>";
+    let xml = String::from_utf8(xml).map_err(|e| format!("the XML writer wrote non-UTF-8: {e}"))?;
+    let mut out = String::with_capacity(xml.len() + xml.len() / 8);
+    let mut rest = xml.as_str();
+    while let Some((before, after)) = rest.split_once(OPEN) {
+        out.push_str(before);
+        let (cdata, tail) = after
+            .split_once(CLOSE)
+            .ok_or("a description's CDATA section is not closed")?;
+        // HTML-escaped text holds no `>`, so the writer never split it.
+        if cdata.contains("]]>") {
+            return Err("a description was split into several CDATA sections".into());
+        }
+        out.push_str("<description>");
+        for c in cdata.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                _ => out.push(c),
+            }
+        }
+        out.push_str("</description>");
+        rest = tail;
+    }
+    out.push_str(rest);
+    Ok(out.into_bytes())
 }
 
 /// Renders an Atom 1.0 feed; every entry carries an author (its own or the site's).
-pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8> {
+pub fn render_atom(
+    config: &Config,
+    feed: &FeedMeta,
+    items: &[&Entry],
+) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
     let self_url = format!("{}{}", site.base_url, feed.scope.atom_path());
-    let entries: Vec<atom::Entry> = items
+    let failed = |reason: String| RenderError {
+        feed: feed.scope.atom_path(),
+        reason,
+    };
+    let entries = items
         .iter()
         .map(|entry| {
             let article = &entry.article;
+            let date =
+                |ts| rfc3339(ts, tz).map_err(|e| failed(format!("article {}: {e}", article.path)));
             let author = article
                 .author
                 .clone()
                 .unwrap_or_else(|| site.author.clone());
-            atom::Entry {
+            Ok(atom::Entry {
                 title: atom::Text::plain(article.title.clone()),
                 id: article.id.clone(),
-                updated: rfc3339(entry.updated, tz),
-                published: Some(rfc3339(entry.published, tz)),
+                updated: date(entry.updated)?,
+                published: Some(date(entry.published)?),
                 authors: vec![atom::Person {
                     name: author.clone(),
                     ..Default::default()
@@ -153,13 +250,14 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
                     ..Default::default()
                 }),
                 ..Default::default()
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let updated = rfc3339(feed_updated(items), tz).map_err(&failed)?;
     let feed = atom::Feed {
         title: atom::Text::plain(feed.title.clone()),
         id: feed_id(&feed.scope),
-        updated: rfc3339(feed_updated(items), tz),
+        updated,
         subtitle: Some(atom::Text::plain(feed.description.clone())),
         lang: Some(site.language.clone()),
         links: vec![
@@ -183,7 +281,8 @@ pub fn render_atom(config: &Config, feed: &FeedMeta, items: &[&Entry]) -> Vec<u8
         entries,
         ..Default::default()
     };
-    feed.write_to(Vec::new()).unwrap_or_default()
+    feed.write_to(Vec::new())
+        .map_err(|e| failed(format!("the XML writer failed: {e}")))
 }
 
 /// A feed id that, like article ids, does not change with `base_url`.
@@ -193,4 +292,38 @@ fn feed_id(scope: &crate::catalog::Scope) -> String {
         crate::catalog::Scope::Category(slug) => slug.clone(),
     };
     crate::article::stable_uuid(&format!("feedd:feed:{key}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_a_feed_cannot_carry_are_errors_not_fallbacks() {
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let ok: Timestamp = "2026-11-20T01:30:00Z".parse().unwrap();
+        assert_eq!(rfc2822(ok, &tz).unwrap(), "Fri, 20 Nov 2026 08:30:00 +0700");
+        assert_eq!(
+            rfc3339(ok, &tz).unwrap().to_rfc3339(),
+            "2026-11-20T08:30:00+07:00"
+        );
+        for unrepresentable in [Timestamp::MIN, "-000001-06-01T00:00:00Z".parse().unwrap()] {
+            assert!(rfc2822(unrepresentable, &tz).is_err(), "{unrepresentable}");
+            assert!(rfc3339(unrepresentable, &tz).is_err(), "{unrepresentable}");
+        }
+    }
+
+    #[test]
+    fn item_descriptions_become_escaped_text() {
+        let xml = "<rss><channel><description>Kênh &amp; tin</description><item><description><![CDATA[NN&amp;PTNT &lt;b&gt;]]></description><content:encoded><![CDATA[<p>x</p>]]></content:encoded></item><item><description><![CDATA[]]></description></item></channel></rss>";
+        let out = String::from_utf8(descriptions_as_text(xml.into()).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "<rss><channel><description>Kênh &amp; tin</description><item><description>NN&amp;amp;PTNT &amp;lt;b&amp;gt;</description><content:encoded><![CDATA[<p>x</p>]]></content:encoded></item><item><description></description></item></channel></rss>"
+        );
+        assert!(
+            descriptions_as_text(b"<description><![CDATA[a]]>b]]></description>".to_vec()).is_err()
+        );
+        assert!(descriptions_as_text(b"<description><![CDATA[a".to_vec()).is_err());
+    }
 }
