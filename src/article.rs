@@ -202,10 +202,11 @@ pub fn parse_article(
         .and_then(Format::from_extension)
         .ok_or_else(|| whole("not an article: feedd reads .txt, .md and .markdown files".into()))?;
     let text = decode(bytes).map_err(|offset| {
-        let line_start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        let before = bytes.get(..offset).unwrap_or(bytes);
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         // Everything before `offset` is valid UTF-8; a BOM is not a column.
-        let line_text = String::from_utf8_lossy(&bytes[line_start..offset]);
+        let line_text = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default());
         let column = line_text.trim_start_matches('\u{FEFF}').chars().count() + 1;
         ArticleError::At {
             path: path.to_path_buf(),
@@ -229,14 +230,14 @@ pub fn parse_article(
     let span_at = |span_start: usize, message: String| at(&text, front_start + span_start, message);
     let front: FrontMatter = match front_range {
         None => FrontMatter::default(),
-        Some(range) => toml::from_str(&text[range]).map_err(|e| {
+        Some(range) => toml::from_str(text.get(range).unwrap_or_default()).map_err(|e| {
             span_at(
                 e.span().map_or(0, |s| s.start),
                 format!("front matter: {}", e.message().trim_end()),
             )
         })?,
     };
-    let body = &text[body_offset..];
+    let body = text.get(body_offset..).unwrap_or_default();
     let tz = &config.site.timezone;
     let date_of = |value: &Option<Spanned<toml::Value>>,
                    key: &str|
@@ -405,13 +406,13 @@ fn decode(bytes: &[u8]) -> Result<String, usize> {
 
 /// Splits off `+++` front matter: the byte range of its TOML and where the body starts.
 fn split_front_matter(text: &str) -> Result<(Option<std::ops::Range<usize>>, usize), String> {
-    let first_line_end = text.find('\n').unwrap_or(text.len());
-    if text[..first_line_end].trim_end() != "+++" {
+    let (first_line, rest) = text.split_once('\n').unwrap_or((text, ""));
+    if first_line.trim_end() != "+++" {
         return Ok((None, 0));
     }
-    let start = (first_line_end + 1).min(text.len());
+    let start = (first_line.len() + 1).min(text.len());
     let mut offset = start;
-    for line in text[start..].split_inclusive('\n') {
+    for line in rest.split_inclusive('\n') {
         if line.trim_end() == "+++" {
             return Ok((Some(start..offset), offset + line.len()));
         }
@@ -536,12 +537,12 @@ fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> 
         .iter()
         .rposition(|l| is_byline(l.trim(), byline_prefixes))
     {
-        let line = lines[index].trim();
-        let prefix = byline_prefixes
+        let line = lines.get(index).map_or("", |l| l.trim());
+        let name = byline_prefixes
             .iter()
-            .find(|p| line.starts_with(p.as_str()))
-            .map_or("", |p| p.as_str());
-        author = Some(line[prefix.len()..].trim().to_string()).filter(|a| !a.is_empty());
+            .find_map(|p| line.strip_prefix(p.as_str()))
+            .unwrap_or(line);
+        author = Some(name.trim().to_string()).filter(|a| !a.is_empty());
         lines.truncate(index);
     }
 

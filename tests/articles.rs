@@ -15,7 +15,7 @@ fn rss_description_is_html_escaped_then_xml_escaped() {
     let site = Site::new("");
     site.write(
         "Chính trị/2026-11-20-a.txt",
-        "Tin một\n\nBộ NN&PTNT và Sở TT&TT nói <script>alert(1)</script> và <b>đậm</b>.\n\nThân bài.\n",
+        "Tin <b>một</b> & hai\n\nBộ NN&PTNT và Sở TT&TT nói <script>alert(1)</script> và <b>đậm</b>.\n\nThân bài.\n",
     );
     site.build();
     let rss = rss_text(&site, "/chinh-tri/rss.xml");
@@ -46,13 +46,29 @@ fn rss_description_is_html_escaped_then_xml_escaped() {
     let atom = String::from_utf8(site.files().remove("/chinh-tri/atom.xml").unwrap()).unwrap();
     assert!(
         atom.contains(
-            "<summary>Bộ NN&amp;PTNT và Sở TT&amp;TT nói &lt;script&gt;alert(1)&lt;/script&gt;"
+            "<summary type=\"html\">Bộ NN&amp;amp;PTNT và Sở TT&amp;amp;TT nói &amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;"
         ),
         "{atom}"
     );
     assert!(
         atom.contains("<content type=\"html\">&lt;p&gt;Bộ NN&amp;amp;PTNT"),
         "{atom}"
+    );
+    // Plain-text titles: RSS has no type, so `&`, `<` and `>` are written as
+    // hexadecimal references (RSS Best Practices); Atom says type="html".
+    assert!(
+        rss.contains("<title>Tin &#x3C;b&#x3E;một&#x3C;/b&#x3E; &#x26; hai</title>"),
+        "{rss}"
+    );
+    assert!(
+        atom.contains(
+            "<title type=\"html\">Tin &amp;lt;b&amp;gt;một&amp;lt;/b&amp;gt; &amp;amp; hai</title>"
+        ),
+        "{atom}"
+    );
+    assert_eq!(
+        feed.entries[0].title.as_ref().unwrap().content,
+        "Tin <b>một</b> & hai"
     );
 }
 
