@@ -1056,9 +1056,9 @@ mod tree_tests {
     /// Every feed's bytes (and the set of feeds) as of a fixed time.
     fn feeds(catalog: &Catalog) -> BTreeMap<String, Option<Vec<u8>>> {
         let now = Timestamp::from_second(4_000_000_000).unwrap();
-        crate::pipeline::render_updates(catalog, &catalog.scopes(now), now)
-            .into_iter()
-            .collect()
+        let (updates, errors) = crate::pipeline::render_updates(catalog, &catalog.scopes(now), now);
+        assert!(errors.is_empty(), "{errors:?}");
+        updates.into_iter().collect()
     }
 
     fn messages(changes: &Changes) -> Vec<String> {
