@@ -302,21 +302,27 @@ impl Catalog {
             let raw = RawPath(relative.to_path_buf());
             // An intermediate symbolic link would be followed by the OS:
             // what lies behind one is, for the full scan, not there.
-            let file_type = match folders.reachable(&root, relative) {
-                false => None,
-                true => match std::fs::symlink_metadata(path) {
-                    Ok(meta) => Some(meta.file_type()),
-                    Err(error) if is_gone(&error) => None,
-                    Err(error) => {
-                        // In a folder feedd may not search: unknown, not gone.
-                        changes.incomplete = true;
-                        changes.rejected.push(ArticleError::Read {
-                            path: path.clone(),
-                            source: error,
-                        });
-                        continue;
-                    }
-                },
+            let looked = folders.reachable(&root, relative).and_then(|reachable| {
+                if !reachable {
+                    return Ok(None);
+                }
+                match std::fs::symlink_metadata(path) {
+                    Ok(meta) => Ok(Some(meta.file_type())),
+                    Err(error) if is_gone(&error) => Ok(None),
+                    Err(error) => Err(error),
+                }
+            });
+            let file_type = match looked {
+                Ok(file_type) => file_type,
+                Err(source) => {
+                    // In a folder feedd may not search: unknown, not gone.
+                    changes.incomplete = true;
+                    changes.rejected.push(ArticleError::Read {
+                        path: path.clone(),
+                        source,
+                    });
+                    continue;
+                }
             };
             let found = match file_type {
                 Some(file_type) => self.classify(path, relative, file_type, &mut changes),
@@ -355,9 +361,9 @@ impl Catalog {
         let found = self.walk(dir, &mut changes);
         let mut touched = BTreeSet::new();
         let found_raw: BTreeSet<&RawPath> = found.iter().map(|(raw, _)| raw).collect();
+        // When part of the tree could not be read, what is missing from
+        // `found` may still exist, so nothing is removed on its account.
         if !changes.incomplete {
-            // Part of the tree could not be read: what is missing from
-            // `found` may still exist, so nothing is removed on its account.
             let stale: Vec<RawPath> = match prefix {
                 None => self.files.keys().cloned().collect(),
                 Some(prefix) => self.raw_under(prefix),
@@ -878,22 +884,32 @@ struct RealFolders(std::collections::HashMap<PathBuf, bool>);
 
 impl RealFolders {
     /// Whether every folder between the articles folder and `relative` is a
-    /// real folder, so that a look at `relative` follows no link.
-    fn reachable(&mut self, root: &Path, relative: &Path) -> bool {
+    /// real folder, so that a look at `relative` follows no link. `Err`: one
+    /// could not be looked at (no search permission), so nobody knows.
+    fn reachable(&mut self, root: &Path, relative: &Path) -> std::io::Result<bool> {
         let Some(parent) = relative.parent() else {
-            return true;
+            return Ok(true);
         };
         let mut folder = PathBuf::new();
         for component in parent.components() {
             folder.push(component);
-            let real = *self.0.entry(folder.clone()).or_insert_with(|| {
-                std::fs::symlink_metadata(root.join(&folder)).is_ok_and(|meta| meta.is_dir())
-            });
+            let real = match self.0.get(&folder) {
+                Some(real) => *real,
+                None => {
+                    let real = match std::fs::symlink_metadata(root.join(&folder)) {
+                        Ok(meta) => meta.is_dir(),
+                        Err(error) if is_gone(&error) => false,
+                        Err(error) => return Err(error),
+                    };
+                    self.0.insert(folder.clone(), real);
+                    real
+                }
+            };
             if !real {
-                return false;
+                return Ok(false);
             }
         }
-        true
+        Ok(true)
     }
 }
 
