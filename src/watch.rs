@@ -122,7 +122,26 @@ pub fn start(
     if poll_interval_ms > 0 {
         return start_polling(scope, Duration::from_millis(poll_interval_ms), tx);
     }
+    // The articles folder itself may be a link: it is resolved once, here,
+    // and events under the resolved folder are named under the configured
+    // one, as the catalog names its files.
+    let articles = scope.articles.clone();
+    let resolved = std::fs::canonicalize(&articles).unwrap_or_else(|_| articles.clone());
+    let watched = resolved.clone();
     let handler = move |event: notify::Result<notify::Event>| {
+        let event = event.map(|mut event| {
+            for path in &mut event.paths {
+                if resolved != articles
+                    && let Ok(rest) = path.strip_prefix(&resolved)
+                {
+                    *path = match rest.as_os_str().is_empty() {
+                        true => articles.clone(),
+                        false => articles.join(rest),
+                    };
+                }
+            }
+            event
+        });
         // Fails only when the daemon is shutting down.
         let _ = tx.send(Message::Fs(event));
     };
@@ -131,7 +150,7 @@ pub fn start(
     let config = notify::Config::default().with_follow_symlinks(false);
     let mut watcher: Box<dyn notify::Watcher + Send> =
         Box::new(RecommendedWatcher::new(handler, config)?);
-    watcher.watch(&scope.articles, RecursiveMode::Recursive)?;
+    watcher.watch(&watched, RecursiveMode::Recursive)?;
     if let Some(config_dir) = scope.config.parent() {
         // Watching the folder rather than the file survives atomic saves,
         // which replace the file (and its inode).

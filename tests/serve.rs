@@ -90,6 +90,7 @@ in_both_modes!(
     nfc_and_nfd_spellings_while_serving_give_what_build_gives,
     an_oversized_article_is_rejected_and_the_last_good_version_stays,
     an_unreadable_folder_holds_publishing_as_build_does,
+    an_articles_folder_that_is_a_symlink_is_followed,
 );
 
 fn config_text(extra: &str) -> String {
@@ -1231,6 +1232,23 @@ async fn an_unreadable_folder_holds_publishing_as_build_does(mode: Mode) {
             "/rss.xml",
             |r| r.feed().entries.len() == 4,
         )
+        .await;
+    feedd.assert_serves_a_fresh_build().await;
+}
+
+/// The articles folder itself may be a symbolic link (a deploy that points
+/// `articles` at a checkout): it is followed, and edits under it are seen.
+async fn an_articles_folder_that_is_a_symlink_is_followed(mode: Mode) {
+    let root = tempfile::tempdir().unwrap();
+    write(&root.path().join("feedd.toml"), &config_text_in(mode, ""));
+    write(&root.path().join("checkout").join(A), A_TEXT);
+    std::os::unix::fs::symlink(root.path().join("checkout"), root.path().join("articles")).unwrap();
+    let feedd = Feedd::start_in(root);
+    write(&feedd.article("Kinh tế/b.txt"), "Tin B\n\nThân bài B.\n");
+    feedd
+        .get_until("the article written through the link", "/rss.xml", |r| {
+            r.feed().entries.len() == 2
+        })
         .await;
     feedd.assert_serves_a_fresh_build().await;
 }
