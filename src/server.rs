@@ -220,9 +220,7 @@ fn connection_cap(wanted: usize) -> usize {
         .clamp(1, wanted.max(1));
     if cap < wanted {
         tracing::warn!(
-            open_files_limit = available,
-            max_connections = cap,
-            "the open-files limit allows only {cap} connections at once; \
+            "the open-files limit ({available}) allows only {cap} connections at once; \
              raise it (ulimit -n, or LimitNOFILE= in a systemd unit) for {wanted}"
         );
     }

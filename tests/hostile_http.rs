@@ -777,11 +777,19 @@ fn connections_beyond_the_cap_wait_until_one_closes() {
 struct Daemon {
     child: std::process::Child,
     addr: SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _root: TempDir,
 }
 
 impl Daemon {
     fn start() -> Daemon {
+        // FEEDD_BIN measures another build, e.g. target/release/feedd.
+        let binary = std::env::var_os("FEEDD_BIN").unwrap_or_else(|| common::FEEDD.into());
+        Daemon::start_with(std::process::Command::new(binary))
+    }
+
+    /// Runs `command` with `serve --config <config>` appended.
+    fn start_with(mut command: std::process::Command) -> Daemon {
         use std::io::{BufRead, BufReader};
         let root = tempfile::tempdir().unwrap();
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("articles");
@@ -794,9 +802,7 @@ impl Daemon {
              [server]\nlisten = \"127.0.0.1:0\"\n",
         )
         .unwrap();
-        // FEEDD_BIN measures another build, e.g. target/release/feedd.
-        let binary = std::env::var_os("FEEDD_BIN").unwrap_or_else(|| common::FEEDD.into());
-        let mut child = std::process::Command::new(binary)
+        let mut child = command
             .args(["serve", "--config"])
             .arg(root.path().join("feedd.toml"))
             .env("RUST_LOG", "info")
@@ -806,15 +812,17 @@ impl Daemon {
             .unwrap();
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
+        let log: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+        let lines = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let _ = address_tx.send(rest.split('/').next().unwrap_or_default().to_owned());
                 }
-                // Connection-limit and timeout lines would show here.
                 if line.contains("WARN") || line.contains("ERROR") {
                     eprintln!("feedd: {line}");
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let addr = address_rx
@@ -825,6 +833,7 @@ impl Daemon {
         let daemon = Daemon {
             child,
             addr,
+            log,
             _root: root,
         };
         // A fresh tree has no feeds until the startup scan is published.
@@ -848,6 +857,22 @@ impl Daemon {
                 .unwrap_or_else(|| panic!("no {name} in /proc/<pid>/status"))
         };
         (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Polls until a log line contains `needle`, and returns it.
+    fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?} in {:#?}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Polls until the server holds no connection.
@@ -994,4 +1019,39 @@ fn hostile_waves(daemon: &Daemon, count: usize, round: u32, rows: &mut Vec<(Stri
 
     daemon.assert_answers();
     rows.push((format!("{round}: all closed"), daemon.memory()));
+}
+
+/// Under a low open-files limit (300, set by util-linux's `prlimit`)
+/// the connection cap shrinks to fit, with a line at startup, and reaching
+/// it is logged; the server keeps answering as connections close.
+#[test]
+fn a_low_open_files_limit_shrinks_the_connection_cap_and_says_so() {
+    let mut command = std::process::Command::new("prlimit");
+    command.args(["--nofile=300:300", "--"]).arg(common::FEEDD);
+    let daemon = Daemon::start_with(command);
+    let startup = daemon.wait_for_log("the open-files limit (300) allows only 44 connections");
+    assert!(startup.contains("WARN"), "{startup}");
+
+    // Fill the cap with keep-alive connections, each proven accepted.
+    let held: Vec<TcpStream> = (0..44)
+        .map(|_| {
+            let mut stream = connect(daemon.addr);
+            stream
+                .write_all(b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n")
+                .unwrap();
+            let mut received = Vec::new();
+            let mut buf = [0; 65536];
+            while parse_responses(&received).is_empty() {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0);
+                received.extend_from_slice(&buf[..n]);
+            }
+            stream
+        })
+        .collect();
+    let full = daemon.wait_for_log("connections open, the most allowed");
+    assert!(full.contains("44 connections open"), "{full}");
+    drop(held);
+    daemon.wait_until_all_closed();
+    daemon.assert_answers();
 }
