@@ -647,9 +647,10 @@ fn thousands_of_idle_connections_are_held_then_timed_out() {
     server.assert_answers_normally();
     let opened = started.elapsed();
     let ports: Vec<u16> = idle.iter().map(local_port).collect();
-    if opened < timeout {
+    if opened < timeout / 2 {
         // Nothing is cut before its time (checked only when opening them all
-        // took less than the timeout, which it does by far).
+        // took well under the timeout, as it does unless the machine is
+        // overloaded).
         let open = held_by_server(server.port());
         let held = ports.iter().filter(|port| open.contains(port)).count();
         assert!(held > count * 9 / 10, "only {held} of {count} held");
@@ -711,11 +712,14 @@ fn a_client_that_stops_reading_is_dropped_and_blocks_no_one() {
     // Far more response bytes than the socket buffers between us can hold.
     let requests = "GET /big/rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n".repeat(2000);
     let mut stuck = server.connect();
+    let started = Instant::now();
     stuck.write_all(requests.as_bytes()).unwrap();
     let port = local_port(&stuck);
     // Others are served while its writes are blocked.
     server.assert_answers_normally();
-    assert!(held_by_server(server.port()).contains(&port));
+    if started.elapsed() < send_timeout / 2 {
+        assert!(held_by_server(server.port()).contains(&port));
+    }
     wait_until_server_closes(server.port(), &[port], send_timeout + DEADLINE);
     server.assert_answers_normally();
     // It did not get everything it asked for.
