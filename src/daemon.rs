@@ -290,7 +290,9 @@ impl Daemon {
         let now = Timestamp::now();
         scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
         self.due_until = self.due_until.max(now);
-        if scopes.is_empty() {
+        // Nor a scheduled article while the tree is only partly known: the
+        // full rebuild that ends this renders every feed as of its own time.
+        if scopes.is_empty() || self.rescan_pending {
             return;
         }
         let (updates, render_errors) = render_updates(&self.catalog, &scopes, now);
