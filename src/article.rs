@@ -809,7 +809,17 @@ mod tests {
         );
         assert!(article.content_html.contains("<table>"));
         assert!(article.content_html.contains("<del>old</del>"));
-        assert!(article.content_html.contains("footnote"));
+        // Footnotes survive sanitizing, their links following the id prefix.
+        for kept in [
+            "<sup class=\"footnote-reference\"><a href=\"https://news.example.vn/kinh-te/gia-lua.html#user-content-1\" rel=\"noopener noreferrer\">1</a></sup>",
+            "<div class=\"footnote-definition\" id=\"user-content-1\"><sup class=\"footnote-definition-label\">1</sup>",
+        ] {
+            assert!(
+                article.content_html.contains(kept),
+                "{}",
+                article.content_html
+            );
+        }
     }
 
     #[test]
