@@ -35,6 +35,9 @@ state = "../state"
 /// against the config's folder.
 pub struct Site {
     dir: TempDir,
+    /// A command (and its arguments) that every run of feedd goes through,
+    /// e.g. `setpriv` to drop capabilities; empty to run feedd directly.
+    prefix: Vec<std::ffi::OsString>,
 }
 
 impl Site {
@@ -48,9 +51,32 @@ impl Site {
         let dir = tempfile::tempdir().expect("create temp dir");
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
         std::fs::create_dir_all(dir.path().join("articles")).unwrap();
-        let site = Site { dir };
+        let site = Site {
+            dir,
+            prefix: Vec::new(),
+        };
         site.write_config(config_text);
         site
+    }
+
+    /// Runs every later feedd of this site through `prefix` (a command and
+    /// its arguments, feedd's own following).
+    pub fn set_command_prefix(&mut self, prefix: &[&str]) {
+        self.prefix = prefix.iter().map(std::ffi::OsString::from).collect();
+    }
+
+    /// A command that runs feedd (through the prefix, if any) in the site's root.
+    fn feedd_command(&self) -> Command {
+        let mut command = match self.prefix.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(FEEDD);
+                command
+            }
+            None => Command::new(FEEDD),
+        };
+        command.current_dir(self.root());
+        command
     }
 
     /// Replaces the config file.
@@ -115,14 +141,13 @@ impl Site {
 
     /// Runs `feedd <command> --config <config>` from the site's root folder.
     pub fn run(&self, command: &str) -> Run {
-        feedd_in(
-            self.root(),
-            [
-                OsStr::new(command),
-                OsStr::new("--config"),
-                self.config().as_os_str(),
-            ],
-        )
+        let mut feedd = self.feedd_command();
+        feedd.args([
+            OsStr::new(command),
+            OsStr::new("--config"),
+            self.config().as_os_str(),
+        ]);
+        run_to_end(feedd)
     }
 
     /// `feedd build`, which must succeed without a message on stderr.
@@ -136,6 +161,12 @@ impl Site {
     /// Every file under the output folder, by URL path (`/rss.xml`, `/doi-song/atom.xml`).
     pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
         files_under(&self.output())
+    }
+
+    /// The URL path of every file under the output folder; unlike
+    /// [`Site::files`], safe while a daemon replaces them.
+    pub fn file_paths(&self) -> Vec<String> {
+        walk(&self.output()).into_iter().map(|(url, _)| url).collect()
     }
 
     /// The modification time of every file under the output folder, by URL path.
@@ -210,9 +241,14 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut child = Command::new(FEEDD)
-        .args(args)
-        .current_dir(cwd)
+    let mut command = Command::new(FEEDD);
+    command.args(args).current_dir(cwd);
+    run_to_end(command)
+}
+
+/// Runs `command` (a feedd) with no stdin and waits for it, like [`feedd_in`].
+pub fn run_to_end(mut command: Command) -> Run {
+    let mut child = command
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -368,10 +404,10 @@ impl Site {
     /// Starts `feedd serve` and waits only until it listens.
     pub fn spawn_serve(&self) -> Serve {
         use std::io::BufRead;
-        let mut child = Command::new(FEEDD)
+        let mut child = self
+            .feedd_command()
             .args(["serve", "--config"])
             .arg(self.config())
-            .current_dir(self.root())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -597,7 +633,7 @@ pub fn assert_served_equals_fresh_build(site: &Site, serve: &Serve) -> BTreeMap<
         site.fresh_build(&output, &fresh.path().join("state"));
         let expected = files_under(&output);
         let mut paths: std::collections::BTreeSet<String> = expected.keys().cloned().collect();
-        paths.extend(site.files().into_keys());
+        paths.extend(site.file_paths());
         let served = serve.served(paths);
         if served == expected {
             return expected;
