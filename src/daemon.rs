@@ -169,6 +169,7 @@ impl Daemon {
                 .map(instant_of)
                 .into_iter()
                 .chain(self.folder_gone.map(|(next_look, _)| next_look))
+                .chain(self.publisher.retry_due())
                 .min();
             match watch::next(rx, &self.watch_scope, debounce, deadline) {
                 Next::Shutdown => return Ok(()),
@@ -179,7 +180,19 @@ impl Daemon {
                     {
                         self.check_articles_folder();
                     }
-                    self.publish_scopes(BTreeSet::new(), 0, Instant::now(), "scheduled");
+                    // Feeds that could not be written (a full or read-only
+                    // output folder) are rendered and written again.
+                    let retries: BTreeSet<Scope> = (self.publisher)
+                        .take_retries(Instant::now())
+                        .iter()
+                        .filter_map(|path| Scope::of_path(path))
+                        .collect();
+                    let reason = if retries.is_empty() {
+                        "scheduled"
+                    } else {
+                        "retry"
+                    };
+                    self.publish_scopes(retries, 0, Instant::now(), reason);
                     for restamp_error in self.publisher.restamp() {
                         error!("{restamp_error}");
                     }

@@ -7,7 +7,7 @@
 //! feed is a lookup. It must not know how feeds are rendered, what an article
 //! is, or anything about HTTP beyond the header values it precomputes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +36,13 @@ const ETAG_HEX_LEN: usize = 20;
 /// recognisable (and hidden from directory listings and static servers).
 const TEMP_PREFIX: &str = ".feedd-";
 const TEMP_SUFFIX: &str = ".tmp";
+
+/// The wait before the first retry of a feed that could not be written, and
+/// the most it grows to (doubling after each failed retry): a full disk or a
+/// read-only output folder is usually fixed by an operator within minutes,
+/// and a retry costs one render and one write attempt per failed feed.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 
 const RSS_CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
 const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
@@ -302,6 +309,13 @@ pub struct Publisher {
     /// Feeds that changed twice within one second, by the second of their
     /// Last-Modified: it moves forward once that second is over ([`Publisher::restamp`]).
     restamp: BTreeMap<String, SystemTime>,
+    /// Feeds whose last write or removal failed: the disk (and what is
+    /// served) still holds their previous version until a retry succeeds.
+    failed: BTreeSet<String>,
+    /// When to retry `failed` ([`Publisher::take_retries`]).
+    retry_at: Option<Instant>,
+    /// The wait after the next failure.
+    retry_backoff: Duration,
 }
 
 /// One feed's change in a batch, between the two steps of a publish.
@@ -392,6 +406,7 @@ impl PendingPublish<'_> {
             .serve_variants
             .then(|| publisher.snapshot.load().feeds.clone());
         let mut served_changed = false;
+        let mut failed_now = false;
         for applied in applied {
             match applied {
                 Applied::Written {
@@ -404,9 +419,11 @@ impl PendingPublish<'_> {
                         served_changed = true;
                     }
                     publisher.published.insert(url_path.clone(), hash);
+                    publisher.failed.remove(&url_path);
                     outcome.changed.push(url_path);
                 }
                 Applied::Removed { url_path, existed } => {
+                    publisher.failed.remove(&url_path);
                     let was_published = publisher.published.remove(&url_path).is_some();
                     if existed || was_published {
                         // Only now that every write of the batch is done: a
@@ -421,6 +438,8 @@ impl PendingPublish<'_> {
                     previous,
                     error,
                 } => {
+                    publisher.failed.insert(url_path.clone());
+                    failed_now = true;
                     // The disk still holds the previous version (or nothing):
                     // serve that again rather than bytes that are not there.
                     if let Some(feeds) = feeds.as_mut() {
@@ -438,6 +457,13 @@ impl PendingPublish<'_> {
             && served_changed
         {
             publisher.store_feeds(feeds);
+        }
+        if failed_now {
+            publisher.retry_at = Some(Instant::now() + publisher.retry_backoff);
+            publisher.retry_backoff = (publisher.retry_backoff * 2).min(RETRY_MAX);
+        } else if publisher.failed.is_empty() {
+            publisher.retry_at = None;
+            publisher.retry_backoff = RETRY_FIRST;
         }
         tracing::debug!(
             changed = outcome.changed.len(),
@@ -478,6 +504,28 @@ impl Publisher {
             published: BTreeMap::new(),
             snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::empty(max_age))),
             restamp: BTreeMap::new(),
+            failed: BTreeSet::new(),
+            retry_at: None,
+            retry_backoff: RETRY_FIRST,
+        }
+    }
+
+    /// When feeds that could not be written are to be tried again, if any are.
+    pub fn retry_due(&self) -> Option<Instant> {
+        self.retry_at.filter(|_| !self.failed.is_empty())
+    }
+
+    /// Once [`Publisher::retry_due`] has come: the URL paths of the feeds
+    /// that could not be written or removed, for the caller to render and
+    /// publish again. Before then, nothing. A retry that fails again waits
+    /// twice as long (up to a minute); one that succeeds ends the retries.
+    pub fn take_retries(&mut self, now: Instant) -> Vec<String> {
+        match self.retry_at {
+            Some(at) if at <= now => {
+                self.retry_at = None;
+                std::mem::take(&mut self.failed).into_iter().collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -1291,6 +1339,42 @@ mod tests {
         );
         assert!(!dir.path().join("escape").exists());
         assert!(publisher.snapshot().load().feeds.contains_key("/atom.xml"));
+    }
+
+    #[test]
+    fn a_failed_write_is_retried_with_backoff_until_it_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        publisher.publish(vec![("/a/rss.xml".into(), Some(b"old".to_vec()))]);
+        assert_eq!(publisher.retry_due(), None);
+        // A file where the category folder should be: ENOTDIR, even for root.
+        std::fs::remove_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a"), "not a folder").unwrap();
+        let publish_new = |publisher: &mut Publisher| {
+            publisher.publish(vec![("/a/rss.xml".into(), Some(b"new".to_vec()))])
+        };
+        let failed_at = Instant::now();
+        assert_eq!(publish_new(&mut publisher).errors.len(), 1);
+        let first = publisher.retry_due().expect("a retry is scheduled");
+        assert!(first >= failed_at + RETRY_FIRST);
+        assert!(publisher.take_retries(failed_at).is_empty(), "not due yet");
+        assert_eq!(publisher.take_retries(first), ["/a/rss.xml"]);
+        assert_eq!(publisher.retry_due(), None, "taken");
+
+        // Still broken: the next wait is twice as long.
+        let failed_again = Instant::now();
+        assert_eq!(publish_new(&mut publisher).errors.len(), 1);
+        let second = publisher.retry_due().unwrap();
+        assert!(second >= failed_again + 2 * RETRY_FIRST);
+        assert_eq!(publisher.take_retries(second), ["/a/rss.xml"]);
+
+        // Fixed: the retry writes it, and no more retries are scheduled.
+        std::fs::remove_file(dir.path().join("a")).unwrap();
+        let outcome = publish_new(&mut publisher);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        assert_eq!(std::fs::read(dir.path().join("a/rss.xml")).unwrap(), b"new");
+        assert_eq!(publisher.retry_due(), None);
+        assert_eq!(publisher.retry_backoff, RETRY_FIRST);
     }
 
     #[test]

@@ -166,7 +166,10 @@ impl Site {
     /// The URL path of every file under the output folder; unlike
     /// [`Site::files`], safe while a daemon replaces them.
     pub fn file_paths(&self) -> Vec<String> {
-        walk(&self.output()).into_iter().map(|(url, _)| url).collect()
+        walk(&self.output())
+            .into_iter()
+            .map(|(url, _)| url)
+            .collect()
     }
 
     /// The modification time of every file under the output folder, by URL path.
@@ -515,8 +518,13 @@ impl Serve {
     }
 
     /// Polls `done` until it holds, failing with the log after the deadline.
-    pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
-        let deadline = std::time::Instant::now() + SERVE_DEADLINE;
+    pub fn wait_until(&self, what: &str, done: impl FnMut() -> bool) {
+        self.wait_until_within(what, SERVE_DEADLINE, done);
+    }
+
+    /// [`Serve::wait_until`] with another deadline, for slow work.
+    pub fn wait_until_within(&self, what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + within;
         while !done() {
             assert!(
                 std::time::Instant::now() < deadline,
