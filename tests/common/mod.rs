@@ -470,14 +470,13 @@ impl Site {
             .collect();
         let path = self.root().join("config/fresh.toml");
         std::fs::write(&path, config).unwrap();
-        feedd_in(
-            self.root(),
-            [
-                OsStr::new("build"),
-                OsStr::new("--config"),
-                path.as_os_str(),
-            ],
-        )
+        let mut feedd = self.feedd_command();
+        feedd.args([
+            OsStr::new("build"),
+            OsStr::new("--config"),
+            path.as_os_str(),
+        ]);
+        run_to_end(feedd)
     }
 }
 
