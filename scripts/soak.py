@@ -239,8 +239,9 @@ def get(address, path, headers=None, timeout=10):
 class Load:
     """A few clients requesting feeds, half of the time with validators."""
 
-    def __init__(self, address, output, clients, rng_seed):
+    def __init__(self, address, output, clients, rng_seed, pause):
         self.address = address
+        self.pause = pause
         self.output = output
         self.statuses = {}
         self.failures = []
@@ -254,6 +255,7 @@ class Load:
         seen = {}  # path -> (etag, last-modified)
         paths = ["/rss.xml", "/atom.xml"]
         while not self.stop.is_set():
+            time.sleep(self.pause)
             if rng.random() < 0.05:
                 paths = feed_paths(self.output) or paths
             path = rng.choice(paths + ["/khong-co/rss.xml"])
@@ -309,6 +311,8 @@ def main():
     parser.add_argument("--duration", type=float, default=600, help="seconds of churn (default 600)")
     parser.add_argument("--feedd", default="target/debug/feedd", help="the binary (default target/debug/feedd)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
+    parser.add_argument("--pause-ms", type=float, default=10,
+                        help="each client's pause between requests (default 10; 0 = flat out)")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="random seed (printed)")
     parser.add_argument("--keep", action="store_true", help="keep the temp site")
     args = parser.parse_args()
@@ -340,7 +344,7 @@ def main():
         sys.exit("feedd serve did not log its address")
 
     output = os.path.join(root, "feeds")
-    load = Load(address, output, args.clients, args.seed)
+    load = Load(address, output, args.clients, args.seed, args.pause_ms / 1000)
     load.start()
     samples = []
     started = time.time()
