@@ -18,6 +18,8 @@
 //! every feedd of this file then runs through `setpriv` with that
 //! capability (and CAP_DAC_READ_SEARCH) dropped from its bounding set: still
 //! root, owner of every file here, but bound by mode bits like any user.
+//! Where setpriv cannot do that (a container without CAP_SETPCAP), only the
+//! unreadable-file case is skipped, with a note.
 
 mod common;
 
@@ -555,12 +557,21 @@ fn known_defects() -> Vec<Case> {
     }]
 }
 
-/// The prefix that makes read permissions bind as root (see the module
-/// docs); `None` when not root.
-fn permission_prefix() -> Option<&'static [&'static str]> {
+/// How feedd runs here so that read permissions bind (see the module docs).
+enum Permissions {
+    /// Not root: they bind anyway.
+    Apply,
+    /// Root: through this prefix, which drops the capabilities that bypass them.
+    Through(&'static [&'static str]),
+    /// Root, and setpriv cannot drop them (not installed, or no CAP_SETPCAP
+    /// in this container): the unreadable-file case cannot be made.
+    Bypassed,
+}
+
+fn permissions() -> Permissions {
     let uid = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return None;
+        return Permissions::Apply;
     }
     let prefix: &'static [&'static str] = &[
         "setpriv",
@@ -572,17 +583,32 @@ fn permission_prefix() -> Option<&'static [&'static str]> {
         .arg("true")
         .status()
         .is_ok_and(|s| s.success());
-    assert!(
-        works,
-        "running as root needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE, \
-         or file permissions cannot be tested"
+    if works {
+        Permissions::Through(prefix)
+    } else {
+        Permissions::Bypassed
+    }
+}
+
+/// The cases this machine can make: all but the unreadable file when root
+/// cannot shed CAP_DAC_OVERRIDE (root reads any file whatever its mode).
+fn runnable(cases: Vec<Case>) -> Vec<Case> {
+    if !matches!(permissions(), Permissions::Bypassed) {
+        return cases;
+    }
+    eprintln!(
+        "note: no-read-permission skipped: running as root and setpriv (util-linux) cannot drop \
+         CAP_DAC_OVERRIDE here, so file permissions do not stop feedd's reads"
     );
-    Some(prefix)
+    cases
+        .into_iter()
+        .filter(|case| case.name != "no-read-permission")
+        .collect()
 }
 
 fn new_site() -> Site {
     let mut site = Site::new(SERVE_CONFIG);
-    if let Some(prefix) = permission_prefix() {
+    if let Permissions::Through(prefix) = permissions() {
         site.set_command_prefix(prefix);
     }
     site
@@ -782,7 +808,7 @@ fn case_path(site: &Site, case: &Case, file: &str) -> String {
 
 #[test]
 fn each_hostile_article_alone_gets_its_outcome_from_check_and_build() {
-    let cases = cases();
+    let cases = runnable(cases());
     assert!(cases.len() >= 30);
     all_alone(&cases);
 }
@@ -867,7 +893,7 @@ fn check_alone(case: &Case) {
 
 #[test]
 fn hostile_articles_dropped_into_a_running_serve_change_nothing_else() {
-    all_live(&cases());
+    all_live(&runnable(cases()));
 }
 
 /// Drops every case, one after another, into one running `feedd serve`.
