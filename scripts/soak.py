@@ -8,7 +8,9 @@ and without validators and compression. At the end it checks:
 - no ERROR line, and no WARN line other than a rejected article (every bad
   file and symlink made here) or a rescan after lost events;
 - memory flat: the daemon's VmRSS, sampled every second, is in the last
-  quarter of the run at most 1.3 x (+16 MiB) what it was in the second one;
+  quarter of the run at most 1.3 x (+16 MiB) what it was in the second one
+  (the site stays about 300 good articles and 60 bad files throughout, so
+  growth would be a leak, not a bigger site);
 - the served feeds equal, byte for byte, what `feedd build` writes from the
   final tree (with a copy of the daemon's state, taken after it stopped, so
   that first-seen dates are the same memory) into another folder.
@@ -52,6 +54,8 @@ listen = "127.0.0.1:0"
 debounce_ms = 30
 """
 
+GOOD_TARGET = 300
+BAD_TARGET = 60
 CATEGORIES = ["Thời sự", "Kinh tế", "Đời sống", "Thể thao", "Giáo dục", "Sức khỏe"]
 WORDS = ("giá lúa tăng mạnh tại đồng bằng sông Cửu Long nông dân phấn khởi "
          "Bộ NN&PTNT cho biết sản lượng năm nay <b>cao</b> hơn năm ngoái").split()
@@ -142,7 +146,8 @@ class Site:
         self.count("rename")
 
     def delete(self):
-        pool = sorted(self.good) if self.rng.random() < 0.7 or not self.bad else sorted(self.bad)
+        prefer_bad = len(self.bad) >= BAD_TARGET or self.rng.random() < 0.3
+        pool = sorted(self.bad) if prefer_bad and self.bad else sorted(self.good)
         if not pool:
             return self.create()
         rel = self.rng.choice(pool)
@@ -204,8 +209,16 @@ class Site:
         self.count("bad file")
 
     def step(self):
-        ops = [(self.create, 25), (self.edit, 30), (self.rename, 12), (self.delete, 12),
-               (self.symlink, 6), (self.bad_file, 10), (self.rename_folder, 2)]
+        # The tree stays about the same size (creates balance deletes around
+        # GOOD_TARGET, bad files around BAD_TARGET), so that memory that
+        # grows is a leak and not just a bigger site.
+        grow = 25 if len(self.good) < GOOD_TARGET else 10
+        shrink = 12 if len(self.good) < GOOD_TARGET else 27
+        if len(self.bad) >= BAD_TARGET:
+            shrink += 10
+        bad = 10 if len(self.bad) < BAD_TARGET else 2
+        ops = [(self.create, grow), (self.edit, 30), (self.rename, 12), (self.delete, shrink),
+               (self.symlink, bad // 2 + 1), (self.bad_file, bad), (self.rename_folder, 2)]
         total = sum(w for _, w in ops)
         pick = self.rng.randrange(total)
         for op, weight in ops:
@@ -321,7 +334,7 @@ def main():
     rng = random.Random(args.seed)
     root = tempfile.mkdtemp(prefix="feedd-soak-")
     site = Site(root, rng)
-    for _ in range(150):
+    for _ in range(GOOD_TARGET):
         site.create()
     site.ops.clear()
 
