@@ -6,7 +6,8 @@
 
 use atom_syndication as atom;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
+use jiff::Zoned;
+use jiff::tz::{Offset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link as RssAtomLink};
 use rss::extension::dublincore::DublinCoreExtension;
 
@@ -36,13 +37,36 @@ pub struct RenderError {
     pub reason: String,
 }
 
+/// `ts` in `tz`, at an offset of whole minutes. RFC 2822 and RFC 3339
+/// offsets have no seconds, but a zone's local mean time before standard
+/// time did (Asia/Ho_Chi_Minh until 1906: +07:06:40). Such an instant is
+/// written at that offset rounded up to the minute: the same instant, with a
+/// local time a few seconds later, so that 0001-01-01 does not fall back
+/// into year 0. Years outside 1..=9999, which the article parser never
+/// lets in, are an error: both formats have four-digit years.
+fn in_zone(ts: Timestamp, tz: &TimeZone) -> Result<Zoned, String> {
+    let seconds = tz.to_offset(ts).seconds();
+    let zoned = if seconds % 60 == 0 {
+        ts.to_zoned(tz.clone())
+    } else {
+        let whole_minutes = seconds.div_euclid(60) * 60 + 60;
+        let zone = Offset::from_seconds(whole_minutes).map_or(TimeZone::UTC, Offset::to_time_zone);
+        ts.to_zoned(zone)
+    };
+    if (1..=9999).contains(&zoned.year()) {
+        Ok(zoned)
+    } else {
+        Err(format!("date {ts} is outside years 1 to 9999"))
+    }
+}
+
 fn rfc2822(ts: Timestamp, tz: &TimeZone) -> Result<String, String> {
-    jiff::fmt::rfc2822::to_string(&ts.to_zoned(tz.clone()))
+    jiff::fmt::rfc2822::to_string(&in_zone(ts, tz)?)
         .map_err(|e| format!("date {ts} cannot be written as RFC 2822: {e}"))
 }
 
 fn rfc3339(ts: Timestamp, tz: &TimeZone) -> Result<atom::FixedDateTime, String> {
-    jiff::fmt::strtime::format("%Y-%m-%dT%H:%M:%S%:z", &ts.to_zoned(tz.clone()))
+    jiff::fmt::strtime::format("%Y-%m-%dT%H:%M:%S%:z", &in_zone(ts, tz)?)
         .map_err(|e| e.to_string())
         .and_then(|text| text.parse().map_err(|e| format!("{text}: {e}")))
         .map_err(|e| format!("date {ts} cannot be written as RFC 3339: {e}"))
@@ -352,6 +376,24 @@ mod tests {
             assert!(rfc2822(unrepresentable, &tz).is_err(), "{unrepresentable}");
             assert!(rfc3339(unrepresentable, &tz).is_err(), "{unrepresentable}");
         }
+    }
+
+    #[test]
+    fn local_mean_time_offsets_with_seconds_are_written_at_a_whole_minute() {
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        // 0001-01-01 00:00 at the zone's LMT offset, +07:06:40 (or so, by tzdb version).
+        let midnight = crate::article::parse_date("0001-01-01", &tz).unwrap();
+        let rss = rfc2822(midnight, &tz).unwrap();
+        let atom = rfc3339(midnight, &tz).unwrap();
+        assert!(
+            rss.starts_with("Mon, 1 Jan 0001 00:00:") && rss.ends_with(" +0707"),
+            "{rss}"
+        );
+        assert_eq!(atom.timestamp(), midnight.as_second(), "same instant");
+        assert!(
+            atom.to_rfc3339().starts_with("0001-01-01T00:00:"),
+            "{atom:?}"
+        );
     }
 
     #[test]
