@@ -585,7 +585,9 @@ fn is_byline(line: &str, prefixes: &[String]) -> bool {
     line.chars().count() <= 80 && prefixes.iter().any(|p| line.starts_with(p.as_str()))
 }
 
-fn escape_html_into(text: &str, out: &mut String) {
+/// Plain text as HTML text: `&`, `<`, `>` and `"` become references, so
+/// that a literal `<b>` or the `&` of "Bộ NN&PTNT" is shown, not parsed.
+pub fn escape_html_into(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

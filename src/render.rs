@@ -89,15 +89,7 @@ fn atom_text(text: &str) -> atom::Text {
 /// writer escapes the result once more (`&amp;lt;b&amp;gt;` in the file).
 fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
+    crate::article::escape_html_into(text, &mut out);
     out
 }
 
