@@ -22,10 +22,15 @@ use crate::publish::Publisher;
 use crate::state::StateStore;
 use crate::watch::{self, Message, Next};
 
+/// The name of the runtime's threads, which only answer requests.
+const HTTP_THREAD_NAME: &str = "feedd-http";
+
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
+    exit_on_panic_outside_requests();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_name(HTTP_THREAD_NAME)
         .build()
         .context("cannot start the async runtime")?;
     let (tx, rx) = channel();
@@ -75,6 +80,22 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     outcome?;
     served.context("the HTTP server failed")??;
     Ok(())
+}
+
+/// A panic in the rebuild loop, the watcher or the poller would leave a
+/// process that serves stale feeds forever (or hangs while unwinding into
+/// the runtime), which no supervisor notices: exit instead, so that systemd
+/// or the like restarts feedd, which rescans. A panic while answering one
+/// request only ends that connection (tokio catches it), as before.
+fn exit_on_panic_outside_requests() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        if std::thread::current().name() != Some(HTTP_THREAD_NAME) {
+            error!("internal error outside request handling; exiting so that a restart rescans");
+            std::process::exit(101);
+        }
+    }));
 }
 
 async fn forward_signals(tx: Sender<Message>) {

@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 
-use common::{Site, feedd_in, seconds, time};
+use common::{Site, copy_tree, feedd_in, seconds, time};
 use feed_rs::model::{Entry, Feed, FeedType};
 use unicode_normalization::UnicodeNormalization;
 
@@ -1250,19 +1250,6 @@ fn the_bundled_sample_builds_and_every_feed_parses() {
         feeds["/rss.xml"].title.as_ref().map(|t| t.content.as_str()),
         Some("Tin tức")
     );
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

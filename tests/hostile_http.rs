@@ -20,22 +20,10 @@ use feedd::publish::Publisher;
 use feedd::server::Limits;
 use tempfile::TempDir;
 
+use common::{ATOM, RSS, SECRET, copy_tree};
+
 /// Generous: a passing run takes milliseconds per exchange.
 const DEADLINE: Duration = Duration::from_secs(10);
-const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
-
-const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Tin tức</title><link>https://news.example.vn/</link>
-<description>Tin tức mới nhất</description>
-<item><title>Một</title><link>https://news.example.vn/a.html</link><guid>https://news.example.vn/a.html</guid></item>
-</channel></rss>
-"#;
-const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>Tin tức</title><id>urn:feedd:all</id>
-<updated>2024-05-01T08:00:00Z</updated><author><name>Ban biên tập</name></author>
-<entry><title>Một</title><id>urn:feedd:a</id><updated>2024-05-01T08:00:00Z</updated></entry>
-</feed>
-"#;
 
 /// A feed big enough that a few hundred unread copies fill every socket
 /// buffer between the server and a client that does not read.
@@ -742,20 +730,7 @@ fn connections_beyond_the_cap_wait_until_one_closes() {
     });
     // Four keep-alive connections, each proven accepted by an answer.
     let mut held: Vec<TcpStream> = (0..4)
-        .map(|_| {
-            let mut stream = server.connect();
-            stream
-                .write_all(b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n")
-                .unwrap();
-            let mut received = Vec::new();
-            let mut buf = [0; 4096];
-            while parse_responses(&received).is_empty() {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0);
-                received.extend_from_slice(&buf[..n]);
-            }
-            stream
-        })
+        .map(|_| answered_keep_alive(server.connect()))
         .collect();
     // A fifth connects (the kernel's backlog) but is not answered.
     let mut waiting = server.connect();
@@ -909,19 +884,6 @@ impl Drop for Daemon {
     }
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Prints the resident memory of `feedd serve` through waves of hostile
 /// clients (run with `--nocapture` to see the table) and bounds its growth
 /// generously: per connection the server holds kilobytes, so even 2,000 at
@@ -1038,24 +1000,27 @@ fn a_low_open_files_limit_shrinks_the_connection_cap_and_says_so() {
 
     // Fill the cap with keep-alive connections, each proven accepted.
     let held: Vec<TcpStream> = (0..44)
-        .map(|_| {
-            let mut stream = connect(daemon.addr);
-            stream
-                .write_all(b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n")
-                .unwrap();
-            let mut received = Vec::new();
-            let mut buf = [0; 65536];
-            while parse_responses(&received).is_empty() {
-                let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0);
-                received.extend_from_slice(&buf[..n]);
-            }
-            stream
-        })
+        .map(|_| answered_keep_alive(connect(daemon.addr)))
         .collect();
     let full = daemon.wait_for_log("connections open, the most allowed");
     assert!(full.contains("44 connections open"), "{full}");
     drop(held);
     daemon.wait_until_all_closed();
     daemon.assert_answers();
+}
+
+/// `stream` after one keep-alive request on it has been answered: proof that
+/// the server accepted it and holds it open.
+fn answered_keep_alive(mut stream: TcpStream) -> TcpStream {
+    stream
+        .write_all(b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n")
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0; 65536];
+    while parse_responses(&received).is_empty() {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the server closed a connection it should hold");
+        received.extend_from_slice(&buf[..n]);
+    }
+    stream
 }

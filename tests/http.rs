@@ -2,6 +2,8 @@
 //! temporary output directory and `feedd::server::serve` answers from its
 //! snapshot. Every network call has a deadline, so a hang fails fast.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,27 +23,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
+use common::{ATOM, RSS, SECRET};
+
 /// Generous: a passing run takes milliseconds.
 const DEADLINE: Duration = Duration::from_secs(10);
 const MAX_AGE: u32 = 300;
 
-const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Tin tức</title><link>https://news.example.vn/</link>
-<description>Tin tức mới nhất</description>
-<item><title>Một</title><link>https://news.example.vn/a.html</link><guid>https://news.example.vn/a.html</guid></item>
-</channel></rss>
-"#;
-const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>Tin tức</title><id>urn:feedd:all</id>
-<updated>2024-05-01T08:00:00Z</updated><author><name>Ban biên tập</name></author>
-<entry><title>Một</title><id>urn:feedd:a</id><updated>2024-05-01T08:00:00Z</updated></entry>
-</feed>
-"#;
 const CATEGORY_RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Chính trị – Tin tức</title><link>https://news.example.vn/chinh-tri/</link>
 <description>Tin chính trị</description></channel></rss>
 "#;
-const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
 
 struct Reply {
     status: StatusCode,

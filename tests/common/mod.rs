@@ -672,3 +672,34 @@ pub fn assert_served_equals_fresh_build(site: &Site, serve: &Serve) -> BTreeMap<
         serve.log().join("\n")
     );
 }
+
+/// Copies the folder `from` to `to`, recursively (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Feeds the HTTP tests put in an output folder by hand, so that what the
+/// server answers depends on no article parsing.
+pub const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Tin tức</title><link>https://news.example.vn/</link>
+<description>Tin tức mới nhất</description>
+<item><title>Một</title><link>https://news.example.vn/a.html</link><guid>https://news.example.vn/a.html</guid></item>
+</channel></rss>
+"#;
+pub const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Tin tức</title><id>urn:feedd:all</id>
+<updated>2024-05-01T08:00:00Z</updated><author><name>Ban biên tập</name></author>
+<entry><title>Một</title><id>urn:feedd:a</id><updated>2024-05-01T08:00:00Z</updated></entry>
+</feed>
+"#;
+/// Content of a file next to the output folder that must never be served.
+pub const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
