@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use crate::article::{self, Article, ArticleError};
 use crate::config::Config;
+use crate::file_stamp::FileStamp;
 use crate::state::{StateError, StateStore};
 
 /// Which articles a feed holds.
@@ -69,29 +70,6 @@ pub struct Entry {
     file_stamp: FileStamp,
     /// The file it was read from (one of the key's spellings).
     source: RawPath,
-}
-
-/// When all of these are unchanged, a rescan skips the file. Nanosecond
-/// times, the change time and the inode catch what mtime and size miss: a
-/// second write within the same second, `rsync -t`, a file renamed over another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: (i64, i64),
-    changed: (i64, i64),
-    len: u64,
-    inode: (u64, u64),
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        use std::os::unix::fs::MetadataExt as _;
-        FileStamp {
-            modified: (meta.mtime(), meta.mtime_nsec()),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-            len: meta.len(),
-            inode: (meta.dev(), meta.ino()),
-        }
-    }
 }
 
 /// A path relative to the articles folder as the file system spells it,

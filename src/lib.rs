@@ -9,6 +9,7 @@ pub mod article;
 pub mod catalog;
 pub mod config;
 pub mod daemon;
+pub mod file_stamp;
 pub mod pipeline;
 pub mod publish;
 pub mod render;

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
+use crate::file_stamp::FileStamp;
+
 /// What the daemon's loop receives.
 #[derive(Debug)]
 pub enum Message {
@@ -162,36 +164,25 @@ pub fn start(
     Ok(Watching::Native(watcher))
 }
 
-/// What one poll compares of a path. For a folder only its identity and
-/// type: its times move whenever an entry is added, which the entry itself
-/// reports (and a changed articles folder would mean a full rescan).
+/// What one poll compares of a path: its [`FileStamp`] and its type and
+/// permissions. For a folder only its identity: its times move whenever an
+/// entry is added, which the entry itself reports (and a changed articles
+/// folder would mean a full rescan).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
-    modified: (i64, i64),
-    changed: (i64, i64),
-    len: u64,
-    inode: (u64, u64),
+    file: FileStamp,
     mode: u32,
 }
 
 impl Stamp {
     fn of(meta: &std::fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt as _;
-        let inode = (meta.dev(), meta.ino());
-        if meta.is_dir() {
-            return Stamp {
-                modified: (0, 0),
-                changed: (0, 0),
-                len: 0,
-                inode,
-                mode: meta.mode(),
-            };
-        }
         Stamp {
-            modified: (meta.mtime(), meta.mtime_nsec()),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-            len: meta.len(),
-            inode,
+            file: if meta.is_dir() {
+                FileStamp::identity_of(meta)
+            } else {
+                FileStamp::of(meta)
+            },
             mode: meta.mode(),
         }
     }
