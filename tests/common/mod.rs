@@ -626,51 +626,87 @@ pub fn http_get(address: &str, path: &str, headers: &[(&str, &str)]) -> HttpResp
     }
 }
 
-/// Asserts that what `serve` answers equals a fresh `feedd build` of the
-/// same articles: the same URL paths, byte for byte. Polls until the
-/// deadline first, since the daemon may still be publishing. Returns the
-/// fresh build's feeds.
+/// Asserts that what `serve` answers, and what it has written to the output
+/// folder, both equal a fresh `feedd build` of the same articles: the same
+/// URL paths, byte for byte. Polls until the deadline first, since the
+/// daemon may still be publishing. Returns the fresh build's feeds.
 pub fn assert_served_equals_fresh_build(site: &Site, serve: &Serve) -> BTreeMap<String, Vec<u8>> {
     let fresh = tempfile::tempdir().unwrap();
     let deadline = std::time::Instant::now() + SERVE_DEADLINE;
-    let (served, expected) = loop {
+    loop {
         let output = fresh.path().join("feeds");
         let _ = std::fs::remove_dir_all(&output);
         let _ = std::fs::remove_dir_all(fresh.path().join("state"));
         site.fresh_build(&output, &fresh.path().join("state"));
         let expected = files_under(&output);
+        let on_disk = feeds_on_disk(site);
         let mut paths: std::collections::BTreeSet<String> = expected.keys().cloned().collect();
+        // Every file there, temporary ones too: none but the feeds may answer.
         paths.extend(site.file_paths());
         let served = serve.served(paths);
-        if served == expected {
+        let difference = feeds_difference(&served, &expected, "served", "fresh build")
+            .or_else(|| feeds_difference(&on_disk, &expected, "on disk", "fresh build"));
+        let Some(difference) = difference else {
             return expected;
-        }
+        };
         if std::time::Instant::now() > deadline {
-            break (served, expected);
+            panic!("{difference}\n--- log\n{}", serve.log().join("\n"));
         }
         std::thread::sleep(Duration::from_millis(50));
-    };
-    let differing: Vec<String> = served
+    }
+}
+
+/// Panics, naming the first difference as text, unless `a` and `b` hold the
+/// same feeds.
+pub fn assert_same_feeds(
+    a: &BTreeMap<String, Vec<u8>>,
+    b: &BTreeMap<String, Vec<u8>>,
+    a_name: &str,
+    b_name: &str,
+) {
+    if let Some(difference) = feeds_difference(a, b, a_name, b_name) {
+        panic!("{difference}");
+    }
+}
+
+/// Where `a` and `b` differ, with the first differing feed of each as text;
+/// `None` when they hold the same feeds.
+fn feeds_difference(
+    a: &BTreeMap<String, Vec<u8>>,
+    b: &BTreeMap<String, Vec<u8>>,
+    a_name: &str,
+    b_name: &str,
+) -> Option<String> {
+    let differing: std::collections::BTreeSet<&String> = a
         .keys()
-        .chain(expected.keys())
-        .filter(|path| served.get(*path) != expected.get(*path))
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
+        .chain(b.keys())
+        .filter(|url| a.get(*url) != b.get(*url))
         .collect();
-    let first = differing.first().cloned().unwrap_or_default();
-    panic!(
-        "served feeds differ from a fresh build at {differing:?}\n--- served {first}\n{}\n--- fresh build {first}\n{}\n--- log\n{}",
-        served
-            .get(&first)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or("(none)".into()),
-        expected
-            .get(&first)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or("(none)".into()),
-        serve.log().join("\n")
-    );
+    let url = *differing.first()?;
+    let text = |m: &BTreeMap<String, Vec<u8>>| {
+        m.get(url).map_or("(none)".to_string(), |b| {
+            String::from_utf8_lossy(b).into_owned()
+        })
+    };
+    Some(format!(
+        "{a_name} and {b_name} differ at {differing:?}\n--- {a_name} {url}\n{}\n--- {b_name} {url}\n{}",
+        text(a),
+        text(b)
+    ))
+}
+
+/// Every feed file in the output folder (not temporary files, nor anything
+/// else a test put there), by URL path. Safe while a daemon replaces them:
+/// a file gone between listing and reading is left out.
+pub fn feeds_on_disk(site: &Site) -> BTreeMap<String, Vec<u8>> {
+    site.file_paths()
+        .into_iter()
+        .filter(|url| url.ends_with("/rss.xml") || url.ends_with("/atom.xml"))
+        .filter_map(|url| {
+            let bytes = std::fs::read(site.output().join(url.trim_start_matches('/'))).ok()?;
+            Some((url, bytes))
+        })
+        .collect()
 }
 
 /// Copies the folder `from` to `to`, recursively (files and folders only).
