@@ -362,23 +362,9 @@ impl Feedd {
 
     /// Sends SIGTERM and waits for the exit status.
     fn terminate(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let root = std::mem::replace(&mut self.root, tempfile::tempdir().unwrap());
-                return (status, root);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "feedd did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let status = common::terminate(&mut self.child);
+        let root = std::mem::replace(&mut self.root, tempfile::tempdir().unwrap());
+        (status, root)
     }
 }
 

@@ -563,20 +563,7 @@ impl Serve {
 
     /// Sends SIGTERM and returns the exit code.
     pub fn terminate(mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + SERVE_DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "feedd did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        terminate(&mut self.child).code()
     }
 }
 
@@ -739,3 +726,23 @@ pub const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 "#;
 /// Content of a file next to the output folder that must never be served.
 pub const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
+
+/// Sends SIGTERM to `child` and waits, with a deadline, for it to exit.
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -TERM {}", child.id());
+    let deadline = std::time::Instant::now() + SERVE_DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "feedd did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
