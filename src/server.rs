@@ -340,7 +340,13 @@ fn respond<B>(snapshot: &Snapshot, request: &Request<B>) -> Response<Full<Bytes>
     // normalising: `/../x`, `/%2e%2e/x` and `/a/../rss.xml` are simply not
     // keys, so traversal cannot reach anything but a feed.
     let Some(feed) = snapshot.feeds.get(request.uri().path()) else {
-        return plain(StatusCode::NOT_FOUND, "not found\n");
+        let mut response = plain(StatusCode::NOT_FOUND, "not found\n");
+        // Without a max-age a cache keeps a 404 as long as it likes
+        // (Varnish: 2 minutes), hiding a new category's feed that long.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
+        return response;
     };
     let headers = request.headers();
     let (variant, encoding) = variant(feed, choose_encoding(headers));
@@ -817,6 +823,10 @@ mod tests {
         assert_eq!(ok.headers()[header::VARY], "Accept-Encoding");
         let missing = respond(&snapshot, &request(Method::GET, "/rss.xml/"));
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            missing.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
         let post = respond(&snapshot, &request(Method::POST, "/rss.xml"));
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(post.headers()[header::ALLOW], "GET, HEAD");
