@@ -25,6 +25,10 @@ use common::{HttpResponse, SERVE_DEADLINE, Site, http_get, reader_available};
 const VCL: &str = include_str!("../contrib/varnish/feedd.vcl");
 const VCL_BACKEND_PORT: &str = ".port = \"8080\";";
 
+/// How long varnishd may take to listen: it first compiles the VCL with
+/// the C compiler, which takes seconds on a busy machine.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
 /// How often a test asks again while it waits for Varnish.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -325,7 +329,7 @@ impl Varnish {
             let log = Arc::new(Mutex::new(Vec::new()));
             collect_lines(child.stdout.take().unwrap(), &log);
             collect_lines(child.stderr.take().unwrap(), &log);
-            let deadline = Instant::now() + SERVE_DEADLINE;
+            let deadline = Instant::now() + START_DEADLINE;
             let exited = loop {
                 if let Some(status) = child.try_wait().unwrap() {
                     break Some(status);
