@@ -28,4 +28,10 @@ sub vcl_backend_response {
     # one background request revalidates it; this also covers a restart
     # of feedd.
     set beresp.grace = 1m;
+    # Right after a change feedd answers uncompressed for the few
+    # milliseconds its gzip body takes: compress such a copy here rather
+    # than send it uncompressed until max-age.
+    if (beresp.status == 200 && !beresp.http.Content-Encoding) {
+        set beresp.do_gzip = true;
+    }
 }
