@@ -1,41 +1,32 @@
 //! Publishing: feed bytes -> files in the output directory (atomically) and
 //! the in-memory [`Snapshot`] that the HTTP server answers from.
 //!
-//! This module owns the output directory's layout (it mirrors the URL space),
-//! the atomic write, the per-feed validators (ETag, Last-Modified) and the
-//! precompressed variants, all computed once per change so that serving a
-//! feed is a lookup. It must not know how feeds are rendered, what an article
-//! is, or anything about HTTP beyond the header values it precomputes.
+//! This module owns the two-phase publish (serve the new bytes at once, then
+//! write and compress them), the output directory's layout (it mirrors the URL
+//! space) and the retries of feeds that could not be written. Its parts:
+//! `representation` (what is served: variants, validators, the snapshot),
+//! `compress` (gzip, brotli) and `disk` (atomic writes, the scan of the
+//! feeds already on disk). It must not know how feeds are rendered, what an
+//! article is, or anything about HTTP beyond the header values it precomputes.
+
+mod compress;
+mod disk;
+mod representation;
+
+pub use representation::{Rendered, SharedSnapshot, Snapshot, Variant};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use hyper::header::HeaderValue;
+use rayon::prelude::*;
 
-/// Brotli quality for the `br` variant. Measured on a 300 KB RSS feed whose
-/// items are the seed article's words shuffled (a stand-in for distinct
-/// Vietnamese articles; release build, 2-core Xeon): q4 5 ms / 91 KB,
-/// q5 10 ms / 86 KB, q6 13 ms / 85 KB, q9 41 ms / 80 KB, q11 440 ms / 74 KB
-/// (gzip -6: 87 KB). 5 is as small as gzip at a cost an edit-to-visible
-/// budget of milliseconds can still afford; higher qualities cost far more
-/// time than the bytes they save.
-const BROTLI_QUALITY: i32 = 5;
-/// Brotli window (log2 bytes); 22 (4 MiB) covers any feed in one window.
-const BROTLI_LGWIN: i32 = 22;
-/// Hex digits of the blake3 hash kept in an ETag: 80 bits, plenty to tell
-/// versions of one URL apart, short enough to keep headers small.
-const ETAG_HEX_LEN: usize = 20;
-/// Prefix and suffix of our temporary files, so that a crash's leftovers are
-/// recognisable (and hidden from directory listings and static servers).
-const TEMP_PREFIX: &str = ".feedd-";
-const TEMP_SUFFIX: &str = ".tmp";
+use representation::{cache_control, header_value, whole_seconds};
 
 /// The wait before the first retry of a feed that could not be written, and
 /// the most it grows to (doubling after each failed retry): a full disk or a
@@ -43,166 +34,6 @@ const TEMP_SUFFIX: &str = ".tmp";
 /// and a retry costs one render and one write attempt per failed feed.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
-
-const RSS_CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
-const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
-
-/// One encoding of a feed, ready to send.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    /// The bytes sent on the wire (identity, gzip or br).
-    pub body: Bytes,
-    /// Strong ETag of this encoding, quoted; each encoding has its own.
-    pub etag: HeaderValue,
-    /// `Content-Length` of `body`, precomputed so the server does no formatting.
-    pub content_length: HeaderValue,
-}
-
-impl Variant {
-    fn new(body: Bytes, etag: String) -> Variant {
-        Variant {
-            content_length: HeaderValue::from(body.len()),
-            etag: header_value(etag),
-            body,
-        }
-    }
-}
-
-/// Everything the server needs to answer for one feed, computed once per change.
-///
-/// A change is published in two steps: first with the identity variant only,
-/// so that the new bytes are served at once, then with the compressed
-/// variants as well (compression takes milliseconds that an edit should not
-/// wait for).
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    /// The feed's bytes, as written to disk.
-    pub identity: Variant,
-    /// gzip (default level) of `identity`; `None` while it is being
-    /// computed, when the server sends `identity` instead.
-    pub gzip: Option<Variant>,
-    /// Brotli of `identity`; `None` while it is being computed, when the
-    /// server sends `identity` instead.
-    pub br: Option<Variant>,
-    /// When the feed's bytes last changed, truncated to whole seconds (HTTP
-    /// dates have no finer resolution, and `If-Modified-Since` compares them).
-    pub last_modified: SystemTime,
-    /// `last_modified` as an HTTP date.
-    pub last_modified_header: HeaderValue,
-    /// An earlier version of this feed was published within the same
-    /// second: a client whose copy is dated that second may hold the older
-    /// bytes, so an `If-Modified-Since` equal to `last_modified` proves
-    /// nothing (a later one still does), and no `Last-Modified` is sent until
-    /// [`Publisher::restamp`] moves it to a second of its own.
-    pub same_second_as_previous: bool,
-    /// `application/rss+xml; charset=utf-8` or `application/atom+xml; charset=utf-8`.
-    pub content_type: HeaderValue,
-}
-
-impl Rendered {
-    /// Builds every variant of a feed: hashes the bytes for the ETags and
-    /// compresses them with gzip and brotli. CPU-bound (milliseconds for a
-    /// large feed); call it off the async runtime.
-    ///
-    /// `url_path` only selects the content type: a path ending in `atom.xml`
-    /// is Atom, anything else RSS.
-    pub fn new(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
-        Rendered::identity_only(url_path, body, last_modified).compressed()
-    }
-
-    /// Like [`Rendered::new`] without the compressed variants: only the hash
-    /// of the bytes (well under a millisecond for a large feed). Add them
-    /// later with [`Rendered::compressed`].
-    pub fn identity_only(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
-        let hash = blake3::hash(&body);
-        Rendered::with_hash(url_path, Bytes::from(body), &hash, last_modified)
-    }
-
-    /// The same feed with its gzip and brotli variants, computed from
-    /// `identity` (the ETags derive from its tag; the bytes are shared, not
-    /// copied). CPU-bound; call it off the async runtime.
-    pub fn compressed(&self) -> Rendered {
-        let tag = self.tag();
-        Rendered {
-            gzip: Some(Variant::new(
-                Bytes::from(gzip(&self.identity.body)),
-                format!("\"{tag}-gzip\""),
-            )),
-            br: Some(Variant::new(
-                Bytes::from(brotli(&self.identity.body)),
-                format!("\"{tag}-br\""),
-            )),
-            ..self.clone()
-        }
-    }
-
-    /// The identity variant only, from a hash already computed.
-    fn with_hash(
-        url_path: &str,
-        body: Bytes,
-        hash: &blake3::Hash,
-        last_modified: SystemTime,
-    ) -> Rendered {
-        let hex = hash.to_hex();
-        let tag = &hex[..ETAG_HEX_LEN];
-        let last_modified = whole_seconds(last_modified);
-        Rendered {
-            identity: Variant::new(body, format!("\"{tag}\"")),
-            gzip: None,
-            br: None,
-            last_modified,
-            last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
-            same_second_as_previous: false,
-            content_type: HeaderValue::from_static(if url_path.ends_with("atom.xml") {
-                ATOM_CONTENT_TYPE
-            } else {
-                RSS_CONTENT_TYPE
-            }),
-        }
-    }
-
-    /// The hash part of the identity ETag: what every variant's tag starts with.
-    fn tag(&self) -> &str {
-        let quoted = self.identity.etag.to_str();
-        quoted
-            .expect("identity ETags are quoted hex")
-            .trim_matches('"')
-    }
-}
-
-/// What the server answers from: every published feed by URL path, and the
-/// response policy. Replaced whole, never mutated, so readers need no lock.
-#[derive(Debug)]
-pub struct Snapshot {
-    /// Feeds by URL path (`/rss.xml`, `/{category}/atom.xml`, ...).
-    pub feeds: HashMap<Box<str>, Arc<Rendered>>,
-    /// `Cache-Control` of every feed response: `public, max-age=N`.
-    pub cache_control: HeaderValue,
-}
-
-impl Snapshot {
-    /// A snapshot with no feeds and `Cache-Control: public, max-age={max_age}`.
-    pub fn empty(max_age: u32) -> Snapshot {
-        Snapshot {
-            feeds: HashMap::new(),
-            cache_control: cache_control(max_age),
-        }
-    }
-}
-
-/// The snapshot shared between the publisher (writer) and the server (readers).
-pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
-
-/// `Cache-Control: public, max-age={max_age}`.
-fn cache_control(max_age: u32) -> HeaderValue {
-    header_value(format!("public, max-age={max_age}"))
-}
-
-/// Builds a header value from text this module formatted itself (digits,
-/// hex, quotes, HTTP dates), which is always visible ASCII.
-fn header_value(text: String) -> HeaderValue {
-    HeaderValue::try_from(text).expect("feedd formats header values from visible ASCII only")
-}
 
 /// True for `/rss.xml`, `/atom.xml`, `/{slug}/rss.xml` and `/{slug}/atom.xml`,
 /// where a slug is one or more lowercase ASCII letters, digits and `-`.
@@ -397,9 +228,12 @@ impl PendingPublish<'_> {
         }
         let publisher = &mut *self.publisher;
         let last_modified = self.last_modified;
-        let applied = {
+        let applied: Vec<Applied> = {
             let publisher = &*publisher;
-            parallel_map_owned(steps, |step| publisher.apply(step, last_modified))
+            steps
+                .into_par_iter()
+                .map(|step| publisher.apply(step, last_modified))
+                .collect()
         };
 
         let mut feeds = publisher
@@ -612,18 +446,11 @@ impl Publisher {
     /// file that cannot be read is logged and skipped: it is rewritten by the
     /// next publish. A missing output directory is simply empty.
     pub fn load_existing(&mut self) -> Result<usize, PublishError> {
-        let found = self.scan_output_dir()?;
+        let found = disk::scan_output_dir(&self.output_dir)?;
         let serve_variants = self.serve_variants;
-        let loaded = parallel_map(&found, |(url_path, path)| {
-            let result = std::fs::File::open(path).and_then(|mut file| {
-                // The mtime of the very file read, not of whatever the path
-                // names a moment later.
-                let modified = file.metadata()?.modified()?;
-                let mut body = Vec::new();
-                io::Read::read_to_end(&mut file, &mut body)?;
-                Ok((body, modified))
-            });
-            match result {
+        let loaded: Vec<_> = found
+            .par_iter()
+            .map(|(url_path, path)| match disk::read_with_mtime(path) {
                 Ok((body, modified)) => {
                     let hash = blake3::hash(&body);
                     // A file stamped in the future (copied from another
@@ -647,8 +474,8 @@ impl Publisher {
                     );
                     None
                 }
-            }
-        });
+            })
+            .collect();
 
         let mut count = 0;
         let mut feeds = self.snapshot.load().feeds.clone();
@@ -806,7 +633,7 @@ impl Publisher {
                 body,
                 rendered,
                 previous,
-            } => match write_atomically(&self.file_of(&url_path), &body, last_modified) {
+            } => match disk::write_atomically(&self.file_of(&url_path), &body, last_modified) {
                 Ok(()) => Applied::Written {
                     full: rendered.map(|rendered| Arc::new(rendered.compressed())),
                     url_path,
@@ -850,231 +677,12 @@ impl Publisher {
             tracing::debug!(path = %dir.display(), %error, "category folder kept");
         }
     }
-
-    /// Lists `(url_path, file)` of every regular feed file in the output
-    /// directory, deleting leftover temporary files on the way.
-    fn scan_output_dir(&self) -> Result<Vec<(String, PathBuf)>, PublishError> {
-        let mut found = Vec::new();
-        let entries = match std::fs::read_dir(&self.output_dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(found),
-            Err(error) => {
-                return Err(PublishError::Read {
-                    path: self.output_dir.clone(),
-                    error,
-                });
-            }
-        };
-        for entry in entries {
-            let entry = entry.map_err(|error| PublishError::Read {
-                path: self.output_dir.clone(),
-                error,
-            })?;
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue; // not UTF-8, so not a feed path
-            };
-            if file_type.is_file() {
-                collect_feed_file(&entry.path(), &format!("/{name}"), &mut found);
-            } else if file_type.is_dir() && is_slug(&name) {
-                // Symlinked folders are not followed: nothing outside the
-                // output directory may end up served.
-                let dir = entry.path();
-                let inner = std::fs::read_dir(&dir).map_err(|error| PublishError::Read {
-                    path: dir.clone(),
-                    error,
-                })?;
-                for inner in inner {
-                    let inner = inner.map_err(|error| PublishError::Read {
-                        path: dir.clone(),
-                        error,
-                    })?;
-                    let is_file = inner.file_type().is_ok_and(|t| t.is_file());
-                    if let (true, Some(file)) = (is_file, inner.file_name().to_str()) {
-                        collect_feed_file(&inner.path(), &format!("/{name}/{file}"), &mut found);
-                    }
-                }
-            }
-        }
-        found.sort();
-        Ok(found)
-    }
-}
-
-/// Adds `path` to `found` if `url_path` is a feed; deletes it if it is one of
-/// our temporary files (left by a crash between create and rename).
-fn collect_feed_file(path: &Path, url_path: &str, found: &mut Vec<(String, PathBuf)>) {
-    if is_feed_path(url_path) {
-        found.push((url_path.to_owned(), path.to_owned()));
-        return;
-    }
-    let is_temp = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX));
-    if is_temp {
-        match std::fs::remove_file(path) {
-            Ok(()) => tracing::debug!(path = %path.display(), "leftover temporary file removed"),
-            Err(error) => tracing::warn!(
-                path = %path.display(),
-                %error,
-                "leftover temporary file could not be removed"
-            ),
-        }
-    }
-}
-
-/// Writes `body` to `path` so that readers see either the old file or the
-/// new one, never a part: temp file in the same folder (a rename across
-/// filesystems would not be atomic), mtime set to `modified`, sync, rename.
-fn write_atomically(path: &Path, body: &[u8], modified: SystemTime) -> Result<(), PublishError> {
-    let write_error = |error| PublishError::Write {
-        path: path.to_owned(),
-        error,
-    };
-    let dir = path.parent().ok_or_else(|| {
-        write_error(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "feed path has no folder",
-        ))
-    })?;
-    std::fs::create_dir_all(dir).map_err(|error| PublishError::CreateDir {
-        path: dir.to_owned(),
-        error,
-    })?;
-
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-    // tempfile defaults to 0600; a feed must stay readable by a static
-    // server running as another user, like any file feedd would create.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut file = builder.tempfile_in(dir).map_err(write_error)?;
-    file.write_all(body).map_err(write_error)?;
-    // The mtime is the Last-Modified the snapshot already announces, so that
-    // a restart and a static server of the output directory announce it too.
-    // Set after the last write (a write would move it), before the sync (so
-    // that the sync makes it durable along with the bytes) and before the
-    // rename (so that no reader sees the feed with another time).
-    file.as_file().set_modified(modified).map_err(write_error)?;
-    // Without the sync, a crash soon after the rename can leave an empty
-    // file under the feed's name. The folder itself is not synced: losing
-    // the rename in a crash leaves the previous, complete feed, and the
-    // next start rebuilds it anyway.
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
-}
-
-/// Truncates to whole seconds since the epoch (times before it become it).
-fn whole_seconds(time: SystemTime) -> SystemTime {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    UNIX_EPOCH + Duration::from_secs(secs)
-}
-
-fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::default(),
-    );
-    // Writing into a Vec cannot fail.
-    encoder
-        .write_all(body)
-        .and_then(|()| encoder.finish())
-        .expect("gzip into memory cannot fail")
-}
-
-fn brotli(body: &[u8]) -> Vec<u8> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: BROTLI_QUALITY,
-        lgwin: BROTLI_LGWIN,
-        size_hint: body.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(body.len() / 4);
-    // Reading a slice and writing into a Vec cannot fail.
-    brotli::BrotliCompress(&mut &body[..], &mut out, &params)
-        .expect("brotli into memory cannot fail");
-    out
-}
-
-/// Maps `f` over `items` on up to one thread per core, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    run_parallel(items.len(), |index| f(&items[index]))
-}
-
-/// Like [`parallel_map`], but hands each item to `f` by value.
-fn parallel_map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let slots: Vec<Mutex<Option<T>>> = items
-        .into_iter()
-        .map(|item| Mutex::new(Some(item)))
-        .collect();
-    run_parallel(slots.len(), |index| {
-        // Each index is claimed exactly once, so the lock is never contended
-        // and the slot is always full; a poisoned lock can only follow a
-        // panic in `f`, which `run_parallel` propagates anyway.
-        let item = slots[index]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .expect("each slot is taken once");
-        f(item)
-    })
-}
-
-/// Runs `f(0..count)` on the calling thread plus up to one helper per
-/// remaining core; workers claim indices through a shared counter, so a slow
-/// item does not hold up a fixed share of the others.
-fn run_parallel<R: Send>(count: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            if index >= count {
-                return done;
-            }
-            done.push((index, f(index)));
-        }
-    };
-    let helpers = thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(count)
-        .saturating_sub(1);
-    let mut results: Vec<(usize, R)> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..helpers)
-            .filter_map(|_| {
-                // If the OS refuses a thread, the calling thread (and the
-                // helpers that did start) still get through every index.
-                thread::Builder::new()
-                    .name("feedd-publish".into())
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut results = work();
-        for handle in handles {
-            match handle.join() {
-                Ok(done) => results.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        results
-    });
-    results.sort_unstable_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn feed_paths_are_the_four_shapes_with_a_slug() {
@@ -1108,45 +716,6 @@ mod tests {
         ] {
             assert!(!is_feed_path(path), "{path}");
         }
-    }
-
-    #[test]
-    fn rendered_has_one_etag_per_encoding_from_the_hash_of_the_bytes() {
-        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
-        let a = Rendered::new("/rss.xml", b"<rss/>".to_vec(), at);
-        let b = Rendered::new("/x/rss.xml", b"<rss/>".to_vec(), SystemTime::now());
-        assert_eq!(a.identity.etag, b.identity.etag);
-        let tag = a
-            .identity
-            .etag
-            .to_str()
-            .unwrap()
-            .trim_matches('"')
-            .to_owned();
-        assert_eq!(tag.len(), ETAG_HEX_LEN);
-        let gzip = a.gzip.as_ref().expect("new compresses");
-        let br = a.br.as_ref().expect("new compresses");
-        assert_eq!(gzip.etag, format!("\"{tag}-gzip\"").as_str());
-        assert_eq!(br.etag, format!("\"{tag}-br\"").as_str());
-        let c = Rendered::new("/rss.xml", b"<rss></rss>".to_vec(), at);
-        assert_ne!(a.identity.etag, c.identity.etag);
-        assert_eq!(
-            a.last_modified,
-            UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-        );
-        assert_eq!(a.last_modified_header, "Tue, 14 Nov 2023 22:13:20 GMT");
-        assert_eq!(a.content_type, RSS_CONTENT_TYPE);
-        assert_eq!(a.identity.content_length, "6");
-    }
-
-    #[test]
-    fn atom_paths_get_the_atom_content_type() {
-        let r = Rendered::new(
-            "/chinh-tri/atom.xml",
-            b"<feed/>".to_vec(),
-            SystemTime::now(),
-        );
-        assert_eq!(r.content_type, ATOM_CONTENT_TYPE);
     }
 
     #[test]
@@ -1216,62 +785,6 @@ mod tests {
             "disk agrees"
         );
         assert_eq!(publisher.restamp_due(), None);
-    }
-
-    #[test]
-    fn compressed_variants_decode_to_the_body() {
-        use std::io::Read;
-        let body = "<rss>Tin tức mới nhất</rss>".repeat(100).into_bytes();
-        let r = Rendered::new("/rss.xml", body.clone(), SystemTime::now());
-        let (gzip, br) = (r.gzip.as_ref().unwrap(), r.br.as_ref().unwrap());
-        let mut gunzipped = Vec::new();
-        flate2::read::GzDecoder::new(&gzip.body[..])
-            .read_to_end(&mut gunzipped)
-            .unwrap();
-        assert_eq!(gunzipped, body);
-        let mut unbrotlied = Vec::new();
-        brotli::Decompressor::new(&br.body[..], 4096)
-            .read_to_end(&mut unbrotlied)
-            .unwrap();
-        assert_eq!(unbrotlied, body);
-        assert!(gzip.body.len() < body.len() && br.body.len() < body.len());
-    }
-
-    #[test]
-    fn identity_only_has_no_compressed_variants_until_compressed() {
-        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
-        let bare = Rendered::identity_only("/a/atom.xml", b"<feed/>".to_vec(), at);
-        assert!(bare.gzip.is_none() && bare.br.is_none());
-        let full = Rendered::new("/a/atom.xml", b"<feed/>".to_vec(), at);
-        assert_eq!(bare.identity.etag, full.identity.etag);
-        assert_eq!(bare.last_modified, full.last_modified);
-        assert_eq!(bare.content_type, ATOM_CONTENT_TYPE);
-
-        let compressed = bare.compressed();
-        assert_eq!(compressed.identity.etag, bare.identity.etag);
-        assert_eq!(compressed.last_modified_header, bare.last_modified_header);
-        assert_eq!(compressed.gzip.unwrap().etag, full.gzip.unwrap().etag);
-        assert_eq!(compressed.br.unwrap().etag, full.br.unwrap().etag);
-        // The identity bytes are shared, not copied.
-        assert_eq!(
-            compressed.identity.body.as_ptr(),
-            bare.identity.body.as_ptr()
-        );
-    }
-
-    #[test]
-    fn parallel_map_keeps_order_and_visits_everything_once() {
-        let items: Vec<u32> = (0..1000).collect();
-        assert_eq!(
-            parallel_map(&items, |n| n * 2),
-            (0..1000).map(|n| n * 2).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            parallel_map_owned(Vec::<u32>::new(), |n| n),
-            Vec::<u32>::new()
-        );
-        let owned: Vec<String> = (0..50).map(|n| n.to_string()).collect();
-        assert_eq!(parallel_map_owned(owned.clone(), |s| s), owned);
     }
 
     #[test]

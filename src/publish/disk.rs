@@ -1,0 +1,148 @@
+//! The output directory on disk: atomic writes of feed files, and the scan
+//! that finds the feeds already there (clearing a crash's temporary files).
+//!
+//! It must not know the served snapshot, HTTP, or how feeds are rendered.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::{PublishError, is_feed_path, is_slug};
+
+/// Prefix and suffix of our temporary files, so that a crash's leftovers are
+/// recognisable (and hidden from directory listings and static servers).
+const TEMP_PREFIX: &str = ".feedd-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Lists `(url_path, file)` of every regular feed file in the output
+/// directory, deleting leftover temporary files on the way.
+pub(super) fn scan_output_dir(output_dir: &Path) -> Result<Vec<(String, PathBuf)>, PublishError> {
+    let mut found = Vec::new();
+    let entries = match std::fs::read_dir(output_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(found),
+        Err(error) => {
+            return Err(PublishError::Read {
+                path: output_dir.to_owned(),
+                error,
+            });
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|error| PublishError::Read {
+            path: output_dir.to_owned(),
+            error,
+        })?;
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue; // not UTF-8, so not a feed path
+        };
+        if file_type.is_file() {
+            collect_feed_file(&entry.path(), &format!("/{name}"), &mut found);
+        } else if file_type.is_dir() && is_slug(&name) {
+            // Symlinked folders are not followed: nothing outside the
+            // output directory may end up served.
+            let dir = entry.path();
+            let inner = std::fs::read_dir(&dir).map_err(|error| PublishError::Read {
+                path: dir.clone(),
+                error,
+            })?;
+            for inner in inner {
+                let inner = inner.map_err(|error| PublishError::Read {
+                    path: dir.clone(),
+                    error,
+                })?;
+                let is_file = inner.file_type().is_ok_and(|t| t.is_file());
+                if let (true, Some(file)) = (is_file, inner.file_name().to_str()) {
+                    collect_feed_file(&inner.path(), &format!("/{name}/{file}"), &mut found);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The bytes of a feed file and its modification time: the mtime of the very
+/// file read, not of whatever the path names a moment later.
+pub(super) fn read_with_mtime(path: &Path) -> io::Result<(Vec<u8>, SystemTime)> {
+    let mut file = std::fs::File::open(path)?;
+    let modified = file.metadata()?.modified()?;
+    let mut body = Vec::new();
+    io::Read::read_to_end(&mut file, &mut body)?;
+    Ok((body, modified))
+}
+
+/// Adds `path` to `found` if `url_path` is a feed; deletes it if it is one of
+/// our temporary files (left by a crash between create and rename).
+fn collect_feed_file(path: &Path, url_path: &str, found: &mut Vec<(String, PathBuf)>) {
+    if is_feed_path(url_path) {
+        found.push((url_path.to_owned(), path.to_owned()));
+        return;
+    }
+    let is_temp = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX));
+    if is_temp {
+        match std::fs::remove_file(path) {
+            Ok(()) => tracing::debug!(path = %path.display(), "leftover temporary file removed"),
+            Err(error) => tracing::warn!(
+                path = %path.display(),
+                %error,
+                "leftover temporary file could not be removed"
+            ),
+        }
+    }
+}
+
+/// Writes `body` to `path` so that readers see either the old file or the
+/// new one, never a part: temp file in the same folder (a rename across
+/// filesystems would not be atomic), mtime set to `modified`, sync, rename.
+pub(super) fn write_atomically(
+    path: &Path,
+    body: &[u8],
+    modified: SystemTime,
+) -> Result<(), PublishError> {
+    let write_error = |error| PublishError::Write {
+        path: path.to_owned(),
+        error,
+    };
+    let dir = path.parent().ok_or_else(|| {
+        write_error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "feed path has no folder",
+        ))
+    })?;
+    std::fs::create_dir_all(dir).map_err(|error| PublishError::CreateDir {
+        path: dir.to_owned(),
+        error,
+    })?;
+
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    // tempfile defaults to 0600; a feed must stay readable by a static
+    // server running as another user, like any file feedd would create.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut file = builder.tempfile_in(dir).map_err(write_error)?;
+    file.write_all(body).map_err(write_error)?;
+    // The mtime is the Last-Modified the snapshot already announces, so that
+    // a restart and a static server of the output directory announce it too.
+    // Set after the last write (a write would move it), before the sync (so
+    // that the sync makes it durable along with the bytes) and before the
+    // rename (so that no reader sees the feed with another time).
+    file.as_file().set_modified(modified).map_err(write_error)?;
+    // Without the sync, a crash soon after the rename can leave an empty
+    // file under the feed's name. The folder itself is not synced: losing
+    // the rename in a crash leaves the previous, complete feed, and the
+    // next start rebuilds it anyway.
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(path).map_err(|e| write_error(e.error))?;
+    Ok(())
+}

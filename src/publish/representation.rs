@@ -1,0 +1,274 @@
+//! The served representation of one feed: its bytes in every encoding, with
+//! the validators (ETag, Last-Modified) and header values precomputed, and the
+//! [`Snapshot`] of every feed that the HTTP server answers from.
+//!
+//! This module owns what a response is made of, computed once per change so
+//! that serving a feed is a lookup. It must not know the disk, how feeds are
+//! rendered, or how a request is answered.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use hyper::header::HeaderValue;
+
+use super::compress::{brotli, gzip};
+
+/// Hex digits of the blake3 hash kept in an ETag: 80 bits, plenty to tell
+/// versions of one URL apart, short enough to keep headers small.
+const ETAG_HEX_LEN: usize = 20;
+
+const RSS_CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
+const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
+
+/// One encoding of a feed, ready to send.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// The bytes sent on the wire (identity, gzip or br).
+    pub body: Bytes,
+    /// Strong ETag of this encoding, quoted; each encoding has its own.
+    pub etag: HeaderValue,
+    /// `Content-Length` of `body`, precomputed so the server does no formatting.
+    pub content_length: HeaderValue,
+}
+
+impl Variant {
+    fn new(body: Bytes, etag: String) -> Variant {
+        Variant {
+            content_length: HeaderValue::from(body.len()),
+            etag: header_value(etag),
+            body,
+        }
+    }
+}
+
+/// Everything the server needs to answer for one feed, computed once per change.
+///
+/// A change is published in two steps: first with the identity variant only,
+/// so that the new bytes are served at once, then with the compressed
+/// variants as well (compression takes milliseconds that an edit should not
+/// wait for).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The feed's bytes, as written to disk.
+    pub identity: Variant,
+    /// gzip (default level) of `identity`; `None` while it is being
+    /// computed, when the server sends `identity` instead.
+    pub gzip: Option<Variant>,
+    /// Brotli of `identity`; `None` while it is being computed, when the
+    /// server sends `identity` instead.
+    pub br: Option<Variant>,
+    /// When the feed's bytes last changed, truncated to whole seconds (HTTP
+    /// dates have no finer resolution, and `If-Modified-Since` compares them).
+    pub last_modified: SystemTime,
+    /// `last_modified` as an HTTP date.
+    pub last_modified_header: HeaderValue,
+    /// An earlier version of this feed was published within the same
+    /// second: a client whose copy is dated that second may hold the older
+    /// bytes, so an `If-Modified-Since` equal to `last_modified` proves
+    /// nothing (a later one still does), and no `Last-Modified` is sent until
+    /// [`Publisher::restamp`] moves it to a second of its own.
+    pub same_second_as_previous: bool,
+    /// `application/rss+xml; charset=utf-8` or `application/atom+xml; charset=utf-8`.
+    pub content_type: HeaderValue,
+}
+
+impl Rendered {
+    /// Builds every variant of a feed: hashes the bytes for the ETags and
+    /// compresses them with gzip and brotli. CPU-bound (milliseconds for a
+    /// large feed); call it off the async runtime.
+    ///
+    /// `url_path` only selects the content type: a path ending in `atom.xml`
+    /// is Atom, anything else RSS.
+    pub fn new(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
+        Rendered::identity_only(url_path, body, last_modified).compressed()
+    }
+
+    /// Like [`Rendered::new`] without the compressed variants: only the hash
+    /// of the bytes (well under a millisecond for a large feed). Add them
+    /// later with [`Rendered::compressed`].
+    pub fn identity_only(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
+        let hash = blake3::hash(&body);
+        Rendered::with_hash(url_path, Bytes::from(body), &hash, last_modified)
+    }
+
+    /// The same feed with its gzip and brotli variants, computed from
+    /// `identity` (the ETags derive from its tag; the bytes are shared, not
+    /// copied). CPU-bound; call it off the async runtime.
+    pub fn compressed(&self) -> Rendered {
+        let tag = self.tag();
+        Rendered {
+            gzip: Some(Variant::new(
+                Bytes::from(gzip(&self.identity.body)),
+                format!("\"{tag}-gzip\""),
+            )),
+            br: Some(Variant::new(
+                Bytes::from(brotli(&self.identity.body)),
+                format!("\"{tag}-br\""),
+            )),
+            ..self.clone()
+        }
+    }
+
+    /// The identity variant only, from a hash already computed.
+    pub(super) fn with_hash(
+        url_path: &str,
+        body: Bytes,
+        hash: &blake3::Hash,
+        last_modified: SystemTime,
+    ) -> Rendered {
+        let hex = hash.to_hex();
+        let tag = &hex[..ETAG_HEX_LEN];
+        let last_modified = whole_seconds(last_modified);
+        Rendered {
+            identity: Variant::new(body, format!("\"{tag}\"")),
+            gzip: None,
+            br: None,
+            last_modified,
+            last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
+            same_second_as_previous: false,
+            content_type: HeaderValue::from_static(if url_path.ends_with("atom.xml") {
+                ATOM_CONTENT_TYPE
+            } else {
+                RSS_CONTENT_TYPE
+            }),
+        }
+    }
+
+    /// The hash part of the identity ETag: what every variant's tag starts with.
+    fn tag(&self) -> &str {
+        let quoted = self.identity.etag.to_str();
+        quoted
+            .expect("identity ETags are quoted hex")
+            .trim_matches('"')
+    }
+}
+
+/// What the server answers from: every published feed by URL path, and the
+/// response policy. Replaced whole, never mutated, so readers need no lock.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Feeds by URL path (`/rss.xml`, `/{category}/atom.xml`, ...).
+    pub feeds: HashMap<Box<str>, Arc<Rendered>>,
+    /// `Cache-Control` of every feed response: `public, max-age=N`.
+    pub cache_control: HeaderValue,
+}
+
+impl Snapshot {
+    /// A snapshot with no feeds and `Cache-Control: public, max-age={max_age}`.
+    pub fn empty(max_age: u32) -> Snapshot {
+        Snapshot {
+            feeds: HashMap::new(),
+            cache_control: cache_control(max_age),
+        }
+    }
+}
+
+/// The snapshot shared between the publisher (writer) and the server (readers).
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
+
+/// `Cache-Control: public, max-age={max_age}`.
+pub(super) fn cache_control(max_age: u32) -> HeaderValue {
+    header_value(format!("public, max-age={max_age}"))
+}
+
+/// Builds a header value from text this module formatted itself (digits,
+/// hex, quotes, HTTP dates), which is always visible ASCII.
+pub(super) fn header_value(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).expect("feedd formats header values from visible ASCII only")
+}
+
+/// Truncates to whole seconds since the epoch (times before it become it).
+pub(super) fn whole_seconds(time: SystemTime) -> SystemTime {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_has_one_etag_per_encoding_from_the_hash_of_the_bytes() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
+        let a = Rendered::new("/rss.xml", b"<rss/>".to_vec(), at);
+        let b = Rendered::new("/x/rss.xml", b"<rss/>".to_vec(), SystemTime::now());
+        assert_eq!(a.identity.etag, b.identity.etag);
+        let tag = a
+            .identity
+            .etag
+            .to_str()
+            .unwrap()
+            .trim_matches('"')
+            .to_owned();
+        assert_eq!(tag.len(), ETAG_HEX_LEN);
+        let gzip = a.gzip.as_ref().expect("new compresses");
+        let br = a.br.as_ref().expect("new compresses");
+        assert_eq!(gzip.etag, format!("\"{tag}-gzip\"").as_str());
+        assert_eq!(br.etag, format!("\"{tag}-br\"").as_str());
+        let c = Rendered::new("/rss.xml", b"<rss></rss>".to_vec(), at);
+        assert_ne!(a.identity.etag, c.identity.etag);
+        assert_eq!(
+            a.last_modified,
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+        );
+        assert_eq!(a.last_modified_header, "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(a.content_type, RSS_CONTENT_TYPE);
+        assert_eq!(a.identity.content_length, "6");
+    }
+
+    #[test]
+    fn atom_paths_get_the_atom_content_type() {
+        let r = Rendered::new(
+            "/chinh-tri/atom.xml",
+            b"<feed/>".to_vec(),
+            SystemTime::now(),
+        );
+        assert_eq!(r.content_type, ATOM_CONTENT_TYPE);
+    }
+
+    #[test]
+    fn compressed_variants_decode_to_the_body() {
+        use std::io::Read;
+        let body = "<rss>Tin tức mới nhất</rss>".repeat(100).into_bytes();
+        let r = Rendered::new("/rss.xml", body.clone(), SystemTime::now());
+        let (gzip, br) = (r.gzip.as_ref().unwrap(), r.br.as_ref().unwrap());
+        let mut gunzipped = Vec::new();
+        flate2::read::GzDecoder::new(&gzip.body[..])
+            .read_to_end(&mut gunzipped)
+            .unwrap();
+        assert_eq!(gunzipped, body);
+        let mut unbrotlied = Vec::new();
+        brotli::Decompressor::new(&br.body[..], 4096)
+            .read_to_end(&mut unbrotlied)
+            .unwrap();
+        assert_eq!(unbrotlied, body);
+        assert!(gzip.body.len() < body.len() && br.body.len() < body.len());
+    }
+
+    #[test]
+    fn identity_only_has_no_compressed_variants_until_compressed() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
+        let bare = Rendered::identity_only("/a/atom.xml", b"<feed/>".to_vec(), at);
+        assert!(bare.gzip.is_none() && bare.br.is_none());
+        let full = Rendered::new("/a/atom.xml", b"<feed/>".to_vec(), at);
+        assert_eq!(bare.identity.etag, full.identity.etag);
+        assert_eq!(bare.last_modified, full.last_modified);
+        assert_eq!(bare.content_type, ATOM_CONTENT_TYPE);
+
+        let compressed = bare.compressed();
+        assert_eq!(compressed.identity.etag, bare.identity.etag);
+        assert_eq!(compressed.last_modified_header, bare.last_modified_header);
+        assert_eq!(compressed.gzip.unwrap().etag, full.gzip.unwrap().etag);
+        assert_eq!(compressed.br.unwrap().etag, full.br.unwrap().etag);
+        // The identity bytes are shared, not copied.
+        assert_eq!(
+            compressed.identity.body.as_ptr(),
+            bare.identity.body.as_ptr()
+        );
+    }
+}
