@@ -951,15 +951,17 @@ fn drop_in(site: &Site, serve: &mut common::Serve, case: &Case, index: usize, ou
 
     if let Expect::Rejected { file, message, .. } = &case.expect {
         let path = case_path(site, case, file);
-        let logged = serve.log().into_iter().any(|line| {
-            line.contains("WARN")
-                && line.contains(&path)
-                && message.iter().all(|fragment| line.contains(fragment))
-        });
-        assert!(
-            logged,
-            "{}: no warning naming {path} with {message:?}",
-            case.name
+        // The warning is logged before the marker is published, but the
+        // thread that collects the log may not have read it yet.
+        serve.wait_until(
+            &format!("{}: a warning naming {path} with {message:?}", case.name),
+            || {
+                serve.log().into_iter().any(|line| {
+                    line.contains("WARN")
+                        && line.contains(&path)
+                        && message.iter().all(|fragment| line.contains(fragment))
+                })
+            },
         );
     }
 
