@@ -15,48 +15,8 @@ use jiff::Timestamp;
 use crate::article::{self, Article, ArticleError};
 use crate::config::Config;
 use crate::file_stamp::FileStamp;
+pub use crate::output::Scope;
 use crate::state::{StateError, StateStore};
-
-/// Which articles a feed holds.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
-    /// Every published article.
-    All,
-    /// One category, by slug.
-    Category(String),
-}
-
-impl Scope {
-    /// URL path of the RSS feed of this scope.
-    pub fn rss_path(&self) -> String {
-        match self {
-            Scope::All => "/rss.xml".to_string(),
-            Scope::Category(slug) => format!("/{slug}/rss.xml"),
-        }
-    }
-
-    /// URL path of the Atom feed of this scope.
-    pub fn atom_path(&self) -> String {
-        match self {
-            Scope::All => "/atom.xml".to_string(),
-            Scope::Category(slug) => format!("/{slug}/atom.xml"),
-        }
-    }
-
-    /// The scope a feed URL path belongs to, if it is one of ours.
-    pub fn of_path(url_path: &str) -> Option<Scope> {
-        let rest = url_path.strip_prefix('/')?;
-        let dir = rest
-            .strip_suffix("rss.xml")
-            .or_else(|| rest.strip_suffix("atom.xml"))?;
-        match dir {
-            "" => Some(Scope::All),
-            _ => dir
-                .strip_suffix('/')
-                .map(|slug| Scope::Category(slug.to_string())),
-        }
-    }
-}
 
 /// An article with the dates it is published under.
 #[derive(Debug, Clone)]
@@ -956,21 +916,6 @@ fn relative_key(relative: &Path) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scope_paths_round_trip() {
-        for scope in [Scope::All, Scope::Category("doi-song".into())] {
-            assert_eq!(Scope::of_path(&scope.rss_path()), Some(scope.clone()));
-            assert_eq!(Scope::of_path(&scope.atom_path()), Some(scope.clone()));
-        }
-        assert_eq!(Scope::of_path("/x.xml"), None);
-        assert_eq!(Scope::of_path("/arss.xml"), None);
-    }
-}
-
-#[cfg(test)]
 mod tree_tests {
     //! The full scan and the incremental path against real temp trees: what
     //! `apply` makes of any change must equal what a fresh `rescan` finds.
@@ -1052,7 +997,10 @@ mod tree_tests {
         let now = Timestamp::from_second(4_000_000_000).unwrap();
         let (updates, errors) = crate::pipeline::render_updates(catalog, &catalog.scopes(now), now);
         assert!(errors.is_empty(), "{errors:?}");
-        updates.into_iter().collect()
+        updates
+            .into_iter()
+            .map(|update| (update.path.url_path(), update.bytes))
+            .collect()
     }
 
     fn messages(changes: &Changes) -> Vec<String> {

@@ -205,8 +205,8 @@ impl Daemon {
                     // output folder) are rendered and written again.
                     let retries: BTreeSet<Scope> = (self.publisher)
                         .take_retries(Instant::now())
-                        .iter()
-                        .filter_map(|path| Scope::of_path(path))
+                        .into_iter()
+                        .map(|path| path.scope)
                         .collect();
                     let reason = if retries.is_empty() {
                         "scheduled"

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way:
 //! files -> `watch` -> `article` -> `catalog` -> `render` -> `publish` -> `server`,
+//! with `output` the one map of the URL space they share,
 //! with `daemon` the only module that wires them all.
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,7 @@ pub mod catalog;
 pub mod config;
 pub mod daemon;
 pub mod file_stamp;
+pub mod output;
 pub mod pipeline;
 pub mod publish;
 pub mod render;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use feedd::config::{Config, DEFAULT_CONFIG_PATH};
+use feedd::output::OutputPath;
 
 /// Publishes RSS 2.0 and Atom 1.0 feeds for a news site.
 #[derive(Parser)]
@@ -124,7 +125,11 @@ fn check(config: Arc<Config>) -> ExitCode {
         "{}: {} articles, {} feeds, {} rejected",
         config.source.display(),
         catalog.len(),
-        2 * catalog.scopes(now).len(),
+        catalog
+            .scopes(now)
+            .iter()
+            .flat_map(OutputPath::all_of)
+            .count(),
         rejected.len()
     );
     if rejected.is_empty() {

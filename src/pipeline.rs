@@ -7,14 +7,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::article::ArticleError;
-use crate::catalog::{Catalog, Scope};
+use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::publish::{PublishError, Publisher};
-use crate::render::{RenderError, render_atom, render_rss};
+use crate::output::{OutputPath, Scope};
+use crate::publish::{PublishError, Publisher, Update};
+use crate::render::{RenderError, render_feed};
 use crate::state::{StateError, StateStore};
-
-/// A feed's URL path and its new bytes, or `None` to remove it.
-pub type FeedUpdate = (String, Option<Vec<u8>>);
 
 /// New bytes for each feed of `scopes` as of `now`; `None` removes a feed
 /// whose category has nothing published any more. A scope whose feeds
@@ -24,26 +22,26 @@ pub fn render_updates<'a>(
     catalog: &Catalog,
     scopes: impl IntoIterator<Item = &'a Scope>,
     now: Timestamp,
-) -> (Vec<FeedUpdate>, Vec<RenderError>) {
+) -> (Vec<Update>, Vec<RenderError>) {
     let config = catalog.config();
     let mut updates = Vec::new();
     let mut errors = Vec::new();
     for scope in scopes {
         match catalog.feed(scope, now) {
-            Some((meta, items)) => match (
-                render_rss(config, &meta, &items),
-                render_atom(config, &meta, &items),
-            ) {
-                (Ok(rss), Ok(atom)) => {
-                    updates.push((scope.rss_path(), Some(rss)));
-                    updates.push((scope.atom_path(), Some(atom)));
+            Some((meta, items)) => {
+                let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
+                    .map(|path| {
+                        render_feed(path.format, config, &meta, &items)
+                            .map(|bytes| Update::write(path, bytes))
+                    })
+                    .partition(Result::is_ok);
+                if failed.is_empty() {
+                    updates.extend(rendered.into_iter().filter_map(Result::ok));
+                } else {
+                    errors.extend(failed.into_iter().filter_map(Result::err));
                 }
-                (rss, atom) => errors.extend(rss.err().into_iter().chain(atom.err())),
-            },
-            None => {
-                updates.push((scope.rss_path(), None));
-                updates.push((scope.atom_path(), None));
             }
+            None => updates.extend(OutputPath::all_of(scope).map(Update::remove)),
         }
     }
     (updates, errors)
@@ -53,12 +51,7 @@ pub fn render_updates<'a>(
 /// plus those published now that have to go.
 pub fn all_scopes(catalog: &Catalog, publisher: &Publisher, now: Timestamp) -> BTreeSet<Scope> {
     let mut scopes: BTreeSet<Scope> = catalog.scopes(now).into_iter().collect();
-    scopes.extend(
-        publisher
-            .published_paths()
-            .iter()
-            .filter_map(|p| Scope::of_path(p)),
-    );
+    scopes.extend(publisher.published_paths().into_iter().map(|p| p.scope));
     scopes
 }
 
@@ -70,7 +63,7 @@ pub struct BuildReport {
     /// Feeds in the output directory after the build.
     pub feeds: usize,
     /// Feeds written or removed because their bytes changed.
-    pub changed: Vec<String>,
+    pub changed: Vec<OutputPath>,
     /// Articles that could not be published.
     pub rejected: Vec<ArticleError>,
     /// Feeds that could not be written.

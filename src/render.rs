@@ -13,6 +13,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 
 use crate::catalog::{Entry, FeedMeta};
 use crate::config::Config;
+use crate::output::{Format, OutputPath, Scope};
 
 /// The date the feeds carry: the latest updated date among the items, or
 /// the Unix epoch for a feed with none. Never "now".
@@ -31,8 +32,8 @@ fn feed_updated(items: &[&Entry]) -> Timestamp {
 #[derive(Debug, thiserror::Error)]
 #[error("{feed}: cannot render: {reason}; the last good version stays published")]
 pub struct RenderError {
-    /// The feed's URL path, e.g. `/kinh-te/rss.xml`.
-    pub feed: String,
+    /// The feed, shown as its URL path, e.g. `/kinh-te/rss.xml`.
+    pub feed: OutputPath,
     /// What went wrong.
     pub reason: String,
 }
@@ -104,6 +105,19 @@ fn category_names<'a>(
     })
 }
 
+/// Renders the `format` document of a feed.
+pub fn render_feed(
+    format: Format,
+    config: &Config,
+    feed: &FeedMeta,
+    items: &[&Entry],
+) -> Result<Vec<u8>, RenderError> {
+    match format {
+        Format::Rss => render_rss(config, feed, items),
+        Format::Atom => render_atom(config, feed, items),
+    }
+}
+
 /// Renders an RSS 2.0 channel with `content:encoded`, `dc:creator` and an `atom:link rel="self"`.
 pub fn render_rss(
     config: &Config,
@@ -112,9 +126,10 @@ pub fn render_rss(
 ) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
-    let self_url = format!("{}{}", site.base_url, feed.scope.rss_path());
+    let path = OutputPath::new(feed.scope.clone(), Format::Rss);
+    let self_url = format!("{}{}", site.base_url, path.url_path());
     let failed = |reason: String| RenderError {
-        feed: feed.scope.rss_path(),
+        feed: path.clone(),
         reason,
     };
     let rss_items = items
@@ -263,9 +278,10 @@ pub fn render_atom(
 ) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
-    let self_url = format!("{}{}", site.base_url, feed.scope.atom_path());
+    let path = OutputPath::new(feed.scope.clone(), Format::Atom);
+    let self_url = format!("{}{}", site.base_url, path.url_path());
     let failed = |reason: String| RenderError {
-        feed: feed.scope.atom_path(),
+        feed: path.clone(),
         reason,
     };
     let entries = items
@@ -343,10 +359,10 @@ pub fn render_atom(
 }
 
 /// A feed id that, like article ids, does not change with `base_url`.
-fn feed_id(scope: &crate::catalog::Scope) -> String {
+fn feed_id(scope: &Scope) -> String {
     let key = match scope {
-        crate::catalog::Scope::All => String::new(),
-        crate::catalog::Scope::Category(slug) => slug.clone(),
+        Scope::All => String::new(),
+        Scope::Category(slug) => slug.clone(),
     };
     crate::article::stable_uuid(&format!("feedd:feed:{key}"))
 }

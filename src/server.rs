@@ -564,6 +564,10 @@ mod tests {
     /// Sun, 06 Nov 1994 08:49:37 GMT
     const LAST_MODIFIED_SECS: u64 = 784_111_777;
 
+    fn root_rss() -> crate::output::OutputPath {
+        crate::output::OutputPath::new(crate::output::Scope::All, crate::output::Format::Rss)
+    }
+
     fn last_modified() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED_SECS)
     }
@@ -803,7 +807,7 @@ mod tests {
     #[test]
     fn respond_is_a_lookup_with_the_spec_headers() {
         let mut snapshot = Snapshot::empty(300);
-        let feed = Rendered::new("/rss.xml", b"<rss/>".to_vec(), last_modified());
+        let feed = Rendered::new(&root_rss(), b"<rss/>".to_vec(), last_modified());
         let etag = feed.br.as_ref().unwrap().etag.clone();
         snapshot
             .feeds
@@ -835,7 +839,7 @@ mod tests {
     #[test]
     fn a_feed_not_yet_compressed_goes_out_as_identity() {
         let mut snapshot = Snapshot::empty(300);
-        let feed = Rendered::identity_only("/rss.xml", b"<rss/>".to_vec(), last_modified());
+        let feed = Rendered::identity_only(&root_rss(), b"<rss/>".to_vec(), last_modified());
         let etag = feed.identity.etag.clone();
         snapshot
             .feeds

@@ -16,11 +16,18 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use feedd::publish::Publisher;
+use feedd::output::OutputPath;
+use feedd::publish::{Publisher, Update};
 use feedd::server::Limits;
 use tempfile::TempDir;
 
 use common::{ATOM, RSS, SECRET, copy_tree};
+
+/// An update of the feed at `url_path`; `None` removes it.
+fn update(url_path: &str, bytes: Option<Vec<u8>>) -> Update {
+    let path = OutputPath::parse(url_path).expect("a feed path");
+    Update { path, bytes }
+}
 
 /// Generous: a passing run takes milliseconds per exchange.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -54,9 +61,9 @@ impl Server {
         let output = dir.path().join("feeds");
         let mut publisher = Publisher::new(output.clone(), 300, true);
         let outcome = publisher.publish(vec![
-            ("/rss.xml".into(), Some(RSS.into())),
-            ("/atom.xml".into(), Some(ATOM.into())),
-            ("/big/rss.xml".into(), Some(big_feed().into())),
+            update("/rss.xml", Some(RSS.into())),
+            update("/atom.xml", Some(ATOM.into())),
+            update("/big/rss.xml", Some(big_feed().into())),
         ]);
         assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
         // Bait: a file in the output folder, one beside it, and something

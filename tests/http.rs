@@ -10,7 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use feedd::publish::Publisher;
+use feedd::output::OutputPath;
+use feedd::publish::{Publisher, Update};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderMap, HeaderName};
 use hyper::{Method, Request, StatusCode};
@@ -24,6 +25,12 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 use common::{ATOM, RSS, SECRET};
+
+/// An update of the feed at `url_path`; `None` removes it.
+fn update(url_path: &str, bytes: Option<Vec<u8>>) -> Update {
+    let path = OutputPath::parse(url_path).expect("a feed path");
+    Update { path, bytes }
+}
 
 /// Generous: a passing run takes milliseconds.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -158,9 +165,9 @@ fn published() -> (TempDir, Publisher) {
     let dir = tempfile::tempdir().unwrap();
     let mut publisher = Publisher::new(dir.path().join("feeds"), MAX_AGE, true);
     let outcome = publisher.publish(vec![
-        ("/rss.xml".into(), Some(RSS.into())),
-        ("/atom.xml".into(), Some(ATOM.into())),
-        ("/chinh-tri/rss.xml".into(), Some(CATEGORY_RSS.into())),
+        update("/rss.xml", Some(RSS.into())),
+        update("/atom.xml", Some(ATOM.into())),
+        update("/chinh-tri/rss.xml", Some(CATEGORY_RSS.into())),
     ]);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     assert_eq!(outcome.changed.len(), 3);
@@ -445,7 +452,7 @@ async fn files_in_the_output_dir_that_are_not_feeds_are_never_served() {
     assert_eq!(publisher.load_existing().unwrap(), 3);
     assert_eq!(
         publisher.published_paths(),
-        ["/atom.xml", "/chinh-tri/rss.xml", "/rss.xml"]
+        ["/rss.xml", "/atom.xml", "/chinh-tri/rss.xml"]
     );
     let server = Server::start(&publisher).await;
     for path in [
@@ -663,7 +670,7 @@ async fn republishing_new_bytes_changes_the_etag_and_the_body() {
         .await;
 
     let edited = RSS.replace("Một", "Hai");
-    let outcome = publisher.publish(vec![("/rss.xml".into(), Some(edited.clone().into()))]);
+    let outcome = publisher.publish(vec![update("/rss.xml", Some(edited.clone().into()))]);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     assert_eq!(outcome.changed, ["/rss.xml"]);
 
@@ -704,7 +711,7 @@ async fn a_change_is_served_as_identity_at_once_and_compressed_once_written() {
     assert_eq!(compressed.header(header::CONTENT_ENCODING), "br");
 
     let edited = RSS.replace("Một", "Hai");
-    let pending = publisher.begin_publish(vec![("/rss.xml".into(), Some(edited.clone().into()))]);
+    let pending = publisher.begin_publish(vec![update("/rss.xml", Some(edited.clone().into()))]);
     // Visible before any disk or compression work: identity, with the
     // identity ETag, even to a client that would take gzip or br.
     let early = server.get("/rss.xml", &accept).await;
@@ -795,9 +802,9 @@ async fn a_feed_that_cannot_be_written_keeps_its_old_version_served() {
 
     let edited = CATEGORY_RSS.replace("Tin chính trị", "Tin mới");
     let pending = publisher.begin_publish(vec![
-        ("/chinh-tri/rss.xml".into(), Some(edited.clone().into())),
-        ("/the-gioi/rss.xml".into(), Some(CATEGORY_RSS.into())),
-        ("/rss.xml".into(), Some(RSS.replace("Một", "Hai").into())),
+        update("/chinh-tri/rss.xml", Some(edited.clone().into())),
+        update("/the-gioi/rss.xml", Some(CATEGORY_RSS.into())),
+        update("/rss.xml", Some(RSS.replace("Một", "Hai").into())),
     ]);
     assert_eq!(server.get("/chinh-tri/rss.xml", &[]).await.body, edited);
     assert_eq!(
@@ -857,7 +864,7 @@ async fn a_feed_that_cannot_be_written_keeps_its_old_version_served() {
     assert_eq!(leftovers, ["rss.xml"], "temporary files left behind");
     assert_eq!(
         publisher.published_paths(),
-        ["/atom.xml", "/chinh-tri/rss.xml", "/rss.xml"]
+        ["/rss.xml", "/atom.xml", "/chinh-tri/rss.xml"]
     );
 
     server.stop().await.unwrap();
@@ -871,8 +878,8 @@ async fn republishing_identical_bytes_does_not_touch_the_file() {
     let before = std::fs::metadata(&file).unwrap();
     let reply_before = server.get("/chinh-tri/rss.xml", &[]).await;
 
-    let outcome = publisher.publish(vec![(
-        "/chinh-tri/rss.xml".into(),
+    let outcome = publisher.publish(vec![update(
+        "/chinh-tri/rss.xml",
         Some(CATEGORY_RSS.into()),
     )]);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
@@ -908,7 +915,7 @@ async fn removing_a_feed_deletes_its_file_and_it_404s() {
         StatusCode::OK
     );
 
-    let outcome = publisher.publish(vec![("/chinh-tri/rss.xml".into(), None)]);
+    let outcome = publisher.publish(vec![update("/chinh-tri/rss.xml", None)]);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     assert_eq!(outcome.changed, ["/chinh-tri/rss.xml"]);
     assert!(!feed_file(&dir, "/chinh-tri/rss.xml").exists());
@@ -922,11 +929,11 @@ async fn removing_a_feed_deletes_its_file_and_it_404s() {
     );
     assert_eq!(
         publisher.published_paths(),
-        ["/atom.xml", "/rss.xml"],
+        ["/rss.xml", "/atom.xml"],
         "published paths follow removals"
     );
     // Removing it again is not a change.
-    let again = publisher.publish(vec![("/chinh-tri/rss.xml".into(), None)]);
+    let again = publisher.publish(vec![update("/chinh-tri/rss.xml", None)]);
     assert!(again.changed.is_empty() && again.errors.is_empty());
 
     server.stop().await.unwrap();
@@ -967,7 +974,7 @@ async fn a_restart_serves_the_same_etags_and_last_modified() {
         );
     }
     // And the restarted publisher knows the bytes: no rewrite.
-    let outcome = restarted.publish(vec![("/rss.xml".into(), Some(RSS.into()))]);
+    let outcome = restarted.publish(vec![update("/rss.xml", Some(RSS.into()))]);
     assert!(outcome.changed.is_empty());
 
     second.stop().await.unwrap();

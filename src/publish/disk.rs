@@ -7,16 +7,19 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{PublishError, is_feed_path, is_slug};
+use super::PublishError;
+use crate::output::{OutputPath, Scope};
 
 /// Prefix and suffix of our temporary files, so that a crash's leftovers are
 /// recognisable (and hidden from directory listings and static servers).
 const TEMP_PREFIX: &str = ".feedd-";
 const TEMP_SUFFIX: &str = ".tmp";
 
-/// Lists `(url_path, file)` of every regular feed file in the output
-/// directory, deleting leftover temporary files on the way.
-pub(super) fn scan_output_dir(output_dir: &Path) -> Result<Vec<(String, PathBuf)>, PublishError> {
+/// Lists `(document, file)` of every regular file in the output directory
+/// that is an [`OutputPath`], deleting leftover temporary files on the way.
+pub(super) fn scan_output_dir(
+    output_dir: &Path,
+) -> Result<Vec<(OutputPath, PathBuf)>, PublishError> {
     let mut found = Vec::new();
     let entries = match std::fs::read_dir(output_dir) {
         Ok(entries) => entries,
@@ -37,11 +40,11 @@ pub(super) fn scan_output_dir(output_dir: &Path) -> Result<Vec<(String, PathBuf)
             continue;
         };
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            continue; // not UTF-8, so not a feed path
+            continue; // not UTF-8, so not an output path
         };
         if file_type.is_file() {
-            collect_feed_file(&entry.path(), &format!("/{name}"), &mut found);
-        } else if file_type.is_dir() && is_slug(&name) {
+            collect_feed_file(&entry.path(), Path::new(&name), &mut found);
+        } else if file_type.is_dir() && Scope::Category(name.clone()).is_well_formed() {
             // Symlinked folders are not followed: nothing outside the
             // output directory may end up served.
             let dir = entry.path();
@@ -55,8 +58,9 @@ pub(super) fn scan_output_dir(output_dir: &Path) -> Result<Vec<(String, PathBuf)
                     error,
                 })?;
                 let is_file = inner.file_type().is_ok_and(|t| t.is_file());
-                if let (true, Some(file)) = (is_file, inner.file_name().to_str()) {
-                    collect_feed_file(&inner.path(), &format!("/{name}/{file}"), &mut found);
+                if is_file {
+                    let relative = Path::new(&name).join(inner.file_name());
+                    collect_feed_file(&inner.path(), &relative, &mut found);
                 }
             }
         }
@@ -75,11 +79,12 @@ pub(super) fn read_with_mtime(path: &Path) -> io::Result<(Vec<u8>, SystemTime)> 
     Ok((body, modified))
 }
 
-/// Adds `path` to `found` if `url_path` is a feed; deletes it if it is one of
-/// our temporary files (left by a crash between create and rename).
-fn collect_feed_file(path: &Path, url_path: &str, found: &mut Vec<(String, PathBuf)>) {
-    if is_feed_path(url_path) {
-        found.push((url_path.to_owned(), path.to_owned()));
+/// Adds `path` to `found` if `relative` (to the output directory) is an
+/// [`OutputPath`]; deletes it if it is one of our temporary files (left by a
+/// crash between create and rename).
+fn collect_feed_file(path: &Path, relative: &Path, found: &mut Vec<(OutputPath, PathBuf)>) {
+    if let Some(output) = OutputPath::from_relative_file(relative) {
+        found.push((output, path.to_owned()));
         return;
     }
     let is_temp = path

@@ -2,8 +2,8 @@
 //! the in-memory [`Snapshot`] that the HTTP server answers from.
 //!
 //! This module owns the two-phase publish (serve the new bytes at once, then
-//! write and compress them), the output directory's layout (it mirrors the URL
-//! space) and the retries of feeds that could not be written. Its parts:
+//! write and compress them) and the retries of feeds that could not be
+//! written; where each document goes is [`crate::output`]'s. Its parts:
 //! `representation` (what is served: variants, validators, the snapshot),
 //! `compress` (gzip, brotli) and `disk` (atomic writes, the scan of the
 //! feeds already on disk). It must not know how feeds are rendered, what an
@@ -26,6 +26,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use rayon::prelude::*;
 
+use crate::output::OutputPath;
 use representation::{cache_control, header_value, whole_seconds};
 
 /// The wait before the first retry of a feed that could not be written, and
@@ -35,40 +36,43 @@ use representation::{cache_control, header_value, whole_seconds};
 const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// True for `/rss.xml`, `/atom.xml`, `/{slug}/rss.xml` and `/{slug}/atom.xml`,
-/// where a slug is one or more lowercase ASCII letters, digits and `-`.
-///
-/// Only these paths are ever written, read back or served, which is what
-/// keeps writes inside the output directory and traversal out of the server.
-pub fn is_feed_path(url_path: &str) -> bool {
-    let Some(rest) = url_path.strip_prefix('/') else {
-        return false;
-    };
-    let (category, file) = match rest.split_once('/') {
-        Some((category, file)) => (Some(category), file),
-        None => (None, rest),
-    };
-    matches!(file, "rss.xml" | "atom.xml") && category.is_none_or(is_slug)
+/// One change to the output: new bytes for a document, or `None` to remove it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The document.
+    pub path: OutputPath,
+    /// Its new bytes; `None` removes it.
+    pub bytes: Option<Vec<u8>>,
 }
 
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+impl Update {
+    /// New bytes for `path`.
+    pub fn write(path: OutputPath, bytes: Vec<u8>) -> Update {
+        Update {
+            path,
+            bytes: Some(bytes),
+        }
+    }
+
+    /// `path` goes away.
+    pub fn remove(path: OutputPath) -> Update {
+        Update { path, bytes: None }
+    }
 }
 
 /// A feed that could not be written, removed or read. `Display` is one line:
 /// the file, what went wrong, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// The caller asked to publish something that is not a feed URL path.
+    /// The caller asked to publish a path whose category is not a slug, so
+    /// that its file could lie outside the output directory.
     #[error(
-        "{url_path}: not a feed path (expected /rss.xml, /atom.xml, /{{category}}/rss.xml or \
+        "{path}: not a feed path (expected /rss.xml, /atom.xml, /{{category}}/rss.xml or \
          /{{category}}/atom.xml with a lowercase slug); this is a bug in feedd, please report it"
     )]
     NotAFeedPath {
-        /// The rejected URL path.
-        url_path: String,
+        /// The rejected path.
+        path: OutputPath,
     },
     /// A folder of the output directory could not be created.
     #[error(
@@ -122,7 +126,7 @@ pub enum PublishError {
 #[derive(Debug, Default)]
 pub struct PublishOutcome {
     /// URL paths whose bytes changed (written) or that were removed.
-    pub changed: Vec<String>,
+    pub changed: Vec<OutputPath>,
     /// One error per feed that could not be published; its old version stays.
     pub errors: Vec<PublishError>,
 }
@@ -135,14 +139,14 @@ pub struct Publisher {
     serve_variants: bool,
     /// Hash of every published feed's bytes, so an unchanged feed is detected
     /// without reading its file back (and without keeping every body twice).
-    published: BTreeMap<String, blake3::Hash>,
+    published: BTreeMap<OutputPath, blake3::Hash>,
     snapshot: SharedSnapshot,
     /// Feeds that changed twice within one second, by the second of their
     /// Last-Modified: it moves forward once that second is over ([`Publisher::restamp`]).
-    restamp: BTreeMap<String, SystemTime>,
+    restamp: BTreeMap<OutputPath, SystemTime>,
     /// Feeds whose last write or removal failed: the disk (and what is
     /// served) still holds their previous version until a retry succeeds.
-    failed: BTreeSet<String>,
+    failed: BTreeSet<OutputPath>,
     /// When to retry `failed` ([`Publisher::take_retries`]).
     retry_at: Option<Instant>,
     /// The wait after the next failure.
@@ -154,7 +158,7 @@ pub struct Publisher {
 enum Step {
     /// New bytes, to be written (and compressed when serving).
     Write {
-        url_path: String,
+        path: OutputPath,
         hash: blake3::Hash,
         body: Bytes,
         /// The identity-only version already served (`None` in build mode).
@@ -164,7 +168,7 @@ enum Step {
     },
     /// The feed goes away.
     Remove {
-        url_path: String,
+        path: OutputPath,
         /// What was served before, put back if the removal fails.
         previous: Option<Arc<Rendered>>,
     },
@@ -175,15 +179,15 @@ enum Step {
 enum Applied {
     /// On disk; `full` has every variant (`None` in build mode).
     Written {
-        url_path: String,
+        path: OutputPath,
         hash: blake3::Hash,
         full: Option<Arc<Rendered>>,
     },
     /// The file is gone (`existed`: it was there until now).
-    Removed { url_path: String, existed: bool },
+    Removed { path: OutputPath, existed: bool },
     /// Disk unchanged; `previous` is what matches it.
     Failed {
-        url_path: String,
+        path: OutputPath,
         previous: Option<Arc<Rendered>>,
         error: PublishError,
     },
@@ -243,43 +247,39 @@ impl PendingPublish<'_> {
         let mut failed_now = false;
         for applied in applied {
             match applied {
-                Applied::Written {
-                    url_path,
-                    hash,
-                    full,
-                } => {
+                Applied::Written { path, hash, full } => {
                     if let (Some(feeds), Some(full)) = (feeds.as_mut(), full) {
-                        feeds.insert(url_path.as_str().into(), full);
+                        feeds.insert(path.url_path().into(), full);
                         served_changed = true;
                     }
-                    publisher.published.insert(url_path.clone(), hash);
-                    publisher.failed.remove(&url_path);
-                    outcome.changed.push(url_path);
+                    publisher.published.insert(path.clone(), hash);
+                    publisher.failed.remove(&path);
+                    outcome.changed.push(path);
                 }
-                Applied::Removed { url_path, existed } => {
-                    publisher.failed.remove(&url_path);
-                    let was_published = publisher.published.remove(&url_path).is_some();
+                Applied::Removed { path, existed } => {
+                    publisher.failed.remove(&path);
+                    let was_published = publisher.published.remove(&path).is_some();
                     if existed || was_published {
                         // Only now that every write of the batch is done: a
                         // concurrent write may have been about to fill the
                         // folder.
-                        publisher.remove_category_dir_if_empty(&url_path);
-                        outcome.changed.push(url_path);
+                        publisher.remove_category_dir_if_empty(&path);
+                        outcome.changed.push(path);
                     }
                 }
                 Applied::Failed {
-                    url_path,
+                    path,
                     previous,
                     error,
                 } => {
-                    publisher.failed.insert(url_path.clone());
+                    publisher.failed.insert(path.clone());
                     failed_now = true;
                     // The disk still holds the previous version (or nothing):
                     // serve that again rather than bytes that are not there.
                     if let Some(feeds) = feeds.as_mut() {
                         match previous {
-                            Some(previous) => feeds.insert(url_path.as_str().into(), previous),
-                            None => feeds.remove(url_path.as_str()),
+                            Some(previous) => feeds.insert(path.url_path().into(), previous),
+                            None => feeds.remove(path.url_path().as_str()),
                         };
                         served_changed = true;
                     }
@@ -349,11 +349,11 @@ impl Publisher {
         self.retry_at.filter(|_| !self.failed.is_empty())
     }
 
-    /// Once [`Publisher::retry_due`] has come: the URL paths of the feeds
+    /// Once [`Publisher::retry_due`] has come: the paths of the feeds
     /// that could not be written or removed, for the caller to render and
     /// publish again. Before then, nothing. A retry that fails again waits
     /// twice as long (up to a minute); one that succeeds ends the retries.
-    pub fn take_retries(&mut self, now: Instant) -> Vec<String> {
+    pub fn take_retries(&mut self, now: Instant) -> Vec<OutputPath> {
         match self.retry_at {
             Some(at) if at <= now => {
                 self.retry_at = None;
@@ -381,19 +381,20 @@ impl Publisher {
     /// disk and memory keep agreeing.
     pub fn restamp(&mut self) -> Vec<PublishError> {
         let now = whole_seconds(SystemTime::now());
-        let due: Vec<String> = self
+        let due: Vec<OutputPath> = self
             .restamp
             .iter()
             .filter(|(_, second)| **second < now)
-            .map(|(url_path, _)| url_path.clone())
+            .map(|(path, _)| path.clone())
             .collect();
         if due.is_empty() {
             return Vec::new();
         }
         let mut errors = Vec::new();
         let mut feeds = self.snapshot.load().feeds.clone();
-        for url_path in due {
-            self.restamp.remove(&url_path);
+        for path in due {
+            self.restamp.remove(&path);
+            let url_path = path.url_path();
             let Some(current) = feeds.get(url_path.as_str()) else {
                 continue;
             };
@@ -401,20 +402,20 @@ impl Publisher {
             if !current.same_second_as_previous || current.last_modified >= now {
                 continue;
             }
-            let path = self.file_of(&url_path);
+            let file = self.file_of(&path);
             let stamped = std::fs::File::options()
                 .write(true)
-                .open(&path)
+                .open(&file)
                 .and_then(|file| file.set_modified(now));
             if let Err(error) = stamped {
-                errors.push(PublishError::Write { path, error });
+                errors.push(PublishError::Write { path: file, error });
                 continue;
             }
             let mut moved = Rendered::clone(current);
             moved.last_modified = now;
             moved.last_modified_header = header_value(httpdate::fmt_http_date(now));
             moved.same_second_as_previous = false;
-            feeds.insert(url_path.as_str().into(), Arc::new(moved));
+            feeds.insert(url_path.into(), Arc::new(moved));
         }
         self.store_feeds(feeds);
         errors
@@ -450,7 +451,7 @@ impl Publisher {
         let serve_variants = self.serve_variants;
         let loaded: Vec<_> = found
             .par_iter()
-            .map(|(url_path, path)| match disk::read_with_mtime(path) {
+            .map(|(output, path)| match disk::read_with_mtime(path) {
                 Ok((body, modified)) => {
                     let hash = blake3::hash(&body);
                     // A file stamped in the future (copied from another
@@ -460,7 +461,7 @@ impl Publisher {
                     // Startup has no edit waiting on it: compress at once.
                     let rendered = serve_variants.then(|| {
                         Arc::new(
-                            Rendered::with_hash(url_path, Bytes::from(body), &hash, modified)
+                            Rendered::with_hash(output, Bytes::from(body), &hash, modified)
                                 .compressed(),
                         )
                     });
@@ -479,14 +480,14 @@ impl Publisher {
 
         let mut count = 0;
         let mut feeds = self.snapshot.load().feeds.clone();
-        for ((url_path, _), result) in found.into_iter().zip(loaded) {
+        for ((path, _), result) in found.into_iter().zip(loaded) {
             let Some((hash, rendered)) = result else {
                 continue;
             };
             if let Some(rendered) = rendered {
-                feeds.insert(url_path.as_str().into(), rendered);
+                feeds.insert(path.url_path().into(), rendered);
             }
-            self.published.insert(url_path, hash);
+            self.published.insert(path, hash);
             count += 1;
         }
         if self.serve_variants {
@@ -495,9 +496,9 @@ impl Publisher {
         Ok(count)
     }
 
-    /// URL paths of every feed currently published (on disk and, when
-    /// serving, in the snapshot), sorted.
-    pub fn published_paths(&self) -> Vec<String> {
+    /// Every feed currently published (on disk and, when serving, in the
+    /// snapshot), sorted.
+    pub fn published_paths(&self) -> Vec<OutputPath> {
         self.published.keys().cloned().collect()
     }
 
@@ -513,7 +514,7 @@ impl Publisher {
     /// on one feed does not stop the others: that feed keeps its old version
     /// (served and on disk) and the error is returned alongside. Blocking
     /// (disk, compression); call it off the async runtime.
-    pub fn publish(&mut self, updates: Vec<(String, Option<Vec<u8>>)>) -> PublishOutcome {
+    pub fn publish(&mut self, updates: Vec<Update>) -> PublishOutcome {
         self.begin_publish(updates).finish()
     }
 
@@ -526,16 +527,16 @@ impl Publisher {
     /// and every removed feed is gone. Nothing is written until
     /// [`PendingPublish::finish`]. In build mode (`serve_variants` false)
     /// this only hashes.
-    pub fn begin_publish(&mut self, updates: Vec<(String, Option<Vec<u8>>)>) -> PendingPublish<'_> {
+    pub fn begin_publish(&mut self, updates: Vec<Update>) -> PendingPublish<'_> {
         let started = Instant::now();
         let mut outcome = PublishOutcome::default();
         // The last update of a path wins, as if the batch were applied in order.
-        let mut batch: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
-        for (url_path, body) in updates {
-            if is_feed_path(&url_path) {
-                batch.insert(url_path, body);
+        let mut batch: BTreeMap<OutputPath, Option<Vec<u8>>> = BTreeMap::new();
+        for Update { path, bytes } in updates {
+            if path.is_well_formed() {
+                batch.insert(path, bytes);
             } else {
-                outcome.errors.push(PublishError::NotAFeedPath { url_path });
+                outcome.errors.push(PublishError::NotAFeedPath { path });
             }
         }
 
@@ -549,43 +550,44 @@ impl Publisher {
             .then(|| self.snapshot.load().feeds.clone());
         let mut served_changed = false;
         let mut steps = Vec::new();
-        for (url_path, body) in batch {
+        for (path, body) in batch {
+            let url_path = path.url_path();
             let Some(body) = body else {
                 let previous = feeds
                     .as_mut()
                     .and_then(|feeds| feeds.remove(url_path.as_str()));
                 served_changed |= previous.is_some();
-                steps.push(Step::Remove { url_path, previous });
+                steps.push(Step::Remove { path, previous });
                 continue;
             };
             // Hashing is the only per-byte work here: a fraction of a
             // millisecond for a large feed, so it is not worth threads.
             let hash = blake3::hash(&body);
-            if self.published.get(&url_path) == Some(&hash) {
+            if self.published.get(&path) == Some(&hash) {
                 continue;
             }
             let body = Bytes::from(body);
             let (rendered, previous) = match feeds.as_mut() {
                 Some(feeds) => {
                     let mut rendered =
-                        Rendered::with_hash(&url_path, body.clone(), &hash, last_modified);
+                        Rendered::with_hash(&path, body.clone(), &hash, last_modified);
                     rendered.same_second_as_previous = feeds
                         .get(url_path.as_str())
                         .is_some_and(|previous| previous.last_modified == last_modified);
                     if rendered.same_second_as_previous {
-                        self.restamp.insert(url_path.clone(), last_modified);
+                        self.restamp.insert(path.clone(), last_modified);
                     } else {
-                        self.restamp.remove(&url_path);
+                        self.restamp.remove(&path);
                     }
                     let rendered = Arc::new(rendered);
-                    let previous = feeds.insert(url_path.as_str().into(), Arc::clone(&rendered));
+                    let previous = feeds.insert(url_path.into(), Arc::clone(&rendered));
                     served_changed = true;
                     (Some(rendered), previous)
                 }
                 None => (None, None),
             };
             steps.push(Step::Write {
-                url_path,
+                path,
                 hash,
                 body,
                 rendered,
@@ -615,11 +617,11 @@ impl Publisher {
         }));
     }
 
-    /// The file of a feed path; `url_path` must satisfy [`is_feed_path`], so
-    /// the result is inside the output directory.
-    fn file_of(&self, url_path: &str) -> PathBuf {
-        debug_assert!(is_feed_path(url_path));
-        self.output_dir.join(url_path.trim_start_matches('/'))
+    /// The file of a document; `path` must be well-formed (as every path in
+    /// a batch is), so the result is inside the output directory.
+    fn file_of(&self, path: &OutputPath) -> PathBuf {
+        debug_assert!(path.is_well_formed());
+        path.file_in(&self.output_dir)
     }
 
     /// Does one step's disk work (and, for a write when serving, its
@@ -628,47 +630,47 @@ impl Publisher {
     fn apply(&self, step: Step, last_modified: SystemTime) -> Applied {
         match step {
             Step::Write {
-                url_path,
+                path,
                 hash,
                 body,
                 rendered,
                 previous,
-            } => match disk::write_atomically(&self.file_of(&url_path), &body, last_modified) {
+            } => match disk::write_atomically(&self.file_of(&path), &body, last_modified) {
                 Ok(()) => Applied::Written {
                     full: rendered.map(|rendered| Arc::new(rendered.compressed())),
-                    url_path,
+                    path,
                     hash,
                 },
                 Err(error) => Applied::Failed {
-                    url_path,
+                    path,
                     previous,
                     error,
                 },
             },
-            Step::Remove { url_path, previous } => {
-                let path = self.file_of(&url_path);
-                match std::fs::remove_file(&path) {
+            Step::Remove { path, previous } => {
+                let file = self.file_of(&path);
+                match std::fs::remove_file(&file) {
                     Ok(()) => Applied::Removed {
-                        url_path,
+                        path,
                         existed: true,
                     },
                     Err(error) if error.kind() == io::ErrorKind::NotFound => Applied::Removed {
-                        url_path,
+                        path,
                         existed: false,
                     },
                     Err(error) => Applied::Failed {
-                        url_path,
+                        path,
                         previous,
-                        error: PublishError::Remove { path, error },
+                        error: PublishError::Remove { path: file, error },
                     },
                 }
             }
         }
     }
 
-    fn remove_category_dir_if_empty(&self, url_path: &str) {
-        let path = self.file_of(url_path);
-        let Some(dir) = path.parent().filter(|dir| *dir != self.output_dir) else {
+    fn remove_category_dir_if_empty(&self, path: &OutputPath) {
+        let file = self.file_of(path);
+        let Some(dir) = file.parent().filter(|dir| *dir != self.output_dir) else {
             return;
         };
         // Succeeds only if the folder is empty; anything else (another feed,
@@ -682,40 +684,13 @@ impl Publisher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::{Format, Scope};
     use std::path::Path;
 
-    #[test]
-    fn feed_paths_are_the_four_shapes_with_a_slug() {
-        for path in [
-            "/rss.xml",
-            "/atom.xml",
-            "/chinh-tri/rss.xml",
-            "/doi-song/atom.xml",
-            "/2024/rss.xml",
-        ] {
-            assert!(is_feed_path(path), "{path}");
-        }
-        for path in [
-            "",
-            "/",
-            "rss.xml",
-            "/index.html",
-            "/secret.txt",
-            "/x/y/rss.xml",
-            "/../rss.xml",
-            "/./rss.xml",
-            "/%2e%2e/rss.xml",
-            "/Chinh-tri/rss.xml",
-            "/chinh_tri/rss.xml",
-            "//rss.xml",
-            "/chinh-tri/",
-            "/chinh-tri/rss.xml/",
-            "/chinh-tri/feed.xml",
-            "/đời-sống/rss.xml",
-            "/rss.xml?x=1",
-        ] {
-            assert!(!is_feed_path(path), "{path}");
-        }
+    /// An update of the feed at `url_path`; `None` removes it.
+    fn update(url_path: &str, bytes: Option<Vec<u8>>) -> Update {
+        let path = OutputPath::parse(url_path).expect("a feed path");
+        Update { path, bytes }
     }
 
     #[test]
@@ -723,10 +698,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
         let snapshot = publisher.snapshot();
-        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss>1</rss>".to_vec()))]);
+        publisher.publish(vec![update("/rss.xml", Some(b"<rss>1</rss>".to_vec()))]);
         let first = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
         assert!(!first.same_second_as_previous);
-        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss>2</rss>".to_vec()))]);
+        publisher.publish(vec![update("/rss.xml", Some(b"<rss>2</rss>".to_vec()))]);
         let second = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
         assert_eq!(
             second.same_second_as_previous,
@@ -744,14 +719,14 @@ mod tests {
         let mut version = 0;
         let first = loop {
             version += 1;
-            publisher.publish(vec![(
-                "/rss.xml".into(),
+            publisher.publish(vec![update(
+                "/rss.xml",
                 Some(format!("<rss>{version}</rss>").into_bytes()),
             )]);
             let first = feed();
             version += 1;
-            publisher.publish(vec![(
-                "/rss.xml".into(),
+            publisher.publish(vec![update(
+                "/rss.xml",
                 Some(format!("<rss>{version}</rss>").into_bytes()),
             )]);
             if feed().same_second_as_previous {
@@ -792,8 +767,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, false);
         let outcome = publisher.publish(vec![
-            ("/rss.xml".into(), Some(b"<rss>1</rss>".to_vec())),
-            ("/the-gioi/atom.xml".into(), Some(b"<feed/>".to_vec())),
+            update("/rss.xml", Some(b"<rss>1</rss>".to_vec())),
+            update("/the-gioi/atom.xml", Some(b"<feed/>".to_vec())),
         ]);
         assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
         assert_eq!(outcome.changed, ["/rss.xml", "/the-gioi/atom.xml"]);
@@ -804,12 +779,12 @@ mod tests {
         // Build mode leaves the snapshot alone.
         assert!(publisher.snapshot().load().feeds.is_empty());
 
-        let again = publisher.publish(vec![("/rss.xml".into(), Some(b"<rss>1</rss>".to_vec()))]);
+        let again = publisher.publish(vec![update("/rss.xml", Some(b"<rss>1</rss>".to_vec()))]);
         assert!(again.changed.is_empty() && again.errors.is_empty());
 
         let removed = publisher.publish(vec![
-            ("/the-gioi/atom.xml".into(), None),
-            ("/never/rss.xml".into(), None),
+            update("/the-gioi/atom.xml", None),
+            update("/never/rss.xml", None),
         ]);
         assert_eq!(removed.changed, ["/the-gioi/atom.xml"]);
         assert!(!dir.path().join("the-gioi").exists());
@@ -820,13 +795,13 @@ mod tests {
     fn removing_one_feed_while_adding_its_sibling_keeps_the_folder() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
-        publisher.publish(vec![("/a/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        publisher.publish(vec![update("/a/rss.xml", Some(b"<rss/>".to_vec()))]);
         let outcome = publisher.publish(vec![
-            ("/a/rss.xml".into(), None),
-            ("/a/atom.xml".into(), Some(b"<feed/>".to_vec())),
+            update("/a/rss.xml", None),
+            update("/a/atom.xml", Some(b"<feed/>".to_vec())),
         ]);
         assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
-        assert_eq!(outcome.changed, ["/a/atom.xml", "/a/rss.xml"]);
+        assert_eq!(outcome.changed, ["/a/rss.xml", "/a/atom.xml"]);
         assert!(dir.path().join("a/atom.xml").is_file());
         assert!(!dir.path().join("a/rss.xml").exists());
         assert_eq!(publisher.published_paths(), ["/a/atom.xml"]);
@@ -840,8 +815,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().join("out"), 60, true);
         let outcome = publisher.publish(vec![
-            ("/../escape/rss.xml".into(), Some(b"x".to_vec())),
-            ("/atom.xml".into(), Some(b"<feed/>".to_vec())),
+            Update::write(
+                OutputPath::new(Scope::Category("../escape".into()), Format::Rss),
+                b"x".to_vec(),
+            ),
+            update("/atom.xml", Some(b"<feed/>".to_vec())),
         ]);
         assert_eq!(outcome.changed, ["/atom.xml"]);
         assert_eq!(outcome.errors.len(), 1);
@@ -858,13 +836,13 @@ mod tests {
     fn a_failed_write_is_retried_with_backoff_until_it_succeeds() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
-        publisher.publish(vec![("/a/rss.xml".into(), Some(b"old".to_vec()))]);
+        publisher.publish(vec![update("/a/rss.xml", Some(b"old".to_vec()))]);
         assert_eq!(publisher.retry_due(), None);
         // A file where the category folder should be: ENOTDIR, even for root.
         std::fs::remove_dir_all(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a"), "not a folder").unwrap();
         let publish_new = |publisher: &mut Publisher| {
-            publisher.publish(vec![("/a/rss.xml".into(), Some(b"new".to_vec()))])
+            publisher.publish(vec![update("/a/rss.xml", Some(b"new".to_vec()))])
         };
         let failed_at = Instant::now();
         assert_eq!(publish_new(&mut publisher).errors.len(), 1);
@@ -895,8 +873,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
         publisher.publish(vec![
-            ("/a/rss.xml".into(), Some(b"old".to_vec())),
-            ("/rss.xml".into(), Some(b"old".to_vec())),
+            update("/a/rss.xml", Some(b"old".to_vec())),
+            update("/rss.xml", Some(b"old".to_vec())),
         ]);
         // A folder where the feed file should be makes the rename fail,
         // even for root (which permission bits would not stop).
@@ -905,8 +883,8 @@ mod tests {
         std::fs::create_dir_all(blocker.join("inside")).unwrap();
         let old = Arc::clone(&publisher.snapshot().load().feeds["/a/rss.xml"]);
         let pending = publisher.begin_publish(vec![
-            ("/a/rss.xml".into(), Some(b"new".to_vec())),
-            ("/rss.xml".into(), Some(b"new".to_vec())),
+            update("/a/rss.xml", Some(b"new".to_vec())),
+            update("/rss.xml", Some(b"new".to_vec())),
         ]);
         assert_eq!(publisher_feeds(&pending)["/a/rss.xml"].identity.body, "new");
         let outcome = pending.finish();
@@ -943,8 +921,7 @@ mod tests {
         let file = dir.path().join("a/rss.xml");
 
         let before = SystemTime::now();
-        let pending =
-            publisher.begin_publish(vec![("/a/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        let pending = publisher.begin_publish(vec![update("/a/rss.xml", Some(b"<rss/>".to_vec()))]);
         let served = Arc::clone(&snapshot.load().feeds["/a/rss.xml"]);
         assert_eq!(served.identity.body, "<rss/>");
         assert!(served.gzip.is_none() && served.br.is_none());
@@ -970,7 +947,7 @@ mod tests {
     fn dropping_a_pending_publish_still_writes_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
-        drop(publisher.begin_publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]));
+        drop(publisher.begin_publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]));
         assert_eq!(
             std::fs::read(dir.path().join("rss.xml")).unwrap(),
             b"<rss/>"
@@ -984,7 +961,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, false);
         let before = whole_seconds(SystemTime::now());
-        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        publisher.publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]);
         let modified = mtime(&dir.path().join("rss.xml"));
         assert_eq!(modified, whole_seconds(modified));
         assert!(before <= modified && modified <= SystemTime::now());
@@ -994,13 +971,13 @@ mod tests {
     fn a_failed_removal_serves_the_feed_again() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
-        publisher.publish(vec![("/a/rss.xml".into(), Some(b"old".to_vec()))]);
+        publisher.publish(vec![update("/a/rss.xml", Some(b"old".to_vec()))]);
         // A folder with something in it cannot be removed as a file, even by root.
         let blocker = dir.path().join("a/rss.xml");
         std::fs::remove_file(&blocker).unwrap();
         std::fs::create_dir_all(blocker.join("inside")).unwrap();
 
-        let pending = publisher.begin_publish(vec![("/a/rss.xml".into(), None)]);
+        let pending = publisher.begin_publish(vec![update("/a/rss.xml", None)]);
         assert!(!publisher_feeds(&pending).contains_key("/a/rss.xml"));
         let outcome = pending.finish();
         assert!(outcome.changed.is_empty());
@@ -1028,14 +1005,14 @@ mod tests {
     fn a_category_path_that_is_a_file_fails_the_write_and_keeps_the_old_feeds() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
-        publisher.publish(vec![("/rss.xml".into(), Some(b"old".to_vec()))]);
+        publisher.publish(vec![update("/rss.xml", Some(b"old".to_vec()))]);
         // A regular file where the category folder should go: creating the
         // folder fails, even for root (which permission bits would not stop).
         std::fs::write(dir.path().join("b"), "not a folder").unwrap();
 
         let pending = publisher.begin_publish(vec![
-            ("/b/rss.xml".into(), Some(b"new".to_vec())),
-            ("/rss.xml".into(), Some(b"new".to_vec())),
+            update("/b/rss.xml", Some(b"new".to_vec())),
+            update("/rss.xml", Some(b"new".to_vec())),
         ]);
         // Both are served at once, before any disk work...
         let visible = publisher_feeds(&pending);
@@ -1062,7 +1039,7 @@ mod tests {
     fn set_max_age_keeps_the_feeds() {
         let dir = tempfile::tempdir().unwrap();
         let mut publisher = Publisher::new(dir.path().to_owned(), 300, true);
-        publisher.publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        publisher.publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]);
         let before = publisher.snapshot().load_full();
         assert_eq!(before.cache_control, "public, max-age=300");
         publisher.set_max_age(60);
@@ -1073,7 +1050,7 @@ mod tests {
             &after.feeds["/rss.xml"]
         ));
         // A later publish keeps the new policy.
-        publisher.publish(vec![("/atom.xml".into(), Some(b"<feed/>".to_vec()))]);
+        publisher.publish(vec![update("/atom.xml", Some(b"<feed/>".to_vec()))]);
         assert_eq!(
             publisher.snapshot().load().cache_control,
             "public, max-age=60"
@@ -1093,13 +1070,14 @@ mod tests {
         std::fs::write(root.join(".feedd-abc.tmp"), "half").unwrap();
         let mut publisher = Publisher::new(root.to_owned(), 60, false);
         assert_eq!(publisher.load_existing().unwrap(), 2);
+        // Sorted by scope (the site first), then format.
         assert_eq!(
             publisher.published_paths(),
-            ["/kinh-te/atom.xml", "/rss.xml"]
+            ["/rss.xml", "/kinh-te/atom.xml"]
         );
         assert!(!root.join(".feedd-abc.tmp").exists());
         // Known bytes: an identical publish changes nothing, even in build mode.
-        let outcome = publisher.publish(vec![("/rss.xml".into(), Some(b"<rss/>".to_vec()))]);
+        let outcome = publisher.publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]);
         assert!(outcome.changed.is_empty());
     }
 

@@ -15,13 +15,11 @@ use bytes::Bytes;
 use hyper::header::HeaderValue;
 
 use super::compress::{brotli, gzip};
+use crate::output::OutputPath;
 
 /// Hex digits of the blake3 hash kept in an ETag: 80 bits, plenty to tell
 /// versions of one URL apart, short enough to keep headers small.
 const ETAG_HEX_LEN: usize = 20;
-
-const RSS_CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
-const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 
 /// One encoding of a feed, ready to send.
 #[derive(Debug, Clone)]
@@ -71,7 +69,7 @@ pub struct Rendered {
     /// nothing (a later one still does), and no `Last-Modified` is sent until
     /// [`Publisher::restamp`] moves it to a second of its own.
     pub same_second_as_previous: bool,
-    /// `application/rss+xml; charset=utf-8` or `application/atom+xml; charset=utf-8`.
+    /// The document's `Content-Type` ([`OutputPath::content_type`]).
     pub content_type: HeaderValue,
 }
 
@@ -80,18 +78,17 @@ impl Rendered {
     /// compresses them with gzip and brotli. CPU-bound (milliseconds for a
     /// large feed); call it off the async runtime.
     ///
-    /// `url_path` only selects the content type: a path ending in `atom.xml`
-    /// is Atom, anything else RSS.
-    pub fn new(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
-        Rendered::identity_only(url_path, body, last_modified).compressed()
+    /// `path` selects the content type.
+    pub fn new(path: &OutputPath, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
+        Rendered::identity_only(path, body, last_modified).compressed()
     }
 
     /// Like [`Rendered::new`] without the compressed variants: only the hash
     /// of the bytes (well under a millisecond for a large feed). Add them
     /// later with [`Rendered::compressed`].
-    pub fn identity_only(url_path: &str, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
+    pub fn identity_only(path: &OutputPath, body: Vec<u8>, last_modified: SystemTime) -> Rendered {
         let hash = blake3::hash(&body);
-        Rendered::with_hash(url_path, Bytes::from(body), &hash, last_modified)
+        Rendered::with_hash(path, Bytes::from(body), &hash, last_modified)
     }
 
     /// The same feed with its gzip and brotli variants, computed from
@@ -114,7 +111,7 @@ impl Rendered {
 
     /// The identity variant only, from a hash already computed.
     pub(super) fn with_hash(
-        url_path: &str,
+        path: &OutputPath,
         body: Bytes,
         hash: &blake3::Hash,
         last_modified: SystemTime,
@@ -129,11 +126,7 @@ impl Rendered {
             last_modified,
             last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
             same_second_as_previous: false,
-            content_type: HeaderValue::from_static(if url_path.ends_with("atom.xml") {
-                ATOM_CONTENT_TYPE
-            } else {
-                RSS_CONTENT_TYPE
-            }),
+            content_type: HeaderValue::from_static(path.content_type()),
         }
     }
 
@@ -192,11 +185,15 @@ pub(super) fn whole_seconds(time: SystemTime) -> SystemTime {
 mod tests {
     use super::*;
 
+    fn path(url_path: &str) -> OutputPath {
+        OutputPath::parse(url_path).unwrap()
+    }
+
     #[test]
     fn rendered_has_one_etag_per_encoding_from_the_hash_of_the_bytes() {
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
-        let a = Rendered::new("/rss.xml", b"<rss/>".to_vec(), at);
-        let b = Rendered::new("/x/rss.xml", b"<rss/>".to_vec(), SystemTime::now());
+        let a = Rendered::new(&path("/rss.xml"), b"<rss/>".to_vec(), at);
+        let b = Rendered::new(&path("/x/rss.xml"), b"<rss/>".to_vec(), SystemTime::now());
         assert_eq!(a.identity.etag, b.identity.etag);
         let tag = a
             .identity
@@ -210,32 +207,32 @@ mod tests {
         let br = a.br.as_ref().expect("new compresses");
         assert_eq!(gzip.etag, format!("\"{tag}-gzip\"").as_str());
         assert_eq!(br.etag, format!("\"{tag}-br\"").as_str());
-        let c = Rendered::new("/rss.xml", b"<rss></rss>".to_vec(), at);
+        let c = Rendered::new(&path("/rss.xml"), b"<rss></rss>".to_vec(), at);
         assert_ne!(a.identity.etag, c.identity.etag);
         assert_eq!(
             a.last_modified,
             UNIX_EPOCH + Duration::from_secs(1_700_000_000)
         );
         assert_eq!(a.last_modified_header, "Tue, 14 Nov 2023 22:13:20 GMT");
-        assert_eq!(a.content_type, RSS_CONTENT_TYPE);
+        assert_eq!(a.content_type, "application/rss+xml; charset=utf-8");
         assert_eq!(a.identity.content_length, "6");
     }
 
     #[test]
     fn atom_paths_get_the_atom_content_type() {
         let r = Rendered::new(
-            "/chinh-tri/atom.xml",
+            &path("/chinh-tri/atom.xml"),
             b"<feed/>".to_vec(),
             SystemTime::now(),
         );
-        assert_eq!(r.content_type, ATOM_CONTENT_TYPE);
+        assert_eq!(r.content_type, "application/atom+xml; charset=utf-8");
     }
 
     #[test]
     fn compressed_variants_decode_to_the_body() {
         use std::io::Read;
         let body = "<rss>Tin tức mới nhất</rss>".repeat(100).into_bytes();
-        let r = Rendered::new("/rss.xml", body.clone(), SystemTime::now());
+        let r = Rendered::new(&path("/rss.xml"), body.clone(), SystemTime::now());
         let (gzip, br) = (r.gzip.as_ref().unwrap(), r.br.as_ref().unwrap());
         let mut gunzipped = Vec::new();
         flate2::read::GzDecoder::new(&gzip.body[..])
@@ -253,12 +250,12 @@ mod tests {
     #[test]
     fn identity_only_has_no_compressed_variants_until_compressed() {
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_750);
-        let bare = Rendered::identity_only("/a/atom.xml", b"<feed/>".to_vec(), at);
+        let bare = Rendered::identity_only(&path("/a/atom.xml"), b"<feed/>".to_vec(), at);
         assert!(bare.gzip.is_none() && bare.br.is_none());
-        let full = Rendered::new("/a/atom.xml", b"<feed/>".to_vec(), at);
+        let full = Rendered::new(&path("/a/atom.xml"), b"<feed/>".to_vec(), at);
         assert_eq!(bare.identity.etag, full.identity.etag);
         assert_eq!(bare.last_modified, full.last_modified);
-        assert_eq!(bare.content_type, ATOM_CONTENT_TYPE);
+        assert_eq!(bare.content_type, "application/atom+xml; charset=utf-8");
 
         let compressed = bare.compressed();
         assert_eq!(compressed.identity.etag, bare.identity.etag);

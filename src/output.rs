@@ -1,0 +1,354 @@
+//! The output's URL space, typed: every file feedd writes and serves is an
+//! [`OutputPath`], a [`Scope`] (which articles) in a [`Format`] (which
+//! document). From it come the URL path, the file under the output folder
+//! (which mirrors the URL space, so any static server can serve it), the
+//! `Content-Type`, and back: [`OutputPath::parse`] of a URL path and
+//! [`OutputPath::from_relative_file`] of a file found on disk.
+//!
+//! This is the only place that knows the layout. Only what parses here is
+//! ever written, read back or served, which is what keeps writes inside the
+//! output folder and traversal out of the server. It must not know what the
+//! documents contain, how they are rendered, or how they are served.
+//!
+//! A new kind of output is one variant here, and the compiler then lists
+//! every `match` that must learn about it (renderers, the feed count):
+//! - JSON Feed (`/feed.json`, `/{category}/feed.json`): `Format::JsonFeed`,
+//!   file name `feed.json`, `application/feed+json; charset=utf-8`.
+//! - HTML pages of the site and of each category (`/`, `/{category}/`):
+//!   `Format::Html`, whose URL ends in `/` while its file is `index.html`;
+//!   [`OutputPath::url_path`] and [`OutputPath::relative_file`] are separate
+//!   for this reason.
+//! - Paged feeds (RFC 5005, `/{category}/atom-2.xml`): a page number carried
+//!   by the format, `Format::AtomPage(NonZeroU32)`, parsed from the file name.
+//! - OPML of every feed (`/feeds.opml`): `Format::Opml`, valid for
+//!   [`Scope::All`] only, which `parse` enforces.
+//! - Article pages (`/{category}/{slug}.html`) are not a scope of feeds: they
+//!   would be the second variant of an `OutputPath` enum beside this
+//!   scope-and-format one.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+/// Which articles a feed holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Every published article.
+    All,
+    /// One category, by slug.
+    Category(String),
+}
+
+impl Scope {
+    /// Whether this scope can be a folder of the URL space: the site itself,
+    /// or a category whose slug is one or more lowercase ASCII letters,
+    /// digits and `-` (what `slug::slugify` makes; anything else, such as
+    /// `..` or `%2e`, could leave the output folder).
+    pub fn is_well_formed(&self) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Category(slug) => is_slug(slug),
+        }
+    }
+}
+
+/// Which document of a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// RSS 2.0, `rss.xml`.
+    Rss,
+    /// Atom 1.0, `atom.xml`.
+    Atom,
+}
+
+impl Format {
+    /// Every format, in the order feeds are rendered.
+    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+
+    /// The last segment of the URL path, and the file's name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Rss => "rss.xml",
+            Format::Atom => "atom.xml",
+        }
+    }
+
+    /// The `Content-Type` it is served with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+        }
+    }
+
+    fn of_file_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.file_name() == name)
+    }
+}
+
+/// One document of the output: a scope in a format.
+///
+/// `Debug` and `Display` show the URL path, which is how logs and errors
+/// name a feed.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OutputPath {
+    /// Which articles.
+    pub scope: Scope,
+    /// Which document.
+    pub format: Format,
+}
+
+impl OutputPath {
+    /// The `format` document of `scope`.
+    pub fn new(scope: Scope, format: Format) -> OutputPath {
+        OutputPath { scope, format }
+    }
+
+    /// Every document of `scope`, one per format.
+    pub fn all_of(scope: &Scope) -> impl Iterator<Item = OutputPath> + '_ {
+        Format::ALL
+            .into_iter()
+            .map(|format| OutputPath::new(scope.clone(), format))
+    }
+
+    /// The URL path: `/rss.xml`, `/{category}/atom.xml`, ...
+    pub fn url_path(&self) -> String {
+        match &self.scope {
+            Scope::All => format!("/{}", self.format.file_name()),
+            Scope::Category(slug) => format!("/{slug}/{}", self.format.file_name()),
+        }
+    }
+
+    /// The file, relative to the output folder: `rss.xml`, `{category}/atom.xml`, ...
+    pub fn relative_file(&self) -> PathBuf {
+        match &self.scope {
+            Scope::All => PathBuf::from(self.format.file_name()),
+            Scope::Category(slug) => Path::new(slug).join(self.format.file_name()),
+        }
+    }
+
+    /// The file in `output_dir`. Inside it only if [`OutputPath::is_well_formed`].
+    pub fn file_in(&self, output_dir: &Path) -> PathBuf {
+        output_dir.join(self.relative_file())
+    }
+
+    /// The `Content-Type` it is served with.
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
+    }
+
+    /// Whether [`OutputPath::parse`] accepts its URL path, so that its file
+    /// is inside the output folder. Always true for paths that came from
+    /// `parse` or from the catalog's slugs; the publisher checks it anyway,
+    /// since it is what keeps a write inside the output folder.
+    pub fn is_well_formed(&self) -> bool {
+        self.scope.is_well_formed()
+    }
+
+    /// The document a URL path names, if it is one: exactly `/{file}` or
+    /// `/{category}/{file}`, with a lowercase ASCII slug and nothing else
+    /// (no query, no `.` or `..`, no percent-encoding, no doubled or
+    /// trailing `/`). Each document has one URL path, so a request is
+    /// answered only under the name it is published under.
+    pub fn parse(url_path: &str) -> Option<OutputPath> {
+        let rest = url_path.strip_prefix('/')?;
+        match rest.split_once('/') {
+            Some((category, file)) => OutputPath::from_parts(Some(category), file),
+            None => OutputPath::from_parts(None, rest),
+        }
+    }
+
+    /// The document a file of the output folder holds, from its path
+    /// relative to that folder (`rss.xml`, `{category}/atom.xml`); `None` for
+    /// any other file.
+    pub fn from_relative_file(relative: &Path) -> Option<OutputPath> {
+        let mut names = relative.components().map(|component| match component {
+            Component::Normal(name) => name.to_str(),
+            _ => None,
+        });
+        match (names.next(), names.next(), names.next()) {
+            (Some(file), None, _) => OutputPath::from_parts(None, file?),
+            (Some(category), Some(file), None) => OutputPath::from_parts(Some(category?), file?),
+            _ => None,
+        }
+    }
+
+    fn from_parts(category: Option<&str>, file_name: &str) -> Option<OutputPath> {
+        let format = Format::of_file_name(file_name)?;
+        let scope = match category {
+            None => Scope::All,
+            Some(slug) if is_slug(slug) => Scope::Category(slug.to_owned()),
+            Some(_) => return None,
+        };
+        Some(OutputPath::new(scope, format))
+    }
+}
+
+impl fmt::Display for OutputPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url_path())
+    }
+}
+
+impl fmt::Debug for OutputPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.url_path(), f)
+    }
+}
+
+/// Compares with a URL path, so that tests and callers holding text need
+/// not parse it first.
+impl PartialEq<&str> for OutputPath {
+    fn eq(&self, url_path: &&str) -> bool {
+        self.url_path() == *url_path
+    }
+}
+
+/// One or more lowercase ASCII letters, digits and `-`.
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn output_path() -> impl Strategy<Value = OutputPath> {
+        let scope = prop_oneof![
+            Just(Scope::All),
+            "[a-z0-9-]{1,24}".prop_map(Scope::Category),
+        ];
+        let format = proptest::sample::select(Format::ALL.to_vec());
+        (scope, format).prop_map(|(scope, format)| OutputPath::new(scope, format))
+    }
+
+    proptest! {
+        #[test]
+        fn url_path_and_file_parse_back_to_the_same_path(path in output_path()) {
+            prop_assert_eq!(OutputPath::parse(&path.url_path()), Some(path.clone()));
+            prop_assert_eq!(OutputPath::from_relative_file(&path.relative_file()), Some(path.clone()));
+            prop_assert!(path.is_well_formed());
+            let relative = path.relative_file();
+            prop_assert!(relative.components().all(|c| matches!(c, Component::Normal(_))));
+        }
+
+        /// Whatever the text, a path is accepted only under its own name:
+        /// no second spelling (`//`, `%2e`, `./`, a query) reaches a feed.
+        #[test]
+        fn parse_accepts_only_the_canonical_spelling(text in "(/|[a-zA-Z0-9._%?#-]|đ|\\.\\.|rss\\.xml|atom\\.xml){0,8}") {
+            if let Some(path) = OutputPath::parse(&text) {
+                prop_assert_eq!(path.url_path(), text);
+            }
+        }
+
+        #[test]
+        fn a_mangled_path_is_rejected(path in output_path(), at in any::<prop::sample::Index>(), insert in prop::sample::select(vec!["/", ".", "..", "%2e", "A", "é", " ", "?", "\\", "\0"])) {
+            let url = path.url_path();
+            let at = at.index(url.len() + 1);
+            let mangled = format!("{}{insert}{}", &url[..at], &url[at..]);
+            prop_assert_eq!(OutputPath::parse(&mangled), None, "{:?}", mangled);
+        }
+    }
+
+    #[test]
+    fn feed_paths_are_the_four_shapes_with_a_slug() {
+        for path in [
+            "/rss.xml",
+            "/atom.xml",
+            "/chinh-tri/rss.xml",
+            "/doi-song/atom.xml",
+            "/2024/rss.xml",
+        ] {
+            assert_eq!(OutputPath::parse(path).unwrap().url_path(), path);
+        }
+        for path in [
+            "",
+            "/",
+            "rss.xml",
+            "/index.html",
+            "/secret.txt",
+            "/x/y/rss.xml",
+            "/../rss.xml",
+            "/./rss.xml",
+            "/%2e%2e/rss.xml",
+            "/%2E%2E/rss.xml",
+            "/chinh%2dtri/rss.xml",
+            "/Chinh-tri/rss.xml",
+            "/chinh_tri/rss.xml",
+            "//rss.xml",
+            "/chinh-tri//rss.xml",
+            "/chinh-tri/",
+            "/chinh-tri/rss.xml/",
+            "/chinh-tri/feed.xml",
+            "/chinh-tri/RSS.xml",
+            "/đời-sống/rss.xml",
+            "/doi-song\u{0}/rss.xml",
+            "/rss.xml?x=1",
+            "/rss.xml#top",
+            "/x.xml",
+            "/arss.xml",
+            "/a/arss.xml",
+        ] {
+            assert_eq!(OutputPath::parse(path), None, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn files_outside_the_layout_are_not_outputs() {
+        for file in [
+            "",
+            ".",
+            "/rss.xml",
+            "../rss.xml",
+            "./rss.xml",
+            "x/y/rss.xml",
+            "Kinh-te/rss.xml",
+            ".feedd-abc.tmp",
+            "kinh-te/.feedd-abc.tmp",
+            "kinh-te",
+        ] {
+            assert_eq!(
+                OutputPath::from_relative_file(Path::new(file)),
+                None,
+                "{file:?}"
+            );
+        }
+        assert_eq!(
+            OutputPath::from_relative_file(Path::new("kinh-te/atom.xml")),
+            Some(OutputPath::new(
+                Scope::Category("kinh-te".into()),
+                Format::Atom
+            ))
+        );
+    }
+
+    #[test]
+    fn each_format_has_its_content_type() {
+        let of = |url_path| OutputPath::parse(url_path).unwrap().content_type();
+        assert_eq!(of("/rss.xml"), "application/rss+xml; charset=utf-8");
+        assert_eq!(of("/a/atom.xml"), "application/atom+xml; charset=utf-8");
+    }
+
+    #[test]
+    fn a_scope_that_is_not_a_slug_is_not_well_formed() {
+        for slug in ["", "..", ".", "a/b", "%2e", "Kinh-te", "đ"] {
+            let path = OutputPath::new(Scope::Category(slug.into()), Format::Rss);
+            assert!(!path.is_well_formed(), "{slug:?}");
+        }
+    }
+
+    #[test]
+    fn every_scope_has_one_path_per_format() {
+        let scope = Scope::Category("the-thao".into());
+        let paths: Vec<String> = OutputPath::all_of(&scope).map(|p| p.url_path()).collect();
+        assert_eq!(paths, ["/the-thao/rss.xml", "/the-thao/atom.xml"]);
+        assert_eq!(
+            format!("{:?}", OutputPath::new(Scope::All, Format::Atom)),
+            "\"/atom.xml\""
+        );
+    }
+}
