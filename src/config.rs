@@ -456,18 +456,42 @@ impl Config {
     }
 }
 
-fn validate_base_url(url: &str) -> Option<String> {
-    let url = url.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    let valid = !host.is_empty()
-        && !rest.contains(['?', '#', ' ', '"', '<', '>'])
-        && host
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-.:[]".contains(c));
-    valid.then(|| url.trim_end_matches('/').to_string())
+/// `site.base_url` as every feed URL is built from it: as written (trimmed,
+/// without a trailing `/`), so that output does not change with the URL
+/// parser's normalisation. Valid when the `url` crate parses it as an
+/// absolute `http://` or `https://` URL whose host is a domain name of
+/// letters, digits, `-` and `.` (an internationalised one too) or an IP
+/// address, with a valid port if any, and nothing a base cannot carry:
+/// credentials, a query or a fragment. Characters that the parser would
+/// drop or rewrite silently (whitespace, controls, `\`, quotes, `<`, `>`)
+/// are typos here, not URLs.
+fn validate_base_url(text: &str) -> Option<String> {
+    let text = text.trim();
+    // The parser also accepts `http:/host` and `http:host`; links built by
+    // appending to that text would not be absolute.
+    let spelled_out = text.starts_with("https://") || text.starts_with("http://");
+    let silently_rewritten = text
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\\\"<>".contains(c));
+    if !spelled_out || silently_rewritten {
+        return None;
+    }
+    let url = url::Url::parse(text).ok()?;
+    let host_ok = match url.host()? {
+        url::Host::Domain(domain) => {
+            !domain.is_empty()
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        }
+        url::Host::Ipv4(_) | url::Host::Ipv6(_) => true,
+    };
+    let valid = host_ok
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    valid.then(|| text.trim_end_matches('/').to_string())
 }
 
 fn is_language_tag(tag: &str) -> bool {
@@ -649,12 +673,48 @@ description = "Tin chính trị"
     }
 
     #[test]
+    fn base_url_is_kept_as_written_without_its_trailing_slash() {
+        for (written, kept) in [
+            ("https://news.example.vn/", "https://news.example.vn"),
+            (" http://news.example.vn ", "http://news.example.vn"),
+            (
+                "https://news.example.vn/tin/",
+                "https://news.example.vn/tin",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("https://[::1]:8443/", "https://[::1]:8443"),
+            ("https://tintức.vn", "https://tintức.vn"),
+            ("https://News.Example.vn", "https://News.Example.vn"),
+            ("https://a.vn/tin-tức", "https://a.vn/tin-tức"),
+        ] {
+            let config = parse(&format!(
+                "[site]\ntitle = \"x\"\nbase_url = \"{written}\"\n"
+            ))
+            .unwrap_or_else(|e| panic!("{written}: {e}"));
+            assert_eq!(config.site.base_url, kept);
+        }
+    }
+
+    #[test]
     fn bad_base_url_is_rejected_at_its_value() {
         for url in [
             "news.example.vn",
             "ftp://news.example.vn",
             "https://",
             "https://a b",
+            "http:/news.example.vn",
+            "http:news.example.vn",
+            "HTTPS//news.example.vn",
+            "https://news.example.vn:99999",
+            "https://news.example.vn:80x",
+            "https://[::1",
+            "https://user:secret@news.example.vn",
+            "https://news.example.vn/?page=1",
+            "https://news.example.vn/#top",
+            "https://news.example.vn\\\\tin",
+            "https://news.ex\\tample.vn",
+            "https://news_example.vn",
+            "https://news.example.vn/<b>",
         ] {
             let msg = error_of(&format!("[site]\ntitle = \"x\"\nbase_url = \"{url}\"\n"));
             assert!(
