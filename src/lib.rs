@@ -2,8 +2,8 @@
 //!
 //! Data flows one way:
 //! files -> `watch` -> `article` -> `catalog` -> `render` -> `publish` -> `server`,
-//! with `output` the one map of the URL space they share,
-//! with `daemon` the only module that wires them all.
+//! with `daemon` the only module that wires them all and `output` the one map
+//! of the URL space that they share. ARCHITECTURE.md has the module map.
 #![forbid(unsafe_code)]
 
 pub mod article;
