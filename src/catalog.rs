@@ -5,14 +5,15 @@
 //! Knows nothing of rendering or HTTP; reads article files and the state journal.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::Timestamp;
+use rayon::prelude::*;
 
-use crate::article::{self, Article, ArticleError};
+use crate::article::{self, Article, ArticleError, Body};
 use crate::config::Config;
 use crate::file_stamp::FileStamp;
 pub use crate::output::Scope;
@@ -27,6 +28,9 @@ pub struct Entry {
     pub published: Timestamp,
     /// Updated date: stated, else when the content last changed; never before `published`.
     pub updated: Timestamp,
+    /// The content hash of the file the metadata was read from: the body,
+    /// read again when a feed shows the article, must be of the same content.
+    hash: [u8; 16],
     file_stamp: FileStamp,
     /// The file it was read from (one of the key's spellings).
     source: RawPath,
@@ -35,7 +39,7 @@ pub struct Entry {
 /// A path relative to the articles folder as the file system spells it,
 /// ordered by its bytes: the order that decides which of two spellings of
 /// one name is the article.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RawPath(PathBuf);
 
 impl RawPath {
@@ -140,6 +144,15 @@ pub struct FeedMeta {
     pub category_names: BTreeMap<String, String>,
 }
 
+/// An article a feed shows, with its body.
+#[derive(Debug, Clone)]
+pub struct FeedItem<'a> {
+    /// The article and its dates.
+    pub entry: &'a Entry,
+    /// What the item shows of its text.
+    pub body: Arc<Body>,
+}
+
 /// Every article's metadata, indexed for feeds.
 #[derive(Debug)]
 pub struct Catalog {
@@ -153,6 +166,9 @@ pub struct Catalog {
     spellings: BTreeMap<String, BTreeSet<RawPath>>,
     all: BTreeSet<OrderKey>,
     categories: BTreeMap<String, CategoryIndex>,
+    /// Bodies of the articles feeds show, by key, with the content hash
+    /// they were read at: an edit of one article re-reads only its own.
+    bodies: Mutex<HashMap<String, ([u8; 16], Arc<Body>)>>,
 }
 
 impl Catalog {
@@ -166,6 +182,7 @@ impl Catalog {
             spellings: BTreeMap::new(),
             all: BTreeSet::new(),
             categories: BTreeMap::new(),
+            bodies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -196,13 +213,28 @@ impl Catalog {
     /// at each walk); nothing under it is followed.
     pub fn rescan(&mut self) -> Changes {
         let root = self.config.paths.articles.clone();
-        self.sync_tree(&root, None)
+        let mut changes = self.sync_tree(&root, None);
+        self.flush_state(&mut changes);
+        changes
+    }
+
+    /// Writes what this batch recorded to the state journal.
+    fn flush_state(&mut self, changes: &mut Changes) {
+        if let Err(error) = self.state.flush() {
+            changes.state_errors.push(error);
+        }
     }
 
     /// Applies changed paths (files or folders, present or gone) reported by
     /// the watcher. Each path is classified exactly as [`Catalog::rescan`]
     /// would classify it, so that the incremental path and a full build agree.
     pub fn apply(&mut self, paths: &[PathBuf]) -> Changes {
+        let mut changes = self.apply_unflushed(paths);
+        self.flush_state(&mut changes);
+        changes
+    }
+
+    fn apply_unflushed(&mut self, paths: &[PathBuf]) -> Changes {
         let root = self.config.paths.articles.clone();
         let mut changes = Changes::default();
         if !std::fs::metadata(&root).is_ok_and(|meta| meta.is_dir()) {
@@ -220,7 +252,7 @@ impl Catalog {
         relatives.sort_unstable();
         relatives.dedup();
         if relatives.first().is_some_and(|r| r.as_os_str().is_empty()) {
-            return self.rescan();
+            return self.sync_tree(&root, None);
         }
         let mut folders = RealFolders::default();
         let mut walked: Option<PathBuf> = None;
@@ -480,8 +512,14 @@ impl Catalog {
         changed: Option<&RawPath>,
         changes: &mut Changes,
     ) {
+        // One file is read in place; a batch is worth spreading over the cores.
+        let mut prefetched = if keys.len() > 1 {
+            self.prefetch(&keys)
+        } else {
+            HashMap::new()
+        };
         for key in keys {
-            self.settle(&key, changed, changes);
+            self.settle(&key, changed, &mut prefetched, changes);
         }
     }
 
@@ -489,7 +527,13 @@ impl Catalog {
     /// name sorts first when NFC and NFD spellings name one article (the
     /// others are rejected), nothing when no file is left. `changed`: a file
     /// the watcher reported, re-read even if its stamp looks unchanged.
-    fn settle(&mut self, key: &str, changed: Option<&RawPath>, changes: &mut Changes) {
+    fn settle(
+        &mut self,
+        key: &str,
+        changed: Option<&RawPath>,
+        prefetched: &mut HashMap<RawPath, FileRead>,
+        changes: &mut Changes,
+    ) {
         let winner = loop {
             let Some(winner) = self
                 .spellings
@@ -509,7 +553,7 @@ impl Catalog {
                 self.remove(key, &mut changes.dirty);
             }
             let force = changed == Some(&winner);
-            if self.upsert(&winner, key, force, changes) == Read::Gone {
+            if self.upsert(&winner, key, force, prefetched, changes) == Read::Gone {
                 let mut touched = BTreeSet::new();
                 self.forget(&winner, &mut touched);
                 continue;
@@ -531,86 +575,75 @@ impl Catalog {
     }
 
     /// Reads the article file `raw` (key `key`) and publishes it. `force`:
-    /// re-read even when its stamp is unchanged.
-    fn upsert(&mut self, raw: &RawPath, key: &str, force: bool, changes: &mut Changes) -> Read {
-        let path = self.config.paths.articles.join(&raw.0);
-        let max = self.config.feeds.max_article_bytes;
-        let (file, meta) = match open_regular(&path) {
-            Ok(Some(opened)) => opened,
-            // Replaced by a link, a folder or a FIFO since it was listed: the
-            // watcher reports that change, and the next scan classifies it.
-            Ok(None) => return Read::Gone,
-            Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Read::Gone,
-            Err(source) => {
-                changes.rejected.push(ArticleError::Read { path, source });
-                return Read::Kept;
-            }
+    /// re-read even when its stamp is unchanged. `prefetched`: files already
+    /// read (in parallel) for this batch.
+    fn upsert(
+        &mut self,
+        raw: &RawPath,
+        key: &str,
+        force: bool,
+        prefetched: &mut HashMap<RawPath, FileRead>,
+        changes: &mut Changes,
+    ) -> Read {
+        let read = match prefetched.remove(raw) {
+            Some(read) => read,
+            None => read_file(&self.config, raw, key, self.known_stamp(raw, key, force)),
         };
-        let stamp = FileStamp::of(&meta);
-        if !force
-            && self
-                .entries
-                .get(key)
-                .is_some_and(|entry| entry.file_stamp == stamp && entry.source == *raw)
-        {
-            return Read::Kept;
+        self.take_in(raw, key, read, changes)
+    }
+
+    /// The stamp under which `raw` was last read for `key`, if a read now
+    /// may be skipped when the file still has it.
+    fn known_stamp(&self, raw: &RawPath, key: &str, force: bool) -> Option<FileStamp> {
+        if force {
+            return None;
         }
-        let too_big = |len: u64| ArticleError::Whole {
-            path: path.clone(),
-            message: format!(
-                "the file is {len} bytes, more than feeds.max_article_bytes ({max}); shorten it or raise \
-                 feeds.max_article_bytes in {}",
-                self.config.source.display()
-            ),
-        };
-        if meta.len() > max {
-            changes.rejected.push(too_big(meta.len()));
-            return Read::Kept;
-        }
-        // At most one byte past the limit, so a file that grew since the
-        // stat is caught without being read whole.
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        if let Err(source) = (&file).take(max.saturating_add(1)).read_to_end(&mut bytes) {
-            changes.rejected.push(ArticleError::Read { path, source });
-            return Read::Kept;
-        }
-        let read = bytes.len() as u64;
-        if read > max {
-            let now = file.metadata().map_or(read, |meta| meta.len().max(read));
-            changes.rejected.push(too_big(now));
-            return Read::Kept;
-        }
-        changes.read += 1;
-        let article = match article::parse_article(&self.config, &path, Path::new(key), &bytes) {
-            Ok(article) => article,
-            Err(error) => {
+        self.entries
+            .get(key)
+            .filter(|entry| entry.source == *raw)
+            .map(|entry| entry.file_stamp)
+    }
+
+    /// Reads, in parallel, the winning file of each of `keys` that has to be
+    /// read, so that [`Catalog::upsert`] finds them read.
+    fn prefetch(&self, keys: &BTreeSet<String>) -> HashMap<RawPath, FileRead> {
+        let work: Vec<(&RawPath, &str, Option<FileStamp>)> = keys
+            .iter()
+            .filter_map(|key| {
+                let winner = self.spellings.get(key)?.first()?;
+                Some((winner, key.as_str(), self.known_stamp(winner, key, false)))
+            })
+            .collect();
+        let config = &self.config;
+        work.into_par_iter()
+            .map(|(raw, key, known)| (raw.clone(), read_file(config, raw, key, known)))
+            .collect()
+    }
+
+    /// Publishes what reading the article file `raw` gave.
+    fn take_in(&mut self, raw: &RawPath, key: &str, read: FileRead, changes: &mut Changes) -> Read {
+        let (stamp, mtime, hash, article) = match read {
+            FileRead::Gone => return Read::Gone,
+            FileRead::Unchanged => return Read::Kept,
+            FileRead::Failed(error) => {
                 // The last good version, if any, stays published: a typo must not drop an article.
                 changes.rejected.push(error);
                 return Read::Kept;
             }
+            FileRead::Parsed {
+                stamp,
+                mtime,
+                hash,
+                article,
+            } => (stamp, mtime, hash, article),
         };
-        // Whole seconds, as the state journal keeps them: a date must not
-        // change between the run that first saw the file and the next one.
-        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        let mtime = Timestamp::try_from(modified)
-            .and_then(|t| Timestamp::from_second(t.as_second()))
-            .unwrap_or(Timestamp::UNIX_EPOCH);
-        let hash = content_hash(&bytes);
-        let seen = match self.state.observe(key, mtime, hash) {
-            Ok(seen) => seen,
-            Err(error) => {
-                changes.state_errors.push(error);
-                self.state.get(key).unwrap_or(crate::state::Seen {
-                    first_seen: mtime,
-                    changed: mtime,
-                    hash,
-                })
-            }
-        };
+        changes.read += 1;
+        let seen = self.state.observe(key, mtime, hash);
         let published = article.published.unwrap_or(seen.first_seen);
         let updated = article.updated.unwrap_or(seen.changed).max(published);
         if let Some(old) = self.entries.get_mut(key)
             && *old.article == article
+            && old.hash == hash
             && old.published == published
             && old.updated == updated
         {
@@ -623,6 +656,7 @@ impl Catalog {
             article: Arc::new(article),
             published,
             updated,
+            hash,
             file_stamp: stamp,
             source: raw.clone(),
         };
@@ -748,6 +782,72 @@ impl Catalog {
         Some((meta, items))
     }
 
+    /// `entries` (a feed's) with their bodies: cached, else read again from
+    /// their files. Fails when a file can no longer be read.
+    pub fn with_bodies<'a>(
+        &self,
+        entries: Vec<&'a Entry>,
+    ) -> Result<Vec<FeedItem<'a>>, ArticleError> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let body = self.body_of(entry)?;
+                Ok(FeedItem { entry, body })
+            })
+            .collect()
+    }
+
+    fn cached_bodies(&self) -> MutexGuard<'_, HashMap<String, ([u8; 16], Arc<Body>)>> {
+        // A panic while holding the lock leaves nothing half-written in it.
+        self.bodies
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn body_of(&self, entry: &Entry) -> Result<Arc<Body>, ArticleError> {
+        let key = &entry.article.path;
+        if let Some((hash, body)) = self.cached_bodies().get(key)
+            && *hash == entry.hash
+        {
+            return Ok(body.clone());
+        }
+        let path = self.config.paths.articles.join(&entry.source.0);
+        let (bytes, _) = read_capped(&self.config, &path)?.ok_or_else(|| ArticleError::Whole {
+            path: path.clone(),
+            message:
+                "is no longer a regular file; the feed is rendered again once the change is seen"
+                    .into(),
+        })?;
+        let (_, body) =
+            article::parse_article_with_body(&self.config, &path, Path::new(key), &bytes)?;
+        let body = Arc::new(body);
+        // Content changed since the metadata was read is not cached: the
+        // watcher reports the change, which reads it whole.
+        let hash = content_hash(&bytes);
+        if hash == entry.hash {
+            self.cached_bodies()
+                .insert(key.clone(), (hash, body.clone()));
+        }
+        Ok(body)
+    }
+
+    /// Drops cached bodies of articles that no feed shows as of `now`, once
+    /// the cache has grown well past what the feeds show.
+    pub fn prune_bodies(&self, now: Timestamp) {
+        let limit = self.config.feeds.limit;
+        let shown_at_most = (self.categories.len() + 1) * limit;
+        let mut bodies = self.cached_bodies();
+        if bodies.len() <= 2 * shown_at_most + 64 {
+            return;
+        }
+        let shown: std::collections::HashSet<&str> = std::iter::once(&self.all)
+            .chain(self.categories.values().map(|index| &index.order))
+            .flat_map(|order| due(order, now).take(limit))
+            .map(|key| key.path.as_str())
+            .collect();
+        bodies.retain(|key, _| shown.contains(key.as_str()));
+    }
+
     /// The display name of a category: its configured title, else the name
     /// it is written as (folder or front matter), preferring one that is
     /// not just the slug itself.
@@ -871,6 +971,115 @@ fn is_visible(relative: &Path) -> bool {
 /// UTF-8 by its readable part (so that it can be reported).
 fn is_article_like(relative: &Path) -> bool {
     article::is_article_path(Path::new(&*relative.to_string_lossy()))
+}
+
+/// What reading one article file gave, before the catalog takes it in.
+enum FileRead {
+    /// The file is no longer a regular file there.
+    Gone,
+    /// The file has the stamp it was last read with: not read again.
+    Unchanged,
+    /// It cannot be published (unreadable, too big, or not a valid article).
+    Failed(ArticleError),
+    /// Read and parsed.
+    Parsed {
+        stamp: FileStamp,
+        /// Modification time in whole seconds, as the state journal keeps
+        /// them: a date must not change between the run that first saw the
+        /// file and the next one.
+        mtime: Timestamp,
+        hash: [u8; 16],
+        article: Article,
+    },
+}
+
+/// Reads and parses the article file `raw` (key `key`) unless it still
+/// has the stamp `known`. Touches nothing but the file, so files can be
+/// read in parallel.
+fn read_file(config: &Config, raw: &RawPath, key: &str, known: Option<FileStamp>) -> FileRead {
+    let path = config.paths.articles.join(&raw.0);
+    // A stat is enough to know that a file is unchanged, which after a
+    // restart is true of nearly every file.
+    if let Some(known) = known
+        && let Ok(meta) = std::fs::symlink_metadata(&path)
+        && meta.is_file()
+        && FileStamp::of(&meta) == known
+    {
+        return FileRead::Unchanged;
+    }
+    let (bytes, meta) = match read_capped(config, &path) {
+        Ok(Some(read)) => read,
+        Ok(None) => return FileRead::Gone,
+        Err(error) => return FileRead::Failed(error),
+    };
+    let stamp = FileStamp::of(&meta);
+    if known == Some(stamp) {
+        return FileRead::Unchanged;
+    }
+    match article::parse_article(config, &path, Path::new(key), &bytes) {
+        Ok(article) => FileRead::Parsed {
+            stamp,
+            mtime: whole_second_mtime(&meta),
+            hash: content_hash(&bytes),
+            article,
+        },
+        Err(error) => FileRead::Failed(error),
+    }
+}
+
+/// The bytes of the regular file `path`, at most `feeds.max_article_bytes`
+/// of them. `Ok(None)`: not a regular file there (any more).
+fn read_capped(
+    config: &Config,
+    path: &Path,
+) -> Result<Option<(Vec<u8>, std::fs::Metadata)>, ArticleError> {
+    let max = config.feeds.max_article_bytes;
+    let (file, meta) = match open_regular(path) {
+        Ok(Some(opened)) => opened,
+        // Replaced by a link, a folder or a FIFO since it was listed: the
+        // watcher reports that change, and the next scan classifies it.
+        Ok(None) => return Ok(None),
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ArticleError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let too_big = |len: u64| ArticleError::Whole {
+        path: path.to_path_buf(),
+        message: format!(
+            "the file is {len} bytes, more than feeds.max_article_bytes ({max}); shorten it or raise \
+             feeds.max_article_bytes in {}",
+            config.source.display()
+        ),
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    // At most one byte past the limit, so a file that grew since the
+    // stat is caught without being read whole.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    if let Err(source) = (&file).take(max.saturating_add(1)).read_to_end(&mut bytes) {
+        return Err(ArticleError::Read {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    let read = bytes.len() as u64;
+    if read > max {
+        let now = file.metadata().map_or(read, |meta| meta.len().max(read));
+        return Err(too_big(now));
+    }
+    Ok(Some((bytes, meta)))
+}
+
+fn whole_second_mtime(meta: &std::fs::Metadata) -> Timestamp {
+    let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    Timestamp::try_from(modified)
+        .and_then(|t| Timestamp::from_second(t.as_second()))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Opens `path` for reading if it is a regular file, without following a

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use rayon::prelude::*;
 
 use crate::article::ArticleError;
 use crate::catalog::Catalog;
@@ -23,28 +24,53 @@ pub fn render_updates<'a>(
     scopes: impl IntoIterator<Item = &'a Scope>,
     now: Timestamp,
 ) -> (Vec<Update>, Vec<RenderError>) {
-    let config = catalog.config();
+    let scopes: Vec<&Scope> = scopes.into_iter().collect();
+    // Scopes render independently; their bodies are read from disk.
+    let rendered: Vec<_> = scopes
+        .par_iter()
+        .map(|scope| render_scope(catalog, scope, now))
+        .collect();
+    catalog.prune_bodies(now);
     let mut updates = Vec::new();
     let mut errors = Vec::new();
-    for scope in scopes {
-        match catalog.feed(scope, now) {
-            Some((meta, items)) => {
-                let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
-                    .map(|path| {
-                        render_feed(path.format, config, &meta, &items)
-                            .map(|bytes| Update::write(path, bytes))
-                    })
-                    .partition(Result::is_ok);
-                if failed.is_empty() {
-                    updates.extend(rendered.into_iter().filter_map(Result::ok));
-                } else {
-                    errors.extend(failed.into_iter().filter_map(Result::err));
-                }
-            }
-            None => updates.extend(OutputPath::all_of(scope).map(Update::remove)),
+    for result in rendered {
+        match result {
+            Ok(feeds) => updates.extend(feeds),
+            Err(failed) => errors.extend(failed),
         }
     }
     (updates, errors)
+}
+
+/// Every output of `scope`, or every error: one format failing keeps the
+/// last good version of all of them.
+fn render_scope(
+    catalog: &Catalog,
+    scope: &Scope,
+    now: Timestamp,
+) -> Result<Vec<Update>, Vec<RenderError>> {
+    let config = catalog.config();
+    let Some((meta, entries)) = catalog.feed(scope, now) else {
+        return Ok(OutputPath::all_of(scope).map(Update::remove).collect());
+    };
+    let items = catalog.with_bodies(entries).map_err(|error| {
+        OutputPath::all_of(scope)
+            .map(|feed| RenderError {
+                feed,
+                reason: error.to_string(),
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
+        .map(|path| {
+            render_feed(path.format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
+        })
+        .partition(Result::is_ok);
+    if failed.is_empty() {
+        Ok(rendered.into_iter().filter_map(Result::ok).collect())
+    } else {
+        Err(failed.into_iter().filter_map(Result::err).collect())
+    }
 }
 
 /// Every scope that needs rendering for a full build: the catalog's own,

@@ -11,16 +11,16 @@ use jiff::tz::{Offset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link as RssAtomLink};
 use rss::extension::dublincore::DublinCoreExtension;
 
-use crate::catalog::{Entry, FeedMeta};
+use crate::catalog::{FeedItem, FeedMeta};
 use crate::config::Config;
 use crate::output::{Format, OutputPath, Scope};
 
 /// The date the feeds carry: the latest updated date among the items, or
 /// the Unix epoch for a feed with none. Never "now".
-fn feed_updated(items: &[&Entry]) -> Timestamp {
+fn feed_updated(items: &[FeedItem]) -> Timestamp {
     items
         .iter()
-        .map(|e| e.updated)
+        .map(|item| item.entry.updated)
         .max()
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -97,7 +97,7 @@ fn html_escape(text: &str) -> String {
 /// `(slug, display name)` of an entry's categories, named as the feed names them.
 fn category_names<'a>(
     feed: &'a FeedMeta,
-    entry: &'a Entry,
+    entry: &'a crate::catalog::Entry,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
     entry.article.categories.iter().map(|c| {
         let name = feed.category_names.get(&c.slug).unwrap_or(&c.name);
@@ -110,7 +110,7 @@ pub fn render_feed(
     format: Format,
     config: &Config,
     feed: &FeedMeta,
-    items: &[&Entry],
+    items: &[FeedItem],
 ) -> Result<Vec<u8>, RenderError> {
     match format {
         Format::Rss => render_rss(config, feed, items),
@@ -122,7 +122,7 @@ pub fn render_feed(
 pub fn render_rss(
     config: &Config,
     feed: &FeedMeta,
-    items: &[&Entry],
+    items: &[FeedItem],
 ) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
@@ -134,7 +134,8 @@ pub fn render_rss(
     };
     let rss_items = items
         .iter()
-        .map(|entry| {
+        .map(|item| {
+            let entry = item.entry;
             let article = &entry.article;
             let author = article
                 .author
@@ -145,7 +146,7 @@ pub fn render_rss(
             Ok(rss::Item {
                 title: Some(article.title.clone()),
                 link: Some(article.link.clone()),
-                description: Some(html_escape(&article.summary)),
+                description: Some(html_escape(&item.body.summary)),
                 guid: Some(rss::Guid {
                     value: article.id.clone(),
                     permalink: article.id == article.link,
@@ -160,7 +161,7 @@ pub fn render_rss(
                 content: config
                     .feeds
                     .full_content
-                    .then(|| article.content_html.clone()),
+                    .then(|| item.body.content_html.clone()),
                 dublin_core_ext: Some(DublinCoreExtension {
                     creators: vec![author.clone()],
                     ..Default::default()
@@ -171,7 +172,7 @@ pub fn render_rss(
         .collect::<Result<Vec<_>, RenderError>>()?;
     let newest = items
         .first()
-        .map(|e| rfc2822(e.published, tz))
+        .map(|item| rfc2822(item.entry.published, tz))
         .transpose()
         .map_err(&failed)?;
     let last_build_date = (!items.is_empty())
@@ -274,7 +275,7 @@ fn descriptions_as_text(xml: Vec<u8>) -> Result<String, String> {
 pub fn render_atom(
     config: &Config,
     feed: &FeedMeta,
-    items: &[&Entry],
+    items: &[FeedItem],
 ) -> Result<Vec<u8>, RenderError> {
     let site = &config.site;
     let tz = &site.timezone;
@@ -286,7 +287,8 @@ pub fn render_atom(
     };
     let entries = items
         .iter()
-        .map(|entry| {
+        .map(|item| {
+            let entry = item.entry;
             let article = &entry.article;
             let date =
                 |ts| rfc3339(ts, tz).map_err(|e| failed(format!("article {}: {e}", article.path)));
@@ -316,9 +318,9 @@ pub fn render_atom(
                     mime_type: Some("text/html".to_string()),
                     ..Default::default()
                 }],
-                summary: (!article.summary.is_empty()).then(|| atom_text(&article.summary)),
+                summary: (!item.body.summary.is_empty()).then(|| atom_text(&item.body.summary)),
                 content: config.feeds.full_content.then(|| atom::Content {
-                    value: Some(article.content_html.clone()),
+                    value: Some(item.body.content_html.clone()),
                     content_type: Some("html".to_string()),
                     ..Default::default()
                 }),

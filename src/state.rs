@@ -56,6 +56,10 @@ pub struct StateStore {
     /// An append failed part-way (a full disk): the file may end in a torn
     /// line, which the next append would run into. Rewrite it whole instead.
     torn: bool,
+    /// Lines recorded but not yet appended: a scan of a whole tree appends
+    /// them with one write rather than one per article.
+    pending: String,
+    pending_lines: usize,
 }
 
 /// A state folder that cannot be used.
@@ -95,6 +99,8 @@ impl StateStore {
             _lock: None,
             warnings: Vec::new(),
             torn: false,
+            pending: String::new(),
+            pending_lines: 0,
         }
     }
 
@@ -146,6 +152,8 @@ impl StateStore {
             _lock: Some(lock),
             warnings: Vec::new(),
             torn: false,
+            pending: String::new(),
+            pending_lines: 0,
         };
         remove_leftover_temp_files(dir);
         if loaded.damaged > 0 {
@@ -181,15 +189,11 @@ impl StateStore {
     }
 
     /// Records that `path` has content `hash` with modification time
-    /// `mtime`, and returns its remembered dates.
-    pub fn observe(
-        &mut self,
-        path: &str,
-        mtime: Timestamp,
-        hash: [u8; 16],
-    ) -> Result<Seen, StateError> {
+    /// `mtime`, and returns its remembered dates. The journal line is
+    /// written by the next [`StateStore::flush`].
+    pub fn observe(&mut self, path: &str, mtime: Timestamp, hash: [u8; 16]) -> Seen {
         let seen = match self.records.get(path) {
-            Some(seen) if seen.hash == hash => return Ok(*seen),
+            Some(seen) if seen.hash == hash => return *seen,
             Some(seen) => Seen {
                 first_seen: seen.first_seen,
                 changed: mtime.max(seen.changed),
@@ -202,11 +206,26 @@ impl StateStore {
             },
         };
         self.records.insert(path.to_string(), seen);
-        self.append(path, &seen)?;
-        Ok(seen)
+        if self.journal.is_some() {
+            self.pending.push_str(&format_line(path, &seen));
+            self.pending_lines += 1;
+        }
+        seen
     }
 
-    fn append(&mut self, path: &str, seen: &Seen) -> Result<(), StateError> {
+    /// Appends what [`StateStore::observe`] recorded since the last flush.
+    /// On failure the records still hold for this run, and the next flush
+    /// rewrites the journal whole.
+    pub fn flush(&mut self) -> Result<(), StateError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let lines = std::mem::take(&mut self.pending);
+        let count = std::mem::take(&mut self.pending_lines);
+        self.append(&lines, count)
+    }
+
+    fn append(&mut self, lines: &str, count: usize) -> Result<(), StateError> {
         if self.torn {
             // The record is already in `records`, so the rewrite holds it.
             self.rewrite()?;
@@ -230,13 +249,14 @@ impl StateStore {
             *file = Some(opened);
         }
         if let Some(file) = file.as_mut() {
-            // One write per record, so that a line is never split between writes.
-            if let Err(e) = file.write_all(format_line(path, seen).as_bytes()) {
+            // One write per batch: an O_APPEND write of whole lines, so a
+            // line is never split between writers.
+            if let Err(e) = file.write_all(lines.as_bytes()) {
                 self.torn = true;
                 return Err(error("cannot append", e));
             }
         }
-        self.journal_lines += 1;
+        self.journal_lines += count;
         // Also while running: a daemon that lives for months of edits must
         // not grow the journal without bound. Amortised, still constant per edit.
         self.compact_if_worthwhile()
@@ -287,6 +307,15 @@ impl StateStore {
         temp.as_file().sync_all()?;
         temp.persist(path).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+impl Drop for StateStore {
+    /// Whatever a caller recorded but did not flush still reaches the
+    /// journal (an error here was already reported by an earlier flush, or
+    /// is repaired by the next run from the files' modification times).
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -466,17 +495,11 @@ mod tests {
     fn first_seen_survives_edits_and_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        let seen = store
-            .observe("Đời sống/a\tb.txt", ts(100), [1; 16])
-            .unwrap();
+        let seen = store.observe("Đời sống/a\tb.txt", ts(100), [1; 16]);
         assert_eq!((seen.first_seen, seen.changed), (ts(100), ts(100)));
-        let touched = store
-            .observe("Đời sống/a\tb.txt", ts(150), [1; 16])
-            .unwrap();
+        let touched = store.observe("Đời sống/a\tb.txt", ts(150), [1; 16]);
         assert_eq!(touched.changed, ts(100), "same content: not a change");
-        let edited = store
-            .observe("Đời sống/a\tb.txt", ts(200), [2; 16])
-            .unwrap();
+        let edited = store.observe("Đời sống/a\tb.txt", ts(200), [2; 16]);
         assert_eq!((edited.first_seen, edited.changed), (ts(100), ts(200)));
         drop(store);
 
@@ -527,7 +550,8 @@ mod tests {
         for i in 0..1000u32 {
             let mut hash = [0; 16];
             hash[..4].copy_from_slice(&i.to_le_bytes());
-            store.observe("a.txt", ts(i64::from(i)), hash).unwrap();
+            store.observe("a.txt", ts(i64::from(i)), hash);
+            store.flush().unwrap();
         }
         let lines = std::fs::read_to_string(dir.path().join(JOURNAL))
             .unwrap()
@@ -544,7 +568,7 @@ mod tests {
     fn a_torn_last_line_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        store.observe("a.txt", ts(5), [5; 16]).unwrap();
+        store.observe("a.txt", ts(5), [5; 16]);
         drop(store);
         let mut file = OpenOptions::new()
             .append(true)
@@ -707,8 +731,8 @@ mod tests {
     fn a_journal_cut_mid_record_loses_only_that_record_and_appends_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        store.observe("a.txt", ts(5), [5; 16]).unwrap();
-        store.observe("b.txt", ts(6), [6; 16]).unwrap();
+        store.observe("a.txt", ts(5), [5; 16]);
+        store.observe("b.txt", ts(6), [6; 16]);
         drop(store);
         let path = dir.path().join(JOURNAL);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -718,7 +742,7 @@ mod tests {
         assert_eq!(store.get("a.txt").unwrap().first_seen, ts(5));
         assert_eq!(store.get("b.txt"), None);
         assert_eq!(store.take_warnings().len(), 1);
-        store.observe("c.txt", ts(7), [7; 16]).unwrap();
+        store.observe("c.txt", ts(7), [7; 16]);
         drop(store);
         let mut reopened = StateStore::open(dir.path()).unwrap();
         assert!(reopened.take_warnings().is_empty());

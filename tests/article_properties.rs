@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use feedd::article::parse_article;
+use feedd::article::{parse_article, parse_article_with_body};
 use feedd::catalog::{Catalog, Scope};
 use feedd::config::Config;
 use feedd::render::{render_atom, render_rss};
@@ -153,11 +153,20 @@ proptest! {
     fn parse_article_never_panics(relative in relative_name(), bytes in content()) {
         let config = config();
         let path = Path::new("/srv/articles").join(&relative);
-        match parse_article(&config, &path, Path::new(&relative), &bytes) {
-            Ok(article) => {
+        let metadata = parse_article(&config, &path, Path::new(&relative), &bytes);
+        let full = parse_article_with_body(&config, &path, Path::new(&relative), &bytes);
+        // Metadata is read for every article, the body only for those a
+        // feed shows: both must accept and reject the same files alike.
+        match (&metadata, &full) {
+            (Ok(metadata), Ok((article, _))) => prop_assert_eq!(metadata, article),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            _ => prop_assert!(false, "with and without the body disagree: {:?} / {:?}", metadata, full),
+        }
+        match full {
+            Ok((article, body)) => {
                 prop_assert!(!article.title.is_empty());
                 prop_assert!(article.title.chars().count() <= 300);
-                prop_assert!(!article.content_html.to_ascii_lowercase().contains("<script"));
+                prop_assert!(!body.content_html.to_ascii_lowercase().contains("<script"));
             }
             Err(error) => {
                 let message = error.to_string();
@@ -195,7 +204,8 @@ proptest! {
         // Far enough ahead that scheduled articles are published too.
         let now: jiff::Timestamp = "9999-12-30T00:00:00Z".parse().unwrap();
         for scope in catalog.scopes(now) {
-            let (meta, items) = catalog.feed(&scope, now).unwrap();
+            let (meta, entries) = catalog.feed(&scope, now).unwrap();
+            let items = catalog.with_bodies(entries).unwrap();
             let rss = render_rss(catalog.config(), &meta, &items).unwrap();
             let atom = render_atom(catalog.config(), &meta, &items).unwrap();
             for (name, xml) in [("rss", &rss), ("atom", &atom)] {

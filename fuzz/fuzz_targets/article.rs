@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use feedd::article::{MAX_TITLE_CHARS, parse_article};
+use feedd::article::{MAX_TITLE_CHARS, parse_article, parse_article_with_body};
 use feedd::config::Config;
 use libfuzzer_sys::fuzz_target;
 
@@ -100,21 +100,25 @@ fuzz_target!(|data: &[u8]| {
     };
     let relative = NAMES[usize::from(selector) % NAMES.len()];
     let path = Path::new("/srv/articles").join(relative);
-    let Ok(article) = parse_article(&CONFIG, &path, Path::new(relative), content) else {
+    let metadata = parse_article(&CONFIG, &path, Path::new(relative), content);
+    let full = parse_article_with_body(&CONFIG, &path, Path::new(relative), content);
+    // The metadata-only parse must accept and reject exactly what the full one does.
+    assert_eq!(metadata.as_ref().ok(), full.as_ref().ok().map(|(article, _)| article));
+    let Ok((article, body)) = full else {
         return;
     };
     assert!(!article.title.is_empty());
     assert!(article.title.chars().count() <= MAX_TITLE_CHARS);
     for text in [
         &article.title,
-        &article.summary,
-        &article.content_html,
+        &body.summary,
+        &body.content_html,
         &article.id,
         &article.link,
     ] {
         assert!(!text.contains(forbidden_in_xml), "{text:?}");
     }
-    check_sanitized(&article.content_html);
+    check_sanitized(&body.content_html);
     assert!(feedd::slug::is_slug(&article.slug), "{:?}", article.slug);
     assert!(article.link.starts_with("http"), "{}", article.link);
 });

@@ -1,27 +1,41 @@
-//! One article file -> one [`Article`]: front matter, the plain-text (seed)
-//! format, Markdown, dates, slugs, ids and links.
+//! One article file -> one [`Article`] (the metadata every article needs)
+//! and, for the articles a feed shows, its [`Body`].
+//!
+//! The steps live in their own files: `decode` (bytes -> text),
+//! `front_matter`, `date`, `plain_text` (the seed's format), `markdown` and
+//! `html` (sanitizing), `id`. This file ties them together and checks the
+//! fields every format shares.
 //!
 //! Knows nothing of other articles, feeds, the disk or the clock: the caller
 //! reads the bytes and supplies the first-seen date where one is needed.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
-use serde::Deserialize;
 use toml::Spanned;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{Config, line_column};
 use crate::slug::slugify;
-use crate::xml_text::{clean, strip_forbidden};
+use crate::xml_text::clean;
 
 mod date;
+mod decode;
+mod front_matter;
 mod html;
+mod id;
+mod markdown;
+mod plain_text;
 
 use date::file_name_date;
 pub use date::parse_date;
+use decode::decode;
+use front_matter::{FrontMatter, categories_of, front_matter_date, split_front_matter};
+use id::id_from_path;
+pub use id::stable_uuid;
+use markdown::parse_markdown;
+pub use plain_text::escape_html_into;
+use plain_text::parse_plain_text;
 
 /// A category an article belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,12 +67,19 @@ pub struct Article {
     pub published: Option<Timestamp>,
     /// Stated updated date (front matter); `None`: when the content last changed.
     pub updated: Option<Timestamp>,
+    /// Not to be published.
+    pub draft: bool,
+}
+
+/// What a feed item shows of an article besides its metadata. Parsed only
+/// for the articles a feed shows, since it costs most of the parsing and
+/// nearly all of the memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
     /// Plain-text summary.
     pub summary: String,
     /// Body as HTML.
     pub content_html: String,
-    /// Not to be published.
-    pub draft: bool,
 }
 
 /// An article file that cannot be published, with where and what to fix.
@@ -153,35 +174,41 @@ impl Format {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct FrontMatter {
-    title: Option<Spanned<String>>,
-    date: Option<Spanned<toml::Value>>,
-    updated: Option<Spanned<toml::Value>>,
-    author: Option<String>,
-    category: Option<Spanned<String>>,
-    categories: Option<Spanned<Vec<String>>>,
-    slug: Option<Spanned<String>>,
-    id: Option<String>,
-    link: Option<Spanned<String>>,
-    summary: Option<String>,
-    draft: Option<bool>,
-}
-
 /// Longer titles are rejected rather than cut: a cut title would be
 /// published silently wrong, and a very long "title" is usually a paragraph
 /// whose title line is missing.
 pub const MAX_TITLE_CHARS: usize = 300;
 
-/// Reads one article. `path` is only for messages; `relative` is its path
-/// under `paths.articles` (which gives category, slug, id and date prefix).
+/// Reads one article's metadata. `path` is only for messages; `relative` is
+/// its path under `paths.articles` (which gives category, slug, id and date
+/// prefix). Rejects exactly the files [`parse_article_with_body`] rejects.
 pub fn parse_article(
     config: &Config,
     path: &Path,
     relative: &Path,
     bytes: &[u8],
 ) -> Result<Article, ArticleError> {
+    parse(config, path, relative, bytes, false).map(|(article, _)| article)
+}
+
+/// Reads one article with its body, as a feed shows it.
+pub fn parse_article_with_body(
+    config: &Config,
+    path: &Path,
+    relative: &Path,
+    bytes: &[u8],
+) -> Result<(Article, Body), ArticleError> {
+    parse(config, path, relative, bytes, true)
+        .map(|(article, body)| (article, body.unwrap_or_default()))
+}
+
+fn parse(
+    config: &Config,
+    path: &Path,
+    relative: &Path,
+    bytes: &[u8],
+    with_body: bool,
+) -> Result<(Article, Option<Body>), ArticleError> {
     let at = |text: &str, offset: usize, message: String| {
         let (line, column) = line_column(text, offset);
         ArticleError::At {
@@ -304,10 +331,13 @@ pub fn parse_article(
         },
     };
     let parsed = match format {
-        Format::PlainText => {
-            parse_plain_text(body, front.title.is_some(), &config.text.byline_prefixes)
-        }
-        Format::Markdown => parse_markdown(body, front.title.is_some(), &link),
+        Format::PlainText => parse_plain_text(
+            body,
+            front.title.is_some(),
+            &config.text.byline_prefixes,
+            with_body,
+        ),
+        Format::Markdown => parse_markdown(body, front.title.is_some(), &link, with_body),
     };
     let (title, title_offset) = match &front.title {
         Some(title) => (
@@ -344,7 +374,7 @@ pub fn parse_article(
 
     // TOML escapes and Markdown character references can produce characters
     // that the raw text did not contain, so every field is cleaned once more.
-    Ok(Article {
+    let article = Article {
         path: relative_text,
         id: clean(id),
         title: clean(title),
@@ -365,16 +395,18 @@ pub fn parse_article(
             .collect(),
         published,
         updated,
+        draft: front.draft.unwrap_or(false),
+    };
+    let body = parsed.body.map(|body| Body {
         summary: clean(
             front
                 .summary
-                .clone()
                 .map(|s| s.trim().to_string())
-                .unwrap_or(parsed.summary),
+                .unwrap_or(body.summary),
         ),
-        content_html: clean(parsed.content_html),
-        draft: front.draft.unwrap_or(false),
-    })
+        content_html: clean(body.content_html),
+    });
+    Ok((article, body))
 }
 
 fn relative_to_slash(relative: &Path) -> String {
@@ -385,292 +417,18 @@ fn relative_to_slash(relative: &Path) -> String {
         .join("/")
 }
 
-/// UTF-8 with an optional BOM -> NFC text with LF line ends and no character
-/// that XML 1.0 forbids. Err: the offset of the first invalid byte.
-fn decode(bytes: &[u8]) -> Result<String, usize> {
-    const BOM: &[u8] = b"\xEF\xBB\xBF";
-    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let bom_len = bytes.len() - body.len();
-    let text = std::str::from_utf8(body).map_err(|e| bom_len + e.valid_up_to())?;
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let text = strip_forbidden(&text);
-    // Most text arrives in NFC already; the quick check skips the costly
-    // decompose-recompose pass for it.
-    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
-    {
-        Ok(text.into_owned())
-    } else {
-        Ok(text.nfc().collect())
-    }
-}
-
-/// Splits off `+++` front matter: the byte range of its TOML and where the body starts.
-fn split_front_matter(text: &str) -> Result<(Option<std::ops::Range<usize>>, usize), String> {
-    let (first_line, rest) = text.split_once('\n').unwrap_or((text, ""));
-    if first_line.trim_end() != "+++" {
-        return Ok((None, 0));
-    }
-    let start = (first_line.len() + 1).min(text.len());
-    let mut offset = start;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "+++" {
-            return Ok((Some(start..offset), offset + line.len()));
-        }
-        offset += line.len();
-    }
-    Err("front matter opened with +++ is never closed; add a line +++ after its last key".into())
-}
-
-fn front_matter_date(value: &toml::Value, tz: &TimeZone) -> Result<Timestamp, String> {
-    match value {
-        toml::Value::String(s) => parse_date(s, tz),
-        toml::Value::Datetime(d) => parse_date(&d.to_string(), tz),
-        other => Err(format!(
-            "expected a date, found {}; write e.g. \"2026-11-20 08:30\"",
-            other.type_str()
-        )),
-    }
-}
-
-fn categories_of(front: &FrontMatter, relative: &str) -> Result<Vec<CategoryRef>, (usize, String)> {
-    let mut named: Vec<(usize, &str)> = Vec::new();
-    if let Some(category) = &front.category {
-        named.push((category.span().start, category.get_ref()));
-    }
-    if let Some(list) = &front.categories {
-        named.extend(
-            list.get_ref()
-                .iter()
-                .map(|c| (list.span().start, c.as_str())),
-        );
-    }
-    let mut categories: Vec<CategoryRef> = Vec::new();
-    if named.is_empty()
-        && let Some((folder, _)) = relative.split_once('/')
-    {
-        let slug = slugify(folder);
-        if slug.is_empty() {
-            return Err((
-                0,
-                format!(
-                    "folder {folder:?} has no letters or digits to make a category slug; rename it"
-                ),
-            ));
-        }
-        categories.push(CategoryRef {
-            slug,
-            name: folder.to_string(),
-        });
-    }
-    for (span, name) in named {
-        let name = name.trim();
-        let slug = slugify(name);
-        if slug.is_empty() {
-            return Err((
-                span,
-                format!("category {name:?} has no letters or digits; write e.g. \"doi-song\""),
-            ));
-        }
-        if !categories.iter().any(|c| c.slug == slug) {
-            categories.push(CategoryRef {
-                slug,
-                name: name.to_string(),
-            });
-        }
-    }
-    Ok(categories)
-}
-
-/// An id that depends on the relative path only, so it survives edits,
-/// restarts and a change of `base_url`.
-fn id_from_path(relative: &str) -> String {
-    stable_uuid(&format!("feedd:article:{relative}"))
-}
-
-/// A `urn:uuid:` derived from `name` alone: shaped as a UUID so every Atom
-/// and RSS reader accepts it as a URI.
-pub fn stable_uuid(name: &str) -> String {
-    let hash = blake3::hash(name.as_bytes());
-    let hash: &[u8; 32] = hash.as_bytes();
-    let mut b: [u8; 16] = std::array::from_fn(|i| hash[i]);
-    b[6] = (b[6] & 0x0F) | 0x80; // version 8: custom
-    b[8] = (b[8] & 0x3F) | 0x80; // RFC 9562 variant
-    let mut id = String::with_capacity(45);
-    id.push_str("urn:uuid:");
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            id.push('-');
-        }
-        let _ = write!(id, "{byte:02x}");
-    }
-    id
-}
-
+/// What a format's parser found in the text after the front matter.
 struct ParsedBody {
     title: Option<String>,
     /// Byte offset in the body where the title was found, for messages.
     title_offset: usize,
     author: Option<String>,
-    summary: String,
-    content_html: String,
+    /// `None` unless asked for.
+    body: Option<Body>,
 }
 
 /// The seed's format: title line, blank-line separated paragraphs, and a
 /// byline that ends the body. `has_title`: the front matter gave the title,
-/// so the first line is body text.
-fn parse_plain_text(body: &str, has_title: bool, byline_prefixes: &[String]) -> ParsedBody {
-    let mut lines: Vec<&str> = body.lines().collect();
-    let mut title = None;
-    let mut title_offset = 0;
-    if !has_title && let Some(index) = lines.iter().position(|l| !l.trim().is_empty()) {
-        // `lines` split at LF only: `decode` turned every CR into LF.
-        let skipped: usize = lines.iter().take(index).map(|l| l.len() + 1).sum();
-        let line = lines.get(index).copied().unwrap_or_default();
-        title_offset = skipped + line.len() - line.trim_start().len();
-        title = Some(line.trim().to_string());
-        lines.drain(..=index);
-    }
-    // The LAST short matching line is the byline, so that a body paragraph
-    // such as "Theo thống kê, ..." earlier on stays in the body.
-    let mut author = None;
-    if let Some(index) = lines
-        .iter()
-        .rposition(|l| is_byline(l.trim(), byline_prefixes))
-    {
-        let line = lines.get(index).map_or("", |l| l.trim());
-        let name = byline_prefixes
-            .iter()
-            .find_map(|p| line.strip_prefix(p.as_str()))
-            .unwrap_or(line);
-        author = Some(name.trim().to_string()).filter(|a| !a.is_empty());
-        lines.truncate(index);
-    }
-
-    let mut paragraphs: Vec<Vec<&str>> = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
-    for line in lines {
-        let line = line.trim();
-        if line.is_empty() {
-            if !current.is_empty() {
-                paragraphs.push(std::mem::take(&mut current));
-            }
-        } else {
-            current.push(line);
-        }
-    }
-    if !current.is_empty() {
-        paragraphs.push(current);
-    }
-
-    let summary = paragraphs.first().map(|p| p.join(" ")).unwrap_or_default();
-    let mut content_html = String::new();
-    for paragraph in &paragraphs {
-        if !content_html.is_empty() {
-            content_html.push('\n');
-        }
-        content_html.push_str("<p>");
-        escape_html_into(&paragraph.join("\n"), &mut content_html);
-        content_html.push_str("</p>");
-    }
-    ParsedBody {
-        title,
-        title_offset,
-        author,
-        summary,
-        content_html,
-    }
-}
-
-fn is_byline(line: &str, prefixes: &[String]) -> bool {
-    line.chars().count() <= 80 && prefixes.iter().any(|p| line.starts_with(p.as_str()))
-}
-
-/// Plain text as HTML text: `&`, `<`, `>` and `"` become references, so
-/// that a literal `<b>` or the `&` of "Bộ NN&PTNT" is shown, not parsed.
-pub fn escape_html_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-}
-
-/// CommonMark plus tables, footnotes and strikethrough, sanitized (see
-/// [`html::sanitize`], which also makes relative links absolute). Unless the
-/// front matter gave the title (`has_title`), the first `#` heading becomes
-/// the title and leaves the body, so it is not shown twice.
-fn parse_markdown(body: &str, has_title: bool, article_link: &str) -> ParsedBody {
-    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
-    let mut title: Option<String> = None;
-    let mut title_offset = 0;
-    let mut title_taken = has_title;
-    let mut in_title = false;
-    let mut summary: Option<String> = None;
-    let mut paragraph_text: Option<String> = None;
-    let mut events = Vec::new();
-    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
-        match &event {
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            }) if !title_taken => {
-                in_title = true;
-                title_taken = true;
-                title = Some(String::new());
-                title_offset = range.start;
-                continue;
-            }
-            Event::End(TagEnd::Heading(HeadingLevel::H1)) if in_title => {
-                in_title = false;
-                continue;
-            }
-            Event::Text(t) | Event::Code(t) if in_title => {
-                title.get_or_insert_default().push_str(t);
-                continue;
-            }
-            _ if in_title => continue,
-            Event::Start(Tag::Paragraph) if summary.is_none() => {
-                paragraph_text = Some(String::new())
-            }
-            Event::End(TagEnd::Paragraph) if summary.is_none() => {
-                summary = paragraph_text
-                    .take()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty());
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(text) = paragraph_text.as_mut() {
-                    text.push_str(t);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(text) = paragraph_text.as_mut() {
-                    text.push(' ');
-                }
-            }
-            _ => {}
-        }
-        events.push(event);
-    }
-    let mut rendered = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut rendered, events.into_iter());
-    ParsedBody {
-        title: title.map(|t| t.trim().to_string()),
-        title_offset,
-        author: None,
-        summary: summary.unwrap_or_default(),
-        content_html: html::sanitize(&rendered, article_link)
-            .trim_end()
-            .to_string(),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -684,13 +442,38 @@ mod tests {
         .unwrap()
     }
 
-    fn parse(relative: &str, text: &str) -> Result<Article, ArticleError> {
-        parse_article(
-            &config(),
-            &Path::new("/srv/articles").join(relative),
-            Path::new(relative),
-            text.as_bytes(),
-        )
+    /// An article with its body, as a feed shows it.
+    #[derive(Debug)]
+    struct Full {
+        article: Article,
+        summary: String,
+        content_html: String,
+    }
+
+    impl std::ops::Deref for Full {
+        type Target = Article;
+
+        fn deref(&self) -> &Article {
+            &self.article
+        }
+    }
+
+    /// Parses with and without the body, which must agree on the metadata.
+    fn parse(relative: &str, text: &str) -> Result<Full, ArticleError> {
+        let path = Path::new("/srv/articles").join(relative);
+        let config = config();
+        let metadata = parse_article(&config, &path, Path::new(relative), text.as_bytes());
+        let full = parse_article_with_body(&config, &path, Path::new(relative), text.as_bytes());
+        match (&metadata, &full) {
+            (Ok(metadata), Ok((article, _))) => assert_eq!(metadata, article),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            _ => panic!("with and without the body disagree: {metadata:?} / {full:?}"),
+        }
+        full.map(|(article, body)| Full {
+            article,
+            summary: body.summary,
+            content_html: body.content_html,
+        })
     }
 
     fn error_of(relative: &str, bytes: &[u8]) -> String {
@@ -704,7 +487,7 @@ mod tests {
         .to_string()
     }
 
-    const SEED: &str = include_str!("../articles/Chính trị/000_dcc753fbd64ee8d5.txt");
+    const SEED: &str = include_str!("../../articles/Chính trị/000_dcc753fbd64ee8d5.txt");
 
     #[test]
     fn seed_article_gives_title_author_summary_and_drops_the_trailer() {
@@ -789,10 +572,11 @@ mod tests {
     fn bom_crlf_and_nfd_are_normalised() {
         let nfd: String = "Đời sống\r\n\r\nMột đoạn.\r\n".nfd().collect();
         let bytes = [b"\xEF\xBB\xBF".as_slice(), nfd.as_bytes()].concat();
-        let article =
-            parse_article(&config(), Path::new("/x/a.txt"), Path::new("a.txt"), &bytes).unwrap();
+        let (article, body) =
+            parse_article_with_body(&config(), Path::new("/x/a.txt"), Path::new("a.txt"), &bytes)
+                .unwrap();
         assert_eq!(article.title, "Đời sống".nfc().collect::<String>());
-        assert_eq!(article.content_html, "<p>Một đoạn.</p>");
+        assert_eq!(body.content_html, "<p>Một đoạn.</p>");
     }
 
     #[test]
