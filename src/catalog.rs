@@ -168,8 +168,11 @@ pub struct Catalog {
     categories: BTreeMap<String, CategoryIndex>,
     /// Bodies of the articles feeds show, by key, with the content hash
     /// they were read at: an edit of one article re-reads only its own.
-    bodies: Mutex<HashMap<String, ([u8; 16], Arc<Body>)>>,
+    bodies: Mutex<BodyCache>,
 }
+
+/// Bodies by article key, with the content hash each was read at.
+type BodyCache = HashMap<String, ([u8; 16], Arc<Body>)>;
 
 impl Catalog {
     /// An empty catalog for `config`; call [`Catalog::rescan`] to fill it.
@@ -797,7 +800,7 @@ impl Catalog {
             .collect()
     }
 
-    fn cached_bodies(&self) -> MutexGuard<'_, HashMap<String, ([u8; 16], Arc<Body>)>> {
+    fn cached_bodies(&self) -> MutexGuard<'_, BodyCache> {
         // A panic while holding the lock leaves nothing half-written in it.
         self.bodies
             .lock()

@@ -427,9 +427,6 @@ struct ParsedBody {
     body: Option<Body>,
 }
 
-/// The seed's format: title line, blank-line separated paragraphs, and a
-/// byline that ends the body. `has_title`: the front matter gave the title,
-
 #[cfg(test)]
 mod tests {
     use super::*;
