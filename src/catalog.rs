@@ -645,7 +645,7 @@ impl Catalog {
         let published = article.published.unwrap_or(seen.first_seen);
         let updated = article.updated.unwrap_or(seen.changed).max(published);
         if let Some(old) = self.entries.get_mut(key)
-            && *old.article == article
+            && *old.article == *article
             && old.hash == hash
             && old.published == published
             && old.updated == updated
@@ -656,7 +656,7 @@ impl Catalog {
         }
         self.remove(key, &mut changes.dirty);
         let entry = Entry {
-            article: Arc::new(article),
+            article: Arc::from(article),
             published,
             updated,
             hash,
@@ -992,7 +992,7 @@ enum FileRead {
         /// file and the next one.
         mtime: Timestamp,
         hash: [u8; 16],
-        article: Article,
+        article: Box<Article>,
     },
 }
 
@@ -1024,7 +1024,7 @@ fn read_file(config: &Config, raw: &RawPath, key: &str, known: Option<FileStamp>
             stamp,
             mtime: whole_second_mtime(&meta),
             hash: content_hash(&bytes),
-            article,
+            article: Box::new(article),
         },
         Err(error) => FileRead::Failed(error),
     }
