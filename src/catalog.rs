@@ -28,6 +28,10 @@ pub struct Entry {
     pub published: Timestamp,
     /// Updated date: stated, else when the content last changed; never before `published`.
     pub updated: Timestamp,
+    /// The catalog's key (shared with its indexes).
+    key: Key,
+    /// The article's id, shared with the feed-order indexes.
+    order_id: Arc<str>,
     /// The content hash of the file the metadata was read from: the body,
     /// read again when a feed shows the article, must be of the same content.
     hash: [u8; 16],
@@ -40,7 +44,7 @@ pub struct Entry {
 /// ordered by its bytes: the order that decides which of two spellings of
 /// one name is the article.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RawPath(PathBuf);
+struct RawPath(Arc<Path>);
 
 impl RawPath {
     fn bytes(&self) -> &[u8] {
@@ -49,7 +53,7 @@ impl RawPath {
 
     fn from_bytes(bytes: &[u8]) -> RawPath {
         use std::os::unix::ffi::OsStrExt as _;
-        RawPath(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+        RawPath(Arc::from(Path::new(std::ffi::OsStr::from_bytes(bytes))))
     }
 }
 
@@ -65,12 +69,47 @@ impl PartialOrd for RawPath {
     }
 }
 
+/// An article's key: its path under the articles folder, `/`-separated, in
+/// NFC. Shared by every index that names the article.
+type Key = Arc<str>;
+
+/// The raw spellings of one key, in byte order: nearly always one, so a
+/// sorted vector rather than a set (a set's node costs ten times as much).
+#[derive(Debug, Default)]
+struct Spellings(Vec<RawPath>);
+
+impl Spellings {
+    fn insert(&mut self, raw: RawPath) {
+        if let Err(at) = self.0.binary_search(&raw) {
+            self.0.insert(at, raw);
+        }
+    }
+
+    fn remove(&mut self, raw: &RawPath) {
+        if let Ok(at) = self.0.binary_search(raw) {
+            self.0.remove(at);
+        }
+    }
+
+    fn first(&self) -> Option<&RawPath> {
+        self.0.first()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &RawPath> {
+        self.0.iter()
+    }
+}
+
 /// What an entry of the articles tree is to the catalog.
 enum Found {
     /// A real folder, to walk.
     Folder,
     /// An article file, with its key.
-    Article(String),
+    Article(Key),
     /// Nothing to publish (ignored, or reported as rejected).
     Nothing,
 }
@@ -92,8 +131,8 @@ const SYMLINK_MESSAGE: &str = "is a symbolic link; feedd does not follow symboli
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct OrderKey {
     published: Reverse<Timestamp>,
-    id: String,
-    path: String,
+    id: Arc<str>,
+    path: Key,
 }
 
 #[derive(Debug, Default)]
@@ -158,12 +197,12 @@ pub struct FeedItem<'a> {
 pub struct Catalog {
     config: Arc<Config>,
     state: StateStore,
-    entries: BTreeMap<String, Entry>,
+    entries: BTreeMap<Key, Entry>,
     /// Every article file found, by raw relative path, with its key.
-    files: BTreeMap<RawPath, String>,
+    files: BTreeMap<RawPath, Key>,
     /// The raw spellings of each key: more than one only when names differ
     /// in Unicode normalization alone.
-    spellings: BTreeMap<String, BTreeSet<RawPath>>,
+    spellings: BTreeMap<Key, Spellings>,
     all: BTreeSet<OrderKey>,
     categories: BTreeMap<String, CategoryIndex>,
     /// Bodies of the articles feeds show, by key, with the content hash
@@ -272,7 +311,7 @@ impl Catalog {
                 continue;
             }
             let path = &root.join(relative);
-            let raw = RawPath(relative.to_path_buf());
+            let raw = RawPath(Arc::from(relative));
             // An intermediate symbolic link would be followed by the OS:
             // what lies behind one is, for the full scan, not there.
             let looked = folders.reachable(&root, relative).and_then(|reachable| {
@@ -311,7 +350,7 @@ impl Catalog {
                     self.forget(&raw, &mut touched);
                     self.settle_all(touched, None, &mut changes);
                     changes.merge(self.sync_tree(path, Some(&raw)));
-                    walked = Some(raw.0);
+                    walked = Some(raw.0.to_path_buf());
                 }
                 Found::Article(key) => {
                     self.found(raw.clone(), key.clone(), &mut touched);
@@ -357,7 +396,7 @@ impl Catalog {
 
     /// Every article file under `dir` (a real folder), with its key. Hidden
     /// entries are skipped, symbolic links are reported and never followed.
-    fn walk(&self, dir: &Path, changes: &mut Changes) -> Vec<(RawPath, String)> {
+    fn walk(&self, dir: &Path, changes: &mut Changes) -> Vec<(RawPath, Key)> {
         let root = &self.config.paths.articles;
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
@@ -396,7 +435,7 @@ impl Catalog {
                 };
                 match self.classify(&path, relative, file_type, changes) {
                     Found::Folder => stack.push(path),
-                    Found::Article(key) => found.push((RawPath(relative.to_path_buf()), key)),
+                    Found::Article(key) => found.push((RawPath(Arc::from(relative)), key)),
                     Found::Nothing => {}
                 }
             }
@@ -447,7 +486,7 @@ impl Catalog {
             return Found::Nothing;
         }
         match relative_key(relative) {
-            Some(key) => Found::Article(key),
+            Some(key) => Found::Article(Key::from(key)),
             // A name from an old archive in another encoding: say so rather
             // than let the article vanish.
             None => {
@@ -462,7 +501,7 @@ impl Catalog {
     }
 
     /// Records the article file `raw` under `key`.
-    fn found(&mut self, raw: RawPath, key: String, touched: &mut BTreeSet<String>) {
+    fn found(&mut self, raw: RawPath, key: Key, touched: &mut BTreeSet<Key>) {
         if let Some(old) = self.files.insert(raw.clone(), key.clone()) {
             if old == key {
                 return;
@@ -474,7 +513,7 @@ impl Catalog {
     }
 
     /// Forgets the article file `raw`, if known.
-    fn forget(&mut self, raw: &RawPath, touched: &mut BTreeSet<String>) {
+    fn forget(&mut self, raw: &RawPath, touched: &mut BTreeSet<Key>) {
         if let Some(key) = self.files.remove(raw) {
             self.unspell(&key, raw);
             touched.insert(key);
@@ -482,7 +521,7 @@ impl Catalog {
     }
 
     /// Forgets every article file under the folder `raw`.
-    fn forget_under(&mut self, raw: &RawPath, touched: &mut BTreeSet<String>) {
+    fn forget_under(&mut self, raw: &RawPath, touched: &mut BTreeSet<Key>) {
         for under in self.raw_under(raw) {
             self.forget(&under, touched);
         }
@@ -511,18 +550,24 @@ impl Catalog {
 
     fn settle_all(
         &mut self,
-        keys: BTreeSet<String>,
+        keys: BTreeSet<Key>,
         changed: Option<&RawPath>,
         changes: &mut Changes,
     ) {
-        // One file is read in place; a batch is worth spreading over the cores.
-        let mut prefetched = if keys.len() > 1 {
-            self.prefetch(&keys)
-        } else {
-            HashMap::new()
-        };
-        for key in keys {
-            self.settle(&key, changed, &mut prefetched, changes);
+        // One file is read in place; a batch is worth spreading over the
+        // cores, a chunk at a time so that what is read but not yet taken
+        // in stays small.
+        const CHUNK: usize = 4096;
+        let keys: Vec<Key> = keys.into_iter().collect();
+        for chunk in keys.chunks(CHUNK) {
+            let mut prefetched = if chunk.len() > 1 {
+                self.prefetch(chunk)
+            } else {
+                HashMap::new()
+            };
+            for key in chunk {
+                self.settle(key, changed, &mut prefetched, changes);
+            }
         }
     }
 
@@ -532,7 +577,7 @@ impl Catalog {
     /// the watcher reported, re-read even if its stamp looks unchanged.
     fn settle(
         &mut self,
-        key: &str,
+        key: &Key,
         changed: Option<&RawPath>,
         prefetched: &mut HashMap<RawPath, FileRead>,
         changes: &mut Changes,
@@ -565,7 +610,13 @@ impl Catalog {
         };
         let root = &self.config.paths.articles;
         let winner_path = root.join(&winner.0);
-        for loser in self.spellings.get(key).into_iter().flatten().skip(1) {
+        for loser in self
+            .spellings
+            .get(key)
+            .into_iter()
+            .flat_map(Spellings::iter)
+            .skip(1)
+        {
             changes.rejected.push(ArticleError::Whole {
                 path: root.join(&loser.0),
                 message: format!(
@@ -583,7 +634,7 @@ impl Catalog {
     fn upsert(
         &mut self,
         raw: &RawPath,
-        key: &str,
+        key: &Key,
         force: bool,
         prefetched: &mut HashMap<RawPath, FileRead>,
         changes: &mut Changes,
@@ -609,12 +660,12 @@ impl Catalog {
 
     /// Reads, in parallel, the winning file of each of `keys` that has to be
     /// read, so that [`Catalog::upsert`] finds them read.
-    fn prefetch(&self, keys: &BTreeSet<String>) -> HashMap<RawPath, FileRead> {
+    fn prefetch(&self, keys: &[Key]) -> HashMap<RawPath, FileRead> {
         let work: Vec<(&RawPath, &str, Option<FileStamp>)> = keys
             .iter()
             .filter_map(|key| {
                 let winner = self.spellings.get(key)?.first()?;
-                Some((winner, key.as_str(), self.known_stamp(winner, key, false)))
+                Some((winner, &**key, self.known_stamp(winner, key, false)))
             })
             .collect();
         let config = &self.config;
@@ -624,7 +675,7 @@ impl Catalog {
     }
 
     /// Publishes what reading the article file `raw` gave.
-    fn take_in(&mut self, raw: &RawPath, key: &str, read: FileRead, changes: &mut Changes) -> Read {
+    fn take_in(&mut self, raw: &RawPath, key: &Key, read: FileRead, changes: &mut Changes) -> Read {
         let (stamp, mtime, hash, article) = match read {
             FileRead::Gone => return Read::Gone,
             FileRead::Unchanged => return Read::Kept,
@@ -656,6 +707,8 @@ impl Catalog {
         }
         self.remove(key, &mut changes.dirty);
         let entry = Entry {
+            key: key.clone(),
+            order_id: Arc::from(article.id.as_str()),
             article: Arc::from(article),
             published,
             updated,
@@ -663,24 +716,24 @@ impl Catalog {
             file_stamp: stamp,
             source: raw.clone(),
         };
-        self.index(key, &entry, &mut changes.dirty);
-        self.entries.insert(key.to_string(), entry);
+        self.index(&entry, &mut changes.dirty);
+        self.entries.insert(key.clone(), entry);
         Read::Kept
     }
 
-    fn order_key(key: &str, entry: &Entry) -> OrderKey {
+    fn order_key(entry: &Entry) -> OrderKey {
         OrderKey {
             published: Reverse(entry.published),
-            id: entry.article.id.clone(),
-            path: key.to_string(),
+            id: entry.order_id.clone(),
+            path: entry.key.clone(),
         }
     }
 
-    fn index(&mut self, key: &str, entry: &Entry, dirty: &mut BTreeSet<Scope>) {
+    fn index(&mut self, entry: &Entry, dirty: &mut BTreeSet<Scope>) {
         if entry.article.draft {
             return;
         }
-        let order = Self::order_key(key, entry);
+        let order = Self::order_key(entry);
         for category in &entry.article.categories {
             let index = self.categories.entry(category.slug.clone()).or_default();
             index.order.insert(order.clone());
@@ -698,7 +751,7 @@ impl Catalog {
         if entry.article.draft {
             return;
         }
-        let order = Self::order_key(key, &entry);
+        let order = Self::order_key(&entry);
         for category in &entry.article.categories {
             if let Some(index) = self.categories.get_mut(&category.slug) {
                 index.order.remove(&order);
@@ -846,7 +899,7 @@ impl Catalog {
         let shown: std::collections::HashSet<&str> = std::iter::once(&self.all)
             .chain(self.categories.values().map(|index| &index.order))
             .flat_map(|order| due(order, now).take(limit))
-            .map(|key| key.path.as_str())
+            .map(|key| &*key.path)
             .collect();
         bodies.retain(|key, _| shown.contains(key.as_str()));
     }
@@ -905,8 +958,8 @@ impl Catalog {
 fn boundary(now: Timestamp) -> OrderKey {
     OrderKey {
         published: Reverse(now),
-        id: String::new(),
-        path: String::new(),
+        id: Arc::from(""),
+        path: Arc::from(""),
     }
 }
 

@@ -8,6 +8,7 @@
 //! while running) when it has grown well past the number of articles.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -338,7 +339,10 @@ fn remove_leftover_temp_files(dir: &Path) {
 }
 
 fn format_line(path: &str, seen: &Seen) -> String {
-    let hash: String = seen.hash.iter().map(|b| format!("{b:02x}")).collect();
+    let mut hash = String::with_capacity(32);
+    for byte in seen.hash {
+        let _ = write!(hash, "{byte:02x}");
+    }
     format!(
         "{}\t{}\t{}\t{}\n",
         seen.first_seen.as_second(),

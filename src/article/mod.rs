@@ -397,14 +397,20 @@ fn parse(
         updated,
         draft: front.draft.unwrap_or(false),
     };
-    let body = parsed.body.map(|body| Body {
-        summary: clean(
-            front
-                .summary
-                .map(|s| s.trim().to_string())
-                .unwrap_or(body.summary),
-        ),
-        content_html: clean(body.content_html),
+    let body = parsed.body.map(|body| {
+        let mut body = Body {
+            summary: clean(
+                front
+                    .summary
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or(body.summary),
+            ),
+            content_html: clean(body.content_html),
+        };
+        // Bodies stay cached while their feeds show them.
+        body.summary.shrink_to_fit();
+        body.content_html.shrink_to_fit();
+        body
     });
     Ok((article, body))
 }
