@@ -171,8 +171,28 @@ impl Daemon {
             folder_gone: None,
             rescan_pending: false,
         };
+        match daemon.catalog.load_cache() {
+            Ok(known) => info!(
+                articles = known,
+                "catalog cache loaded; only changed files are read"
+            ),
+            Err(why) => info!("catalog cache not used ({why}); reading every article"),
+        }
         daemon.full_rebuild("startup");
+        daemon.save_cache();
         Ok(daemon)
+    }
+
+    /// Keeps what the catalog knows for the next start (after a crash the
+    /// last saved cache is used: entries whose files changed since are read
+    /// again, so it is never wrong, only less complete).
+    fn save_cache(&self) {
+        if let Err(error) = self.catalog.save_cache() {
+            warn!(
+                "{}: cannot write the catalog cache: {error}; the next start reads every article",
+                self.config.paths.state.display()
+            );
+        }
     }
 
     fn run_loop(&mut self, rx: &std::sync::mpsc::Receiver<Message>) -> anyhow::Result<()> {
@@ -193,7 +213,10 @@ impl Daemon {
                 .chain(self.publisher.retry_due())
                 .min();
             match watch::next(rx, &self.watch_scope, debounce, deadline) {
-                Next::Shutdown => return Ok(()),
+                Next::Shutdown => {
+                    self.save_cache();
+                    return Ok(());
+                }
                 Next::Deadline => {
                     if self
                         .folder_gone

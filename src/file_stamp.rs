@@ -27,6 +27,29 @@ impl FileStamp {
         }
     }
 
+    /// The stamp as numbers, to keep on disk.
+    pub fn to_words(&self) -> [u64; 7] {
+        [
+            self.modified.0 as u64,
+            self.modified.1 as u64,
+            self.changed.0 as u64,
+            self.changed.1 as u64,
+            self.len,
+            self.inode.0,
+            self.inode.1,
+        ]
+    }
+
+    /// The stamp [`FileStamp::to_words`] gave.
+    pub fn from_words(words: [u64; 7]) -> FileStamp {
+        FileStamp {
+            modified: (words[0] as i64, words[1] as i64),
+            changed: (words[2] as i64, words[3] as i64),
+            len: words[4],
+            inode: (words[5], words[6]),
+        }
+    }
+
     /// Only which file it is (device and inode), not its times or size.
     pub fn identity_of(meta: &std::fs::Metadata) -> FileStamp {
         FileStamp {

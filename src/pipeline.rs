@@ -119,6 +119,8 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     let mut state = StateStore::open(&config.paths.state)?;
     let state_warnings = state.take_warnings();
     let mut catalog = Catalog::new(config.clone(), state);
+    // Without a usable cache every file is read, which gives the same result.
+    let _ = catalog.load_cache();
     let changes = catalog.rescan();
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
     publisher.load_existing()?;
@@ -142,6 +144,12 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
         report.published = true;
     }
     report.feeds = publisher.published_paths().len();
+    if let Err(error) = catalog.save_cache() {
+        report.state_warnings.push(format!(
+            "{}: cannot write the catalog cache: {error}; the next run reads every article",
+            config.paths.state.display()
+        ));
+    }
     Ok(report)
 }
 

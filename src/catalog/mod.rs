@@ -19,6 +19,8 @@ use crate::file_stamp::FileStamp;
 pub use crate::output::Scope;
 use crate::state::{StateError, StateStore};
 
+mod cache;
+
 /// An article with the dates it is published under.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -226,6 +228,68 @@ impl Catalog {
             categories: BTreeMap::new(),
             bodies: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Takes in what the catalog cache in `paths.state` knows (see the
+    /// `cache` module), so that the next [`Catalog::rescan`] re-reads only
+    /// files whose stamp changed. Returns how many articles it knew, or why
+    /// it was not used (then the rescan reads every file, as without it).
+    /// An entry whose content the state journal does not know is left out.
+    pub fn load_cache(&mut self) -> Result<usize, String> {
+        let records =
+            cache::load(&self.config.paths.state, &self.config).map_err(
+                |unusable| match unusable {
+                    cache::Unusable::Missing => "there is none".to_string(),
+                    cache::Unusable::Stale => {
+                        "written for another config or version of feedd".to_string()
+                    }
+                    cache::Unusable::Damaged(what) => format!("damaged ({what})"),
+                },
+            )?;
+        let mut loaded = 0;
+        let mut ignored_dirty = BTreeSet::new();
+        for record in records {
+            let key = Key::from(record.article.path.as_str());
+            let Some(seen) = self.state.get(&key).filter(|seen| seen.hash == record.hash) else {
+                continue;
+            };
+            if self.entries.contains_key(&key) {
+                continue;
+            }
+            let raw = RawPath(Arc::from(Path::new(&record.raw)));
+            let mut touched = BTreeSet::new();
+            self.found(raw.clone(), key.clone(), &mut touched);
+            let article = record.article;
+            let published = article.published.unwrap_or(seen.first_seen);
+            let updated = article.updated.unwrap_or(seen.changed).max(published);
+            let entry = Entry {
+                key: key.clone(),
+                order_id: Arc::from(article.id.as_str()),
+                article: Arc::new(article),
+                published,
+                updated,
+                hash: record.hash,
+                file_stamp: record.stamp,
+                source: raw,
+            };
+            self.index(&entry, &mut ignored_dirty);
+            self.entries.insert(key, entry);
+            loaded += 1;
+        }
+        Ok(loaded)
+    }
+
+    /// Writes what the catalog knows to the catalog cache in `paths.state`.
+    pub fn save_cache(&self) -> std::io::Result<()> {
+        let records = self.entries.values().filter_map(|entry| {
+            Some(cache::Record {
+                raw: entry.source.0.to_str()?.to_string(),
+                stamp: entry.file_stamp,
+                hash: entry.hash,
+                article: (*entry.article).clone(),
+            })
+        });
+        cache::save(&self.config.paths.state, &self.config, records)
     }
 
     /// Gives back the state journal (to carry it over to a catalog with a new config).
@@ -1531,5 +1595,127 @@ mod tree_tests {
         set(1000);
         tree.catalog.rescan();
         assert_eq!(tree.titles(), ["Tin 2"]);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    //! A restart with the catalog cache reads only what changed while feedd
+    //! was down, and knows exactly what a catalog that read every file knows.
+
+    use super::*;
+
+    struct Site {
+        dir: tempfile::TempDir,
+        config: Arc<Config>,
+    }
+
+    impl Site {
+        fn new() -> Site {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("articles")).unwrap();
+            let text = "[site]\ntitle = \"Tin\"\nbase_url = \"https://news.example.vn\"\n\
+                        [paths]\narticles = \"articles\"\nstate = \"state\"\n";
+            let config = Arc::new(Config::parse(&dir.path().join("feedd.toml"), text).unwrap());
+            Site { dir, config }
+        }
+
+        fn write(&self, relative: &str, text: &str) {
+            let path = self.dir.path().join("articles").join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+
+        /// A catalog as a (re)started feedd has it: journal, cache, rescan.
+        fn start(&self) -> (Catalog, Result<usize, String>, Changes) {
+            let state = StateStore::open(&self.config.paths.state).unwrap();
+            let mut catalog = Catalog::new(self.config.clone(), state);
+            let cached = catalog.load_cache();
+            let changes = catalog.rescan();
+            (catalog, cached, changes)
+        }
+    }
+
+    /// Everything a feed shows of every scope, bodies included.
+    fn shown(catalog: &Catalog) -> Vec<String> {
+        let now = Timestamp::now();
+        let mut shown = Vec::new();
+        for scope in catalog.scopes(now) {
+            let (meta, entries) = catalog.feed(&scope, now).unwrap();
+            shown.push(format!("{meta:?}"));
+            for item in catalog.with_bodies(entries).unwrap() {
+                shown.push(format!(
+                    "{:?} {} {} {:?}",
+                    item.entry.article, item.entry.published, item.entry.updated, item.body
+                ));
+            }
+        }
+        shown
+    }
+
+    #[test]
+    fn a_restart_reads_only_changed_files_and_knows_what_a_full_scan_knows() {
+        let site = Site::new();
+        for i in 0..20 {
+            site.write(
+                &format!("Đời sống/bai-{i}.txt"),
+                &format!("Tiêu đề {i}\n\nThân bài {i}.\n"),
+            );
+        }
+        site.write(
+            "Kinh tế/giu-nguyen.md",
+            "+++\ntitle = \"Giữ\"\n+++\nThân.\n",
+        );
+        let (first, cached, changes) = site.start();
+        assert!(cached.is_err(), "no cache on a first start");
+        assert_eq!(changes.read, 21);
+        first.save_cache().unwrap();
+        drop(first);
+
+        // While feedd is down: one edit, one new file, one deletion.
+        site.write("Đời sống/bai-3.txt", "Tiêu đề mới\n\nThân bài khác.\n");
+        site.write("Đời sống/bai-new.txt", "Bài mới\n\nThân.\n");
+        std::fs::remove_file(site.dir.path().join("articles/Đời sống/bai-7.txt")).unwrap();
+        let (restarted, cached, changes) = site.start();
+        assert_eq!(cached, Ok(21));
+        assert_eq!(changes.read, 2, "only the edited and the new file are read");
+        assert_eq!(restarted.len(), 21);
+        let restarted_shows = shown(&restarted);
+        restarted.save_cache().unwrap();
+        drop(restarted);
+
+        // A catalog that read every file (no cache) shows the same.
+        std::fs::remove_file(site.config.paths.state.join(cache::CACHE_FILE)).unwrap();
+        let (full, cached, changes) = site.start();
+        assert!(cached.is_err());
+        assert_eq!(changes.read, 21);
+        assert_eq!(shown(&full), restarted_shows);
+        assert!(
+            restarted_shows
+                .iter()
+                .any(|line| line.contains("Tiêu đề mới"))
+        );
+    }
+
+    #[test]
+    fn a_damaged_cache_means_a_full_scan_not_wrong_output() {
+        let site = Site::new();
+        for i in 0..5 {
+            site.write(
+                &format!("a/bai-{i}.txt"),
+                &format!("Tiêu đề {i}\n\nThân {i}.\n"),
+            );
+        }
+        let (first, _, _) = site.start();
+        let before = shown(&first);
+        first.save_cache().unwrap();
+        drop(first);
+        let path = site.config.paths.state.join(cache::CACHE_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("Tiêu đề 2", "Tiêu đề X")).unwrap();
+        let (restarted, cached, changes) = site.start();
+        assert!(cached.unwrap_err().starts_with("damaged"));
+        assert_eq!(changes.read, 5);
+        assert_eq!(shown(&restarted), before);
     }
 }

@@ -1,0 +1,393 @@
+//! What the catalog knows, kept in the state folder (`catalog.cache`) so
+//! that a restart stats the tree and re-reads only the files that changed
+//! while feedd was down, instead of reading every article again.
+//!
+//! Per article file: its raw path, key, stamp (size, nanosecond mtime and
+//! ctime, inode), content hash and parsed metadata. Nothing here is trusted
+//! beyond what a stat confirms: an entry is used only while its file still
+//! has the recorded stamp, and its dates still come from the state journal.
+//! So a cache left by a crash, or older than the tree, gives the same output
+//! as a full scan. A missing cache, one written for another config or
+//! version, or a damaged one is ignored whole (the catalog then reads every
+//! file). Written atomically (temp file + rename).
+//!
+//! The format is text, one tab-separated record per line, fields escaped as
+//! in the state journal, and a last line with the record count and a BLAKE3
+//! hash of everything before it, so that a torn or edited file is noticed.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use crate::article::{Article, CategoryRef};
+use crate::config::Config;
+use crate::file_stamp::FileStamp;
+
+/// The cache's file name in `paths.state`.
+pub const CACHE_FILE: &str = "catalog.cache";
+
+const MAGIC: &str = "feedd-catalog-cache";
+/// Bump when the record layout or what an `Article` holds changes.
+const FORMAT: u32 = 1;
+
+/// One article file as the cache keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Path under the articles folder as the file system spells it.
+    pub raw: String,
+    pub stamp: FileStamp,
+    pub hash: [u8; 16],
+    pub article: Article,
+}
+
+/// Why a cache was not used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// There is none (a first run, or it was removed).
+    Missing,
+    /// Written by another version of feedd or for another config.
+    Stale,
+    /// Cannot be read or does not parse; what is wrong.
+    Damaged(String),
+}
+
+/// What makes parsed metadata depend on more than the file: the config
+/// (base URL, time zone, byline prefixes, limits...) and feedd's version.
+fn fingerprint(config: &Config) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(format!("{config:?}").as_bytes());
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Writes `records` to `dir`/[`CACHE_FILE`], atomically.
+pub fn save(
+    dir: &Path,
+    config: &Config,
+    records: impl Iterator<Item = Record>,
+) -> std::io::Result<()> {
+    let mut text = format!("{MAGIC}\t{FORMAT}\t{}\n", fingerprint(config));
+    let mut count = 0usize;
+    for record in records {
+        write_record(&mut text, &record);
+        count += 1;
+    }
+    let checksum = blake3::hash(text.as_bytes()).to_hex();
+    let _ = writeln!(text, "end\t{count}\t{checksum}");
+    let mut temp = tempfile::Builder::new()
+        .prefix(".catalog.cache.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.persist(dir.join(CACHE_FILE)).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The records of `dir`/[`CACHE_FILE`], if it is there, whole, and was
+/// written by this version for this config.
+pub fn load(dir: &Path, config: &Config) -> Result<Vec<Record>, Unusable> {
+    let text = match std::fs::read(dir.join(CACHE_FILE)) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Unusable::Damaged("not UTF-8".into()))?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Unusable::Missing);
+        }
+        Err(error) => return Err(Unusable::Damaged(error.to_string())),
+    };
+    let damaged = |what: &str| Unusable::Damaged(what.to_string());
+    let body_end = text
+        .trim_end_matches('\n')
+        .rfind('\n')
+        .map(|at| at + 1)
+        .ok_or_else(|| damaged("no end line"))?;
+    let (body, end) = text.split_at(body_end);
+    let mut end_fields = end.trim_end_matches('\n').split('\t');
+    let (Some("end"), Some(count), Some(checksum), None) = (
+        end_fields.next(),
+        end_fields.next(),
+        end_fields.next(),
+        end_fields.next(),
+    ) else {
+        return Err(damaged("no end line (cut short?)"));
+    };
+    if blake3::hash(body.as_bytes()).to_hex().as_str() != checksum {
+        return Err(damaged("checksum mismatch"));
+    }
+    let mut lines = body.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut header_fields = header.split('\t');
+    if header_fields.next() != Some(MAGIC) {
+        return Err(damaged("not a feedd catalog cache"));
+    }
+    if header_fields.next() != Some(FORMAT.to_string().as_str())
+        || header_fields.next() != Some(fingerprint(config).as_str())
+    {
+        return Err(Unusable::Stale);
+    }
+    let records = lines
+        .enumerate()
+        .map(|(index, line)| {
+            parse_record(line)
+                .ok_or_else(|| Unusable::Damaged(format!("record {} does not parse", index + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if count.parse::<usize>().ok() != Some(records.len()) {
+        return Err(damaged("record count mismatch"));
+    }
+    Ok(records)
+}
+
+fn push_field(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
+    out.push('\t');
+}
+
+fn unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next()? {
+                't' => out.push('\t'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                '\\' => out.push('\\'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// `None` as an empty field, `Some(text)` as `=text`.
+fn push_optional(out: &mut String, text: Option<&str>) {
+    match text {
+        None => out.push('\t'),
+        Some(text) => {
+            out.push('=');
+            push_field(out, text);
+        }
+    }
+}
+
+fn push_time(out: &mut String, time: Option<Timestamp>) {
+    if let Some(time) = time {
+        let _ = write!(out, "{}", time.as_nanosecond());
+    }
+    out.push('\t');
+}
+
+fn write_record(out: &mut String, record: &Record) {
+    let article = &record.article;
+    push_field(out, &record.raw);
+    for word in record.stamp.to_words() {
+        let _ = write!(out, "{word}\t");
+    }
+    for byte in record.hash {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out.push('\t');
+    push_field(out, &article.path);
+    push_field(out, &article.id);
+    push_field(out, &article.title);
+    push_field(out, &article.slug);
+    push_field(out, &article.link);
+    push_optional(out, article.author.as_deref());
+    push_time(out, article.published);
+    push_time(out, article.updated);
+    out.push_str(if article.draft { "1\t" } else { "0\t" });
+    let _ = write!(out, "{}", article.categories.len());
+    for category in &article.categories {
+        out.push('\t');
+        push_field(out, &category.slug);
+        out.pop();
+        out.push('\t');
+        push_field(out, &category.name);
+        out.pop();
+    }
+    out.push('\n');
+}
+
+fn parse_record(line: &str) -> Option<Record> {
+    let mut fields = line.split('\t');
+    let mut next = || fields.next();
+    let raw = unescape(next()?)?;
+    let mut words = [0u64; 7];
+    for word in &mut words {
+        *word = next()?.parse().ok()?;
+    }
+    let hash_hex = next()?;
+    if hash_hex.len() != 32 || !hash_hex.is_ascii() {
+        return None;
+    }
+    let mut hash = [0u8; 16];
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hash_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    let path = unescape(next()?)?;
+    let id = unescape(next()?)?;
+    let title = unescape(next()?)?;
+    let slug = unescape(next()?)?;
+    let link = unescape(next()?)?;
+    let author = match next()? {
+        "" => None,
+        field => Some(unescape(field.strip_prefix('=')?)?),
+    };
+    let time = |field: &str| -> Option<Option<Timestamp>> {
+        if field.is_empty() {
+            return Some(None);
+        }
+        Timestamp::from_nanosecond(field.parse().ok()?)
+            .ok()
+            .map(Some)
+    };
+    let published = time(next()?)?;
+    let updated = time(next()?)?;
+    let draft = match next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let count: usize = next()?.parse().ok()?;
+    let mut categories = Vec::with_capacity(count.min(64));
+    for _ in 0..count {
+        let slug = unescape(next()?)?;
+        let name = unescape(next()?)?;
+        categories.push(CategoryRef { slug, name });
+    }
+    if next().is_some() {
+        return None;
+    }
+    Some(Record {
+        raw,
+        stamp: FileStamp::from_words(words),
+        hash,
+        article: Article {
+            path,
+            id,
+            title,
+            slug,
+            link,
+            author,
+            categories,
+            published,
+            updated,
+            draft,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::parse(
+            Path::new("/srv/config/feedd.toml"),
+            "[site]\ntitle = \"Tin\"\nbase_url = \"https://news.example.vn\"\n",
+        )
+        .unwrap()
+    }
+
+    fn record(raw: &str, author: Option<&str>) -> Record {
+        let meta = std::fs::metadata(env!("CARGO_MANIFEST_DIR")).unwrap();
+        Record {
+            raw: raw.to_string(),
+            stamp: FileStamp::of(&meta),
+            hash: [0xAB; 16],
+            article: Article {
+                path: raw.to_string(),
+                id: "urn:uuid:1".into(),
+                title: "Tab\there, new\nline, back\\slash, CR\r, = and 😀".into(),
+                slug: "tab-here".into(),
+                link: "https://news.example.vn/doi-song/tab-here.html".into(),
+                author: author.map(str::to_string),
+                categories: vec![
+                    CategoryRef {
+                        slug: "doi-song".into(),
+                        name: "Đời sống".into(),
+                    },
+                    CategoryRef {
+                        slug: "empty".into(),
+                        name: String::new(),
+                    },
+                ],
+                published: Some(Timestamp::from_nanosecond(1_796_000_000_123_456_789).unwrap()),
+                updated: None,
+                draft: true,
+            },
+        }
+    }
+
+    #[test]
+    fn records_come_back_as_they_were_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = vec![
+            record("Đời sống/a\tb.txt", Some("")),
+            record("Đời sống/c.md", None),
+            record("x.txt", Some("=Minh Phúc")),
+        ];
+        save(dir.path(), &config(), records.clone().into_iter()).unwrap();
+        assert_eq!(load(dir.path(), &config()), Ok(records));
+    }
+
+    #[test]
+    fn a_missing_stale_or_damaged_cache_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path(), &config()), Err(Unusable::Missing));
+        save(
+            dir.path(),
+            &config(),
+            vec![record("a.txt", None)].into_iter(),
+        )
+        .unwrap();
+        let other = Config::parse(
+            Path::new("/srv/config/feedd.toml"),
+            "[site]\ntitle = \"Tin\"\nbase_url = \"https://other.example\"\n",
+        )
+        .unwrap();
+        assert_eq!(load(dir.path(), &other), Err(Unusable::Stale));
+        let path = dir.path().join(CACHE_FILE);
+        let whole = std::fs::read(&path).unwrap();
+        for cut in [1, whole.len() / 2, whole.len() - 2] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            assert!(
+                matches!(load(dir.path(), &config()), Err(Unusable::Damaged(_))),
+                "cut at {cut}"
+            );
+        }
+        let mut edited = whole.clone();
+        let at = edited.iter().position(|&b| b == b'T').unwrap();
+        edited[at] = b'X';
+        std::fs::write(&path, &edited).unwrap();
+        assert!(matches!(
+            load(dir.path(), &config()),
+            Err(Unusable::Damaged(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(CACHE_FILE), &bytes).unwrap();
+            let _ = load(dir.path(), &config());
+        }
+
+        #[test]
+        fn any_record_line_parses_or_is_refused_without_panic(line in "\\PC{0,200}") {
+            let _ = parse_record(&line);
+        }
+    }
+}
