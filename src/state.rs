@@ -320,7 +320,8 @@ impl Drop for StateStore {
     }
 }
 
-/// Deletes compaction temp files left by a killed process (only the lock
+/// Deletes journal compaction and catalog cache temp files left by a killed
+/// process (only the lock
 /// holder calls this, so none of them is being written).
 fn remove_leftover_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -328,9 +329,10 @@ fn remove_leftover_temp_files(dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let is_temp = name
-            .to_str()
-            .is_some_and(|n| n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX));
+        let is_temp = name.to_str().is_some_and(|n| {
+            (n.starts_with(TEMP_PREFIX) || n.starts_with(crate::catalog::CACHE_TEMP_PREFIX))
+                && n.ends_with(TEMP_SUFFIX)
+        });
         if is_temp {
             // Failing leaves a harmless file; the next start tries again.
             let _ = std::fs::remove_file(entry.path());

@@ -28,6 +28,10 @@ use crate::file_stamp::FileStamp;
 /// The cache's file name in `paths.state`.
 pub const CACHE_FILE: &str = "catalog.cache";
 
+/// A cache being written; one left by a killed process is removed by the
+/// next process that locks the state folder.
+pub const TEMP_PREFIX: &str = ".catalog.cache-";
+
 const MAGIC: &str = "feedd-catalog-cache";
 /// Bump when the record layout or what an `Article` holds changes.
 const FORMAT: u32 = 1;
@@ -77,7 +81,7 @@ pub fn save(
     let checksum = blake3::hash(text.as_bytes()).to_hex();
     let _ = writeln!(text, "end\t{count}\t{checksum}");
     let mut temp = tempfile::Builder::new()
-        .prefix(".catalog.cache.")
+        .prefix(TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(text.as_bytes())?;

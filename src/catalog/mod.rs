@@ -21,6 +21,8 @@ use crate::state::{StateError, StateStore};
 
 mod cache;
 
+pub use cache::TEMP_PREFIX as CACHE_TEMP_PREFIX;
+
 /// An article with the dates it is published under.
 #[derive(Debug, Clone)]
 pub struct Entry {
