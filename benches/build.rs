@@ -1,6 +1,8 @@
-//! One-shot builds (`feedd::pipeline::build`) of a generated corpus:
-//! plain-text articles in the seed's format and Markdown articles with front
-//! matter, about 2–6 KB each (3.7 KB on average), in 20 categories.
+//! One-shot builds (`feedd::pipeline::build`, in process) of the generated
+//! corpus of `benches/support/corpus.rs` (the one `scripts/bench.py` uses):
+//! plain text in the seed's format and Markdown with front matter, in 50
+//! categories. `scripts/bench.py` times the `feedd build` command instead;
+//! this adds warm and one-edit builds and where a build's time goes.
 //!
 //!     cargo bench --bench build
 //!     FEEDD_BENCH_ARTICLES=50000 FEEDD_BENCH_RUNS=5 cargo bench --bench build
@@ -16,189 +18,13 @@ use std::time::{Duration, Instant};
 
 use feedd::config::Config;
 
-const SEED: &str = include_str!("../articles/Chính trị/000_dcc753fbd64ee8d5.txt");
+#[path = "support/corpus.rs"]
+mod corpus;
 
-const CATEGORIES: [&str; 20] = [
-    "Chính trị",
-    "Kinh tế",
-    "Xã hội",
-    "Thế giới",
-    "Thể thao",
-    "Văn hóa",
-    "Giáo dục",
-    "Sức khỏe",
-    "Pháp luật",
-    "Đời sống",
-    "Công nghệ",
-    "Khoa học",
-    "Du lịch",
-    "Bất động sản",
-    "Ô tô - Xe máy",
-    "Giải trí",
-    "Môi trường",
-    "Nông nghiệp",
-    "Quốc phòng",
-    "Tài chính",
-];
+use corpus::Corpus;
 
-const AUTHORS: [&str; 8] = [
-    "Minh Phúc",
-    "Thu Hà",
-    "Ngọc Lan",
-    "Văn Hải",
-    "Quang Huy",
-    "Đức Trung",
-    "Lò Thị Hương",
-    "Trần Bình",
-];
-
-/// The article the "one article edited" build edits: `Kinh tế/bai-viet-1.md`.
-const EDITED: usize = 1;
-
-/// xorshift64*: deterministic, so every run generates the same corpus.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
-/// The seed's body sentences, to compose realistic Vietnamese paragraphs from.
-fn sentences() -> Vec<String> {
-    let body: Vec<&str> = SEED
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .skip(1)
-        .take_while(|l| !l.starts_with("Bài và ảnh:"))
-        .collect();
-    body.iter()
-        .flat_map(|p| p.split_inclusive(". "))
-        .map(|s| s.trim().to_string())
-        .filter(|s| s.len() > 20)
-        .collect()
-}
-
-fn paragraphs(rng: &mut Rng, sentences: &[String], target_bytes: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut size = 0;
-    while size < target_bytes {
-        let count = 2 + rng.below(4);
-        let paragraph: Vec<&str> = (0..count).map(|_| rng.pick(sentences).as_str()).collect();
-        let paragraph = paragraph.join(" ");
-        size += paragraph.len() + 2;
-        out.push(paragraph);
-    }
-    out
-}
-
-fn title(rng: &mut Rng, sentences: &[String], i: usize) -> String {
-    let words: Vec<&str> = rng
-        .pick(sentences)
-        .split_whitespace()
-        .take(4 + rng.below(6))
-        .collect();
-    format!(
-        "{} ({i})",
-        words.join(" ").trim_end_matches([',', '.', ':'])
-    )
-}
-
-/// A TOML string literal.
-fn quote(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-/// Writes `count` articles under `dir`; returns their sizes in bytes.
-fn generate(dir: &Path, count: usize) -> Vec<usize> {
-    let sentences = sentences();
-    let mut rng = Rng(0x5EED_F00D_1234_5678);
-    let mut sizes = Vec::with_capacity(count);
-    for i in 0..count {
-        let category = CATEGORIES[i % CATEGORIES.len()];
-        let folder = if i % 7 == 0 {
-            format!("{category}/2024/{:02}", 1 + i % 12)
-        } else {
-            category.to_string()
-        };
-        let target = 1500 + rng.below(3000);
-        let title = title(&mut rng, &sentences, i);
-        let author = *rng.pick(&AUTHORS);
-        let day = 1 + rng.below(28);
-        let month = 1 + rng.below(12);
-        let (name, text) = if i % 2 == 0 {
-            // The seed's format: title, paragraphs, byline, trailer.
-            let name = if i % 4 == 0 {
-                format!("2024-{month:02}-{day:02}-bai-viet-{i}.txt")
-            } else {
-                format!("{:03}_{:016x}.txt", i % 1000, rng.next())
-            };
-            let body = paragraphs(&mut rng, &sentences, target).join("\n\n\n");
-            let text = format!(
-                "{title}\n\n{body}\n\n\nBài và ảnh: {author}\n\nChia sẻ:\n\ndoanh nghiệp - Sản phẩm - Dịch vụ Thông cáo báo chí Rao vặt\n\nCác đơn vị thông tin của TTXVN"
-            );
-            (name, text)
-        } else {
-            let mut front = format!(
-                "+++\ntitle = {}\nauthor = {}\n",
-                quote(&title),
-                quote(author)
-            );
-            let hour = rng.below(24);
-            if i == EDITED {
-                // The newest article, so that editing it changes feeds.
-                front.push_str("date = \"2024-12-31 23:30\"\n");
-            } else if i % 3 == 0 {
-                front.push_str(&format!(
-                    "date = \"2024-{month:02}-{day:02}T{hour:02}:15:00+07:00\"\n"
-                ));
-            } else {
-                front.push_str(&format!(
-                    "date = \"2024-{month:02}-{day:02} {hour:02}:30\"\n"
-                ));
-            }
-            if i % 10 == 1 {
-                let other = CATEGORIES[(i + 3) % CATEGORIES.len()];
-                front.push_str(&format!("categories = [\"{category}\", \"{other}\"]\n"));
-            }
-            if i % 5 == 1 {
-                let summary: &String = rng.pick(&sentences);
-                front.push_str(&format!("summary = {}\n", quote(summary)));
-            }
-            front.push_str("+++\n\n");
-            let mut body = String::new();
-            for (j, paragraph) in paragraphs(&mut rng, &sentences, target)
-                .into_iter()
-                .enumerate()
-            {
-                match j % 4 {
-                    1 => body.push_str(&format!("**{}** {paragraph}\n\n", author)),
-                    2 => body.push_str(&format!("## Mục {j}\n\n{paragraph} [Xem thêm](https://news.example.vn/{i}.html).\n\n")),
-                    3 => body.push_str(&format!("- {paragraph}\n- *{title}*\n\n")),
-                    _ => body.push_str(&format!("{paragraph}\n\n")),
-                }
-            }
-            (format!("bai-viet-{i}.md"), front + &body)
-        };
-        let path = dir.join(&folder).join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
-        sizes.push(text.len());
-    }
-    sizes
-}
+/// As in `scripts/bench.py`.
+const CATEGORIES: usize = 50;
 
 fn build(
     config: &Arc<Config>,
@@ -238,8 +64,9 @@ fn bench(count: usize, runs: usize) {
     let dir = tempfile::tempdir().unwrap();
     let articles = dir.path().join("articles");
     let generate_start = Instant::now();
-    let sizes = generate(&articles, count);
-    let bytes: usize = sizes.iter().sum();
+    let corpus = Corpus::new(count, CATEGORIES);
+    let summary = corpus.write(&articles).expect("the corpus is written");
+    let bytes = summary.bytes as usize;
     let config_path: PathBuf = dir.path().join("feedd.toml");
     std::fs::write(
         &config_path,
@@ -248,12 +75,11 @@ fn bench(count: usize, runs: usize) {
     .unwrap();
     let config = Arc::new(Config::load(&config_path).unwrap());
     println!(
-        "{count} articles, {} categories, {:.1} MB (avg {:.1} KB, min {:.1}, max {:.1}), generated in {:.1} s",
-        CATEGORIES.len(),
+        "{count} articles, {CATEGORIES} categories, {:.1} MB (avg {:.1} KB, min {:.1}, max {:.1}), generated in {:.1} s",
         bytes as f64 / 1e6,
         bytes as f64 / count as f64 / 1e3,
-        *sizes.iter().min().unwrap() as f64 / 1e3,
-        *sizes.iter().max().unwrap() as f64 / 1e3,
+        summary.smallest as f64 / 1e3,
+        summary.largest as f64 / 1e3,
         generate_start.elapsed().as_secs_f64()
     );
 
@@ -292,12 +118,14 @@ fn bench(count: usize, runs: usize) {
 
     let mut edited = Vec::new();
     let mut edit_changed = 0;
-    let edit = articles
-        .join(CATEGORIES[EDITED % CATEGORIES.len()])
-        .join(format!("bai-viet-{EDITED}.md"));
+    // The newest article heads its feeds, so editing it changes them.
+    let edit = articles.join(corpus.newest().expect("at least one article").path);
     let original = std::fs::read_to_string(&edit).unwrap();
     for run in 0..runs {
-        std::fs::write(&edit, format!("{original}\nĐính chính lần {run}.\n")).unwrap();
+        // A new first paragraph: the end of a plain-text file is its trailer,
+        // which feedd drops.
+        let text = original.replacen("\n\n", &format!("\n\nĐính chính lần {run}.\n\n"), 1);
+        std::fs::write(&edit, text).unwrap();
         let (time, report) = build(&config, count);
         edited.push(time);
         edit_changed = report.changed.len();
