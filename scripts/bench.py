@@ -482,8 +482,9 @@ def git_describe():
                               check=True).stdout.strip()
     try:
         head = git("log", "-1", "--format=%h")
-        source = git("log", "-1", "--format=%h (%cd) %s", "--date=format:%H:%M", "--", "src", "Cargo.toml", "Cargo.lock")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "src", "Cargo.toml", "Cargo.lock")
+        # Cargo.toml also lists benches and examples; a dependency change shows in Cargo.lock.
+        source = git("log", "-1", "--format=%h (%cd) %s", "--date=format:%H:%M", "--", "src", "Cargo.lock")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "src", "Cargo.lock")
         return f"{head}; feedd source last changed by {source}" + (", plus uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
@@ -501,11 +502,14 @@ def compare(before_text, after_text):
     """Two saved outputs of this script -> one table of "before -> after"
     cells (rows matched by their label), under both runs' header lines."""
     def rows(text):
+        """The first table's rows (notes and tables after it are ignored)."""
         table_rows = {}
         for line in text.splitlines():
             if line.startswith("| "):
                 cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
                 table_rows[cells[0]] = cells
+            elif table_rows:
+                break
         return table_rows
 
     def header(text):
@@ -562,7 +566,8 @@ def self_test():
     assert "25 KB gzip c=256: wrk-bound" in text, text
     assert len({line.count("|") for line in text.splitlines() if line.startswith("|")}) == 1, text
     later = table(args, [1000], {("build_s", 1000): "0.10", ("edit_p50", 1000): "104"}, {"bundled": (25564, rows)})
-    merged = compare("feedd benchmark, commit a\n" + text, "feedd benchmark, commit b\n" + later)
+    merged = compare("feedd benchmark, commit a\n" + text + "\n\nanother run:\n| cold `feedd build`, s | 9 |",
+                     "feedd benchmark, commit b\n" + later)
     assert "| cold `feedd build`, s | 0.50 → 0.10 |  |  |  |" in merged, merged
     assert "| edit -> new content over HTTP, p50, ms (debounce 100) | 104 |  |  | <= 110 |" in merged, merged
     assert merged.startswith("before: feedd benchmark, commit a\nafter:  feedd benchmark, commit b"), merged
