@@ -74,6 +74,15 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
             })
         })
         .context("cannot start the HTTP thread")?;
+    // The feeds on disk go out as identity until their compressed variants
+    // are ready: a hundred large feeds take seconds of one core to compress.
+    let compress = publisher.compress_served();
+    if !compress.is_empty() {
+        std::thread::Builder::new()
+            .name("feedd-compress".into())
+            .spawn(move || compress.run())
+            .context("cannot start the thread that compresses the loaded feeds")?;
+    }
 
     let outcome =
         Daemon::start(config, publisher, state, tx).and_then(|mut daemon| daemon.run_loop(&rx));

@@ -5,15 +5,18 @@
 //! write and compress them) and the retries of feeds that could not be
 //! written; where each document goes is [`crate::output`]'s. Its parts:
 //! `representation` (what is served: variants, validators, the snapshot),
-//! `compress` (gzip, brotli) and `disk` (atomic writes, the scan of the
+//! `compress` (gzip, brotli), `writer` (storing snapshots, and compressing
+//! feeds served before their compressed variants exist) and `disk` (atomic writes, the scan of the
 //! feeds already on disk). It must not know how feeds are rendered, what an
 //! article is, or anything about HTTP beyond the header values it precomputes.
 
 mod compress;
 mod disk;
 mod representation;
+mod writer;
 
 pub use representation::{Rendered, SharedSnapshot, Snapshot, Variant};
+pub use writer::CompressServed;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
@@ -22,12 +25,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use arc_swap::ArcSwap;
 use bytes::Bytes;
 use rayon::prelude::*;
 
 use crate::output::OutputPath;
 use representation::{cache_control, header_value, whole_seconds};
+use writer::SnapshotWriter;
 
 /// The wait before the first retry of a feed that could not be written, and
 /// the most it grows to (doubling after each failed retry): a full disk or a
@@ -140,7 +143,7 @@ pub struct Publisher {
     /// Hash of every published feed's bytes, so an unchanged feed is detected
     /// without reading its file back (and without keeping every body twice).
     published: BTreeMap<OutputPath, blake3::Hash>,
-    snapshot: SharedSnapshot,
+    writer: Arc<SnapshotWriter>,
     /// Feeds that changed twice within one second, by the second of their
     /// Last-Modified: it moves forward once that second is over ([`Publisher::restamp`]).
     restamp: BTreeMap<OutputPath, SystemTime>,
@@ -242,7 +245,7 @@ impl PendingPublish<'_> {
 
         let mut feeds = publisher
             .serve_variants
-            .then(|| publisher.snapshot.load().feeds.clone());
+            .then(|| publisher.writer.shared().load().feeds.clone());
         let mut served_changed = false;
         let mut failed_now = false;
         for applied in applied {
@@ -336,7 +339,7 @@ impl Publisher {
             output_dir,
             serve_variants,
             published: BTreeMap::new(),
-            snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::empty(max_age))),
+            writer: Arc::new(SnapshotWriter::new(Snapshot::empty(max_age))),
             restamp: BTreeMap::new(),
             failed: BTreeSet::new(),
             retry_at: None,
@@ -391,7 +394,7 @@ impl Publisher {
             return Vec::new();
         }
         let mut errors = Vec::new();
-        let mut feeds = self.snapshot.load().feeds.clone();
+        let mut feeds = self.writer.shared().load().feeds.clone();
         for path in due {
             self.restamp.remove(&path);
             let url_path = path.url_path();
@@ -423,24 +426,36 @@ impl Publisher {
 
     /// The snapshot the server reads; every publish swaps its contents.
     pub fn snapshot(&self) -> SharedSnapshot {
-        Arc::clone(&self.snapshot)
+        Arc::clone(self.writer.shared())
+    }
+
+    /// The compression of every feed served without its gzip and brotli
+    /// variants (those [`Publisher::load_existing`] loaded), to run on
+    /// another thread: until it is done they go out as identity, with the
+    /// identity ETag. Stores by the publisher meanwhile are safe: a feed
+    /// that changes keeps its new version, and the others get their
+    /// compressed variants whenever they are ready.
+    pub fn compress_served(&self) -> CompressServed {
+        self.writer.compress_served()
     }
 
     /// Changes `Cache-Control` for future responses (config reload): stores a
     /// new snapshot with the same feeds.
     pub fn set_max_age(&self, max_age: u32) {
         // No race with `publish`: it takes `&mut self`, so load-then-store
-        // cannot interleave with another writer.
-        let current = self.snapshot.load();
-        self.snapshot.store(Arc::new(Snapshot {
-            feeds: current.feeds.clone(),
-            cache_control: cache_control(max_age),
-        }));
+        // cannot interleave with another publish, and `writer` serialises
+        // it with the compression of loaded feeds.
+        let feeds = self.writer.shared().load().feeds.clone();
+        self.writer.store(feeds, Some(cache_control(max_age)));
     }
 
     /// Reads the feeds already in the output directory so they are served at
     /// once at startup, with Last-Modified = the file's modification time.
     /// Returns how many were loaded.
+    ///
+    /// Only their hash is computed here (a fraction of a millisecond per
+    /// feed); compressing a hundred large feeds takes seconds of one core,
+    /// which startup must not wait for: [`Publisher::compress_served`].
     ///
     /// Only regular files at feed paths are read (no symlinks, nothing else).
     /// Leftover temporary files of an interrupted write are deleted. A feed
@@ -458,12 +473,13 @@ impl Publisher {
                     // machine, clock step) must still not claim a
                     // Last-Modified later than the response's Date.
                     let modified = modified.min(SystemTime::now());
-                    // Startup has no edit waiting on it: compress at once.
                     let rendered = serve_variants.then(|| {
-                        Arc::new(
-                            Rendered::with_hash(output, Bytes::from(body), &hash, modified)
-                                .compressed(),
-                        )
+                        Arc::new(Rendered::with_hash(
+                            output,
+                            Bytes::from(body),
+                            &hash,
+                            modified,
+                        ))
                     });
                     Some((hash, rendered))
                 }
@@ -479,7 +495,7 @@ impl Publisher {
             .collect();
 
         let mut count = 0;
-        let mut feeds = self.snapshot.load().feeds.clone();
+        let mut feeds = self.writer.shared().load().feeds.clone();
         for ((path, _), result) in found.into_iter().zip(loaded) {
             let Some((hash, rendered)) = result else {
                 continue;
@@ -547,7 +563,7 @@ impl Publisher {
         let last_modified = whole_seconds(SystemTime::now());
         let mut feeds = self
             .serve_variants
-            .then(|| self.snapshot.load().feeds.clone());
+            .then(|| self.writer.shared().load().feeds.clone());
         let mut served_changed = false;
         let mut steps = Vec::new();
         for (path, body) in batch {
@@ -610,11 +626,7 @@ impl Publisher {
     }
 
     fn store_feeds(&self, feeds: HashMap<Box<str>, Arc<Rendered>>) {
-        let cache_control = self.snapshot.load().cache_control.clone();
-        self.snapshot.store(Arc::new(Snapshot {
-            feeds,
-            cache_control,
-        }));
+        self.writer.store(feeds, None);
     }
 
     /// The file of a document; `path` must be well-formed (as every path in
@@ -998,7 +1010,7 @@ mod tests {
 
     /// The feeds a pending publish has made visible.
     fn publisher_feeds(pending: &PendingPublish<'_>) -> HashMap<Box<str>, Arc<Rendered>> {
-        pending.publisher.snapshot.load().feeds.clone()
+        pending.publisher.writer.shared().load().feeds.clone()
     }
 
     #[test]
@@ -1079,6 +1091,89 @@ mod tests {
         // Known bytes: an identical publish changes nothing, even in build mode.
         let outcome = publisher.publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]);
         assert!(outcome.changed.is_empty());
+    }
+
+    /// A publisher serving the feeds a previous one left on disk.
+    fn restarted_with(feeds: &[(&str, &str)]) -> (tempfile::TempDir, Publisher) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = Publisher::new(dir.path().to_owned(), 60, false);
+        let updates = feeds
+            .iter()
+            .map(|(path, body)| update(path, Some(body.as_bytes().to_vec())))
+            .collect();
+        assert!(first.publish(updates).errors.is_empty());
+        let mut publisher = Publisher::new(dir.path().to_owned(), 60, true);
+        assert_eq!(publisher.load_existing().unwrap(), feeds.len());
+        (dir, publisher)
+    }
+
+    #[test]
+    fn load_existing_serves_identity_at_once_and_compress_served_adds_the_variants() {
+        let (_dir, publisher) = restarted_with(&[("/rss.xml", "<rss>a</rss>")]);
+        let snapshot = publisher.snapshot();
+        let loaded = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
+        assert_eq!(loaded.identity.body, "<rss>a</rss>");
+        assert!(
+            loaded.gzip.is_none() && loaded.br.is_none(),
+            "startup must not wait for compression"
+        );
+
+        let compress = publisher.compress_served();
+        assert_eq!(compress.len(), 1);
+        compress.run();
+        let full = Arc::clone(&snapshot.load().feeds["/rss.xml"]);
+        assert_eq!(full.identity.etag, loaded.identity.etag);
+        assert_eq!(full.last_modified, loaded.last_modified);
+        let expected = Rendered::new(
+            &OutputPath::parse("/rss.xml").unwrap(),
+            b"<rss>a</rss>".to_vec(),
+            loaded.last_modified,
+        );
+        for (got, want) in [(&full.gzip, &expected.gzip), (&full.br, &expected.br)] {
+            let (got, want) = (got.as_ref().unwrap(), want.as_ref().unwrap());
+            assert_eq!(got.etag, want.etag);
+            assert_eq!(got.body, want.body);
+        }
+        assert!(publisher.compress_served().is_empty());
+    }
+
+    #[test]
+    fn a_feed_changed_before_its_compression_is_ready_keeps_the_new_version() {
+        let (_dir, mut publisher) =
+            restarted_with(&[("/rss.xml", "<rss>old</rss>"), ("/atom.xml", "<feed/>")]);
+        let compress = publisher.compress_served();
+        let outcome = publisher.publish(vec![update("/rss.xml", Some(b"<rss>new</rss>".to_vec()))]);
+        assert!(outcome.errors.is_empty());
+        compress.run();
+        let snapshot = publisher.snapshot().load_full();
+        let rss = &snapshot.feeds["/rss.xml"];
+        assert_eq!(rss.identity.body, "<rss>new</rss>");
+        assert_eq!(
+            gunzip(&rss.gzip.as_ref().unwrap().body),
+            b"<rss>new</rss>",
+            "the old bytes' compression must not come back"
+        );
+        assert!(snapshot.feeds["/atom.xml"].gzip.is_some());
+    }
+
+    #[test]
+    fn stores_after_the_compression_keep_it() {
+        let (_dir, mut publisher) =
+            restarted_with(&[("/rss.xml", "<rss/>"), ("/atom.xml", "<feed/>")]);
+        publisher.compress_served().run();
+        publisher.set_max_age(30);
+        let outcome =
+            publisher.publish(vec![update("/atom.xml", Some(b"<feed>b</feed>".to_vec()))]);
+        assert!(outcome.errors.is_empty());
+        let snapshot = publisher.snapshot().load_full();
+        assert!(snapshot.feeds["/rss.xml"].gzip.is_some());
+        assert_eq!(snapshot.cache_control, "public, max-age=30");
+    }
+
+    fn gunzip(body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out).unwrap();
+        out
     }
 
     #[test]
