@@ -352,6 +352,9 @@ fn respond<B>(snapshot: &Snapshot, request: &Request<B>) -> Response<Full<Bytes>
     let (variant, encoding) = variant(feed, choose_encoding(headers));
 
     let mut response = Response::new(Full::default());
+    // Room for all seven headers at once: growing the map on the seventh
+    // (a compressed response's Content-Encoding) reallocates it.
+    *response.headers_mut() = HeaderMap::with_capacity(8);
     let out = response.headers_mut();
     out.insert(header::ETAG, variant.etag.clone());
     // A second version within one second has no date of its own yet: the

@@ -1011,3 +1011,54 @@ async fn shutdown_makes_serve_return() {
         "an idle connection held shutdown for {elapsed:?}"
     );
 }
+
+/// A response already under way is not touched by a publish: the client
+/// gets every byte of the version it asked for, and the next request the
+/// new one. (The body is large enough that most of it is still in the
+/// server when the new version is published.)
+#[tokio::test]
+async fn a_feed_replaced_while_its_response_is_in_flight_completes_with_the_old_bytes() {
+    let (_dir, mut publisher) = published();
+    let old: Vec<u8> = (0..4_000_000u32)
+        .map(|i| b"abcdefghijklmnopqrstuvwxyz\n"[(i % 27) as usize])
+        .collect();
+    let outcome = publisher.publish(vec![update("/rss.xml", Some(old.clone()))]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let server = Server::start(&publisher).await;
+
+    let addr = server.addr;
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (go_on_tx, go_on_rx) = std::sync::mpsc::channel::<()>();
+    let client = tokio::task::spawn_blocking(move || -> Vec<u8> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, DEADLINE).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream
+            .write_all(b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut raw = vec![0; 64 * 1024];
+        stream.read_exact(&mut raw).unwrap();
+        started_tx.send(()).unwrap();
+        go_on_rx.recv_timeout(DEADLINE).unwrap();
+        stream.read_to_end(&mut raw).unwrap();
+        raw
+    });
+    timeout(DEADLINE, async {
+        while started_rx.try_recv().is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the response started");
+
+    let new = RSS.replace("Một", "Hai");
+    let outcome = publisher.publish(vec![update("/rss.xml", Some(new.clone().into()))]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    go_on_tx.send(()).unwrap();
+
+    let raw = timeout(DEADLINE, client).await.unwrap().unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(raw.len() - split, old.len());
+    assert!(raw[split..] == old[..], "the body in flight changed");
+    assert_eq!(server.get("/rss.xml", &[]).await.body, new);
+    server.stop().await.unwrap();
+}
