@@ -449,14 +449,14 @@ def table(args, sizes, figures, serving):
         header = ["**vs nginx: feedd rps / nginx rps ±se**"] + [
             f"**{kind}** ({SERVE_TARGETS[kind]})" for kind in ("identity", "gzip", "304")] + [
             "**p99 ms feedd / nginx** (identity; gzip; 304)"]
-        if sizes:
-            row(header)
-        else:
-            row(header)
+        row(header)
+        if not sizes:
             row(["---"] * width)
         notes = []
-        for name, (size, rows) in serving.items():
-            for conns in (64, 256):
+        for size, runs in serving.values():
+            for conns, run in [(conns, run) for conns in (64, 256) for run in range(len(runs))]:
+                rows = runs[run]
+                label = f"{kib(size)} feed, {conns} connections" + (f", run {run + 1}" if len(runs) > 1 else "")
                 cells, p99s = [], []
                 for kind in ("identity", "gzip", "304"):
                     found = rows.get((kind, conns))
@@ -467,8 +467,8 @@ def table(args, sizes, figures, serving):
                     cells.append(f"{found['ratio']} ±{found['se']}")
                     p99s.append(f"{found['p99_target']} / {found['p99_nginx']}")
                     if found["notes"]:
-                        notes.append(f"{kib(size)} {kind} c={conns}: {found['notes']}")
-                row([f"{kib(size)} feed, {conns} connections"] + cells + ["; ".join(p99s)])
+                        notes.append(f"{label}, {kind}: {found['notes']}")
+                row([label] + cells + ["; ".join(p99s)])
         if notes:
             lines.append("")
             lines.extend("serve_compare note: " + note for note in notes)
@@ -560,12 +560,14 @@ def self_test():
     assert percentile([7], 0.95) == 7
     figures = {("build_s", 1000): "0.50", ("edit_p50", 1000): "104"}
     args = argparse.Namespace(edits=20)
-    text = table(args, [1000], figures, {"bundled": (25564, rows)})
+    text = table(args, [1000], figures, {"bundled": (25564, [rows])})
+    two_runs = table(args, [], {}, {"bundled": (25564, [rows, rows])})
+    assert "| 25 KB feed, 256 connections, run 2 | - | 1.220 ±0.020 | - | -; 12.50 / 11.00; - |" in two_runs, two_runs
     assert "| cold `feedd build`, s | 0.50 |  |  |  |" in text, text
     assert "| 25 KB feed, 64 connections | 1.051 ±0.012 | - | 0.976 ±0.030 | 4.10 / 5.20; -; 2.00 / 1.90 |" in text, text
-    assert "25 KB gzip c=256: wrk-bound" in text, text
+    assert "25 KB feed, 256 connections, gzip: wrk-bound" in text, text
     assert len({line.count("|") for line in text.splitlines() if line.startswith("|")}) == 1, text
-    later = table(args, [1000], {("build_s", 1000): "0.10", ("edit_p50", 1000): "104"}, {"bundled": (25564, rows)})
+    later = table(args, [1000], {("build_s", 1000): "0.10", ("edit_p50", 1000): "104"}, {"bundled": (25564, [rows])})
     merged = compare("feedd benchmark, commit a\n" + text + "\n\nanother run:\n| cold `feedd build`, s | 9 |",
                      "feedd benchmark, commit b\n" + later)
     assert "| cold `feedd build`, s | 0.50 → 0.10 |  |  |  |" in merged, merged
@@ -582,9 +584,11 @@ def main():
     parser.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes, comma separated")
     parser.add_argument("--categories", type=int, default=50)
     parser.add_argument("--edits", type=int, default=20, help="edits measured after the clean restart")
-    parser.add_argument("--build-runs", type=int, default=1, help="cold builds per size (the median is shown)")
+    parser.add_argument("--build-runs", type=int, default=3, help="cold builds per size (the median is shown)")
     parser.add_argument("--no-serve", action="store_true", help="skip the serving comparison with nginx")
     parser.add_argument("--serve-only", action="store_true", help="only the serving comparison")
+    parser.add_argument("--serve-runs", type=int, default=1,
+                        help="serve_compare.sh runs per feed (a row each: the spread shows the noise)")
     parser.add_argument("--quick", action="store_true",
                         help="10 edits, serving rows of 1 s warm-up + 4 s measured per server")
     parser.add_argument("--workdir", default="/dev/shm/feedd-bench" if os.path.isdir("/dev/shm") else None,
@@ -629,14 +633,19 @@ def main():
                 largest = measure_size(args, size, figures)
         if not args.no_serve:
             config, feed = bundled_site(args)
-            serving["bundled"] = serve_compare(args, "bundled", config, "/rss.xml", feed)
             if largest is None:
                 size = max(sizes)
                 largest = Corpus(args.workdir, size, args.categories, os.path.join(args.workdir, f"feedd-{size}.log"))
                 run_build(largest.config, largest.log_path)
             feed_file = os.path.join(largest.dir, "feeds", largest.other_feed.lstrip("/"))
-            serving["category"] = serve_compare(args, "category", largest.config, largest.other_feed, feed_file,
-                                                edited=(largest, "bench-serve"))
+            serving = {"bundled": (0, []), "category": (0, [])}
+            # Runs of both feeds interleaved, so that a noisy minute hits one run of each.
+            for run in range(1, args.serve_runs + 1):
+                size, rows = serve_compare(args, f"bundled-{run}", config, "/rss.xml", feed)
+                serving["bundled"] = (size, serving["bundled"][1] + [rows])
+                size, rows = serve_compare(args, f"category-{run}", largest.config, largest.other_feed, feed_file,
+                                           edited=(largest, f"bench-serve-{run}"))
+                serving["category"] = (size, serving["category"][1] + [rows])
     finally:
         if not args.keep:
             for entry in os.listdir(args.workdir):
