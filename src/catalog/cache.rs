@@ -57,12 +57,30 @@ pub enum Unusable {
     Damaged(String),
 }
 
-/// What makes parsed metadata depend on more than the file: the config
-/// (base URL, time zone, byline prefixes, limits...) and feedd's version.
+/// What parsed metadata depends on besides the file: feedd's version and
+/// the config keys that article parsing reads (a key that parsing starts to
+/// read must be added here). Built from the values, not from `Debug` of the
+/// whole config: a time zone's `Debug` shows its internal caches, which
+/// differ between two processes that loaded the same file.
 fn fingerprint(config: &Config) -> String {
     let mut hasher = blake3::Hasher::new();
-    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    hasher.update(format!("{config:?}").as_bytes());
+    let mut field = |value: &[u8]| {
+        hasher.update(&(value.len() as u64).to_le_bytes());
+        hasher.update(value);
+    };
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(config.paths.articles.as_os_str().as_encoded_bytes());
+    field(config.site.base_url.as_bytes());
+    let zone = &config.site.timezone;
+    field(
+        zone.iana_name()
+            .map_or_else(|| format!("{zone:?}"), str::to_string)
+            .as_bytes(),
+    );
+    for prefix in &config.text.byline_prefixes {
+        field(prefix.as_bytes());
+    }
+    field(&config.feeds.max_article_bytes.to_le_bytes());
     hasher.finalize().to_hex().to_string()
 }
 
@@ -332,6 +350,25 @@ mod tests {
                 draft: true,
             },
         }
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_same_for_the_same_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feedd.toml");
+        std::fs::write(
+            &path,
+            "[site]\ntitle = \"Tin\"\nbase_url = \"https://news.example.vn\"\ntimezone = \"Asia/Ho_Chi_Minh\"\n",
+        )
+        .unwrap();
+        let first = Config::load(&path).unwrap();
+        // Using the zone fills its caches, which its Debug would show.
+        let _ = Timestamp::now().to_zoned(first.site.timezone.clone());
+        let second = Config::load(&path).unwrap();
+        assert_eq!(fingerprint(&first), fingerprint(&second));
+        let mut other = second.clone();
+        other.text.byline_prefixes.push("Ảnh: ".into());
+        assert_ne!(fingerprint(&other), fingerprint(&second));
     }
 
     #[test]
