@@ -522,7 +522,10 @@ fn is_not_modified(
         let ours = opaque_tag(etag.as_bytes());
         return if_none_match.any(|value| {
             let value = value.as_bytes();
-            value.trim_ascii() == b"*" || entity_tags(value).any(|tag| opaque_tag(tag) == ours)
+            // What a cache sends back nearly always: our tag, byte for byte.
+            value == etag.as_bytes()
+                || value.trim_ascii() == b"*"
+                || entity_tags(value).any(|tag| opaque_tag(tag) == ours)
         });
     }
     let mut if_modified_since = headers.get_all(header::IF_MODIFIED_SINCE).iter();
