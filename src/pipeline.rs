@@ -33,43 +33,51 @@ pub fn render_updates<'a>(
     catalog.prune_bodies(now);
     let mut updates = Vec::new();
     let mut errors = Vec::new();
-    for result in rendered {
-        match result {
-            Ok(feeds) => updates.extend(feeds),
-            Err(failed) => errors.extend(failed),
-        }
+    for (scope_updates, scope_errors) in rendered {
+        updates.extend(scope_updates);
+        errors.extend(scope_errors);
     }
     (updates, errors)
 }
 
-/// Every output of `scope`, or every error: one format failing keeps the
-/// last good version of all of them.
+/// Every output of `scope`, and what went wrong: one format failing keeps
+/// the last good version of all of them (no update at all); an article
+/// whose file can no longer be read is left out, and said so.
 fn render_scope(
     catalog: &Catalog,
     scope: &Scope,
     now: Timestamp,
-) -> Result<Vec<Update>, Vec<RenderError>> {
+) -> (Vec<Update>, Vec<RenderError>) {
     let config = catalog.config();
     let Some((meta, entries)) = catalog.feed(scope, now) else {
-        return Ok(OutputPath::all_of(scope).map(Update::remove).collect());
+        return (
+            OutputPath::all_of(scope).map(Update::remove).collect(),
+            Vec::new(),
+        );
     };
-    let items = catalog.with_bodies(entries).map_err(|error| {
-        OutputPath::all_of(scope)
-            .map(|feed| RenderError {
-                feed,
-                reason: error.to_string(),
+    let (items, left_out) = catalog.with_bodies(entries);
+    let mut errors: Vec<RenderError> = OutputPath::all_of(scope)
+        .take(1)
+        .flat_map(|feed| {
+            left_out.iter().map(move |error| RenderError {
+                feed: feed.clone(),
+                reason: format!("left out {error}"),
             })
-            .collect::<Vec<_>>()
-    })?;
+        })
+        .collect();
     let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
         .map(|path| {
             render_feed(path.format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
         })
         .partition(Result::is_ok);
     if failed.is_empty() {
-        Ok(rendered.into_iter().filter_map(Result::ok).collect())
+        (
+            rendered.into_iter().filter_map(Result::ok).collect(),
+            errors,
+        )
     } else {
-        Err(failed.into_iter().filter_map(Result::err).collect())
+        errors.extend(failed.into_iter().filter_map(Result::err));
+        (Vec::new(), errors)
     }
 }
 

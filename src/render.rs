@@ -25,17 +25,27 @@ fn feed_updated(items: &[FeedItem]) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// A feed that cannot be rendered. Articles are checked so that this does
-/// not happen (dates in years 1..=9999, text without XML-forbidden
+/// A feed that cannot be rendered as it should. Articles are checked so that
+/// this does not happen (dates in years 1..=9999, text without XML-forbidden
 /// characters); should it happen anyway, the feed's last good version stays
-/// published rather than an empty or wrong one.
+/// published rather than an empty or wrong one. Also: an article left out of
+/// a feed because its file could no longer be read for its body.
 #[derive(Debug, thiserror::Error)]
-#[error("{feed}: cannot render: {reason}; the last good version stays published")]
+#[error("{feed}: {reason}")]
 pub struct RenderError {
     /// The feed, shown as its URL path, e.g. `/kinh-te/rss.xml`.
     pub feed: OutputPath,
-    /// What went wrong.
+    /// What went wrong, and what became of the feed.
     pub reason: String,
+}
+
+impl RenderError {
+    fn failed(feed: OutputPath, why: &str) -> RenderError {
+        RenderError {
+            feed,
+            reason: format!("cannot render: {why}; the last good version stays published"),
+        }
+    }
 }
 
 /// `ts` in `tz`, at an offset of whole minutes. RFC 2822 and RFC 3339
@@ -94,12 +104,12 @@ fn html_escape(text: &str) -> String {
     out
 }
 
-/// `(slug, display name)` of an entry's categories, named as the feed names them.
+/// `(slug, display name)` of an article's categories, named as the feed names them.
 fn category_names<'a>(
     feed: &'a FeedMeta,
-    entry: &'a crate::catalog::Entry,
+    article: &'a crate::article::Article,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
-    entry.article.categories.iter().map(|c| {
+    article.categories.iter().map(|c| {
         let name = feed.category_names.get(&c.slug).unwrap_or(&c.name);
         (c.slug.as_str(), name.as_str())
     })
@@ -128,15 +138,12 @@ pub fn render_rss(
     let tz = &site.timezone;
     let path = OutputPath::new(feed.scope.clone(), Format::Rss);
     let self_url = format!("{}{}", site.base_url, path.url_path());
-    let failed = |reason: String| RenderError {
-        feed: path.clone(),
-        reason,
-    };
+    let failed = |reason: String| RenderError::failed(path.clone(), &reason);
     let rss_items = items
         .iter()
         .map(|item| {
             let entry = item.entry;
-            let article = &entry.article;
+            let article = &*item.article;
             let author = article
                 .author
                 .clone()
@@ -152,7 +159,7 @@ pub fn render_rss(
                     permalink: article.id == article.link,
                 }),
                 pub_date: Some(pub_date),
-                categories: category_names(feed, entry)
+                categories: category_names(feed, article)
                     .map(|(_, name)| rss::Category {
                         name: name.to_string(),
                         domain: None,
@@ -281,15 +288,12 @@ pub fn render_atom(
     let tz = &site.timezone;
     let path = OutputPath::new(feed.scope.clone(), Format::Atom);
     let self_url = format!("{}{}", site.base_url, path.url_path());
-    let failed = |reason: String| RenderError {
-        feed: path.clone(),
-        reason,
-    };
+    let failed = |reason: String| RenderError::failed(path.clone(), &reason);
     let entries = items
         .iter()
         .map(|item| {
             let entry = item.entry;
-            let article = &entry.article;
+            let article = &*item.article;
             let date =
                 |ts| rfc3339(ts, tz).map_err(|e| failed(format!("article {}: {e}", article.path)));
             let author = article
@@ -305,7 +309,7 @@ pub fn render_atom(
                     name: author.clone(),
                     ..Default::default()
                 }],
-                categories: category_names(feed, entry)
+                categories: category_names(feed, article)
                     .map(|(slug, name)| atom::Category {
                         term: slug.to_string(),
                         label: Some(name.to_string()),

@@ -205,7 +205,8 @@ proptest! {
         let now: jiff::Timestamp = "9999-12-30T00:00:00Z".parse().unwrap();
         for scope in catalog.scopes(now) {
             let (meta, entries) = catalog.feed(&scope, now).unwrap();
-            let items = catalog.with_bodies(entries).unwrap();
+            let (items, left_out) = catalog.with_bodies(entries);
+            prop_assert!(left_out.is_empty(), "{:?}", left_out);
             let rss = render_rss(catalog.config(), &meta, &items).unwrap();
             let atom = render_atom(catalog.config(), &meta, &items).unwrap();
             for (name, xml) in [("rss", &rss), ("atom", &atom)] {

@@ -21,7 +21,6 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
-use crate::article::{Article, CategoryRef};
 use crate::config::Config;
 use crate::file_stamp::FileStamp;
 
@@ -34,16 +33,23 @@ pub const TEMP_PREFIX: &str = ".catalog.cache-";
 
 const MAGIC: &str = "feedd-catalog-cache";
 /// Bump when the record layout or what an `Article` holds changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
-/// One article file as the cache keeps it.
+/// One article file as the cache keeps it: what the catalog keeps of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// Path under the articles folder as the file system spells it.
     pub raw: String,
+    /// The catalog's key (NFC).
+    pub key: String,
     pub stamp: FileStamp,
     pub hash: [u8; 16],
-    pub article: Article,
+    pub id: String,
+    /// Published and updated dates the file states.
+    pub stated: (Option<Timestamp>, Option<Timestamp>),
+    pub draft: bool,
+    /// `(slug, name)` of each category.
+    pub categories: Vec<(String, String)>,
 }
 
 /// Why a cache was not used.
@@ -192,17 +198,6 @@ fn unescape(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// `None` as an empty field, `Some(text)` as `=text`.
-fn push_optional(out: &mut String, text: Option<&str>) {
-    match text {
-        None => out.push('\t'),
-        Some(text) => {
-            out.push('=');
-            push_field(out, text);
-        }
-    }
-}
-
 fn push_time(out: &mut String, time: Option<Timestamp>) {
     if let Some(time) = time {
         let _ = write!(out, "{}", time.as_nanosecond());
@@ -211,8 +206,8 @@ fn push_time(out: &mut String, time: Option<Timestamp>) {
 }
 
 fn write_record(out: &mut String, record: &Record) {
-    let article = &record.article;
     push_field(out, &record.raw);
+    push_field(out, &record.key);
     for word in record.stamp.to_words() {
         let _ = write!(out, "{word}\t");
     }
@@ -220,22 +215,16 @@ fn write_record(out: &mut String, record: &Record) {
         let _ = write!(out, "{byte:02x}");
     }
     out.push('\t');
-    push_field(out, &article.path);
-    push_field(out, &article.id);
-    push_field(out, &article.title);
-    push_field(out, &article.slug);
-    push_field(out, &article.link);
-    push_optional(out, article.author.as_deref());
-    push_time(out, article.published);
-    push_time(out, article.updated);
-    out.push_str(if article.draft { "1\t" } else { "0\t" });
-    let _ = write!(out, "{}", article.categories.len());
-    for category in &article.categories {
+    push_field(out, &record.id);
+    push_time(out, record.stated.0);
+    push_time(out, record.stated.1);
+    out.push_str(if record.draft { "1\t" } else { "0\t" });
+    let _ = write!(out, "{}", record.categories.len());
+    for (slug, name) in &record.categories {
         out.push('\t');
-        push_field(out, &category.slug);
-        out.pop();
-        out.push('\t');
-        push_field(out, &category.name);
+        push_field(out, slug);
+        push_field(out, name);
+        // push_field ends each field with a tab; the line ends without one.
         out.pop();
     }
     out.push('\n');
@@ -245,6 +234,7 @@ fn parse_record(line: &str) -> Option<Record> {
     let mut fields = line.split('\t');
     let mut next = || fields.next();
     let raw = unescape(next()?)?;
+    let key = unescape(next()?)?;
     let mut words = [0u64; 7];
     for word in &mut words {
         *word = next()?.parse().ok()?;
@@ -257,15 +247,7 @@ fn parse_record(line: &str) -> Option<Record> {
     for (i, byte) in hash.iter_mut().enumerate() {
         *byte = u8::from_str_radix(hash_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
-    let path = unescape(next()?)?;
     let id = unescape(next()?)?;
-    let title = unescape(next()?)?;
-    let slug = unescape(next()?)?;
-    let link = unescape(next()?)?;
-    let author = match next()? {
-        "" => None,
-        field => Some(unescape(field.strip_prefix('=')?)?),
-    };
     let time = |field: &str| -> Option<Option<Timestamp>> {
         if field.is_empty() {
             return Some(None);
@@ -286,27 +268,20 @@ fn parse_record(line: &str) -> Option<Record> {
     for _ in 0..count {
         let slug = unescape(next()?)?;
         let name = unescape(next()?)?;
-        categories.push(CategoryRef { slug, name });
+        categories.push((slug, name));
     }
     if next().is_some() {
         return None;
     }
     Some(Record {
         raw,
+        key,
         stamp: FileStamp::from_words(words),
         hash,
-        article: Article {
-            path,
-            id,
-            title,
-            slug,
-            link,
-            author,
-            categories,
-            published,
-            updated,
-            draft,
-        },
+        id,
+        stated: (published, updated),
+        draft,
+        categories,
     })
 }
 
@@ -322,33 +297,23 @@ mod tests {
         .unwrap()
     }
 
-    fn record(raw: &str, author: Option<&str>) -> Record {
+    fn record(raw: &str, draft: bool) -> Record {
         let meta = std::fs::metadata(env!("CARGO_MANIFEST_DIR")).unwrap();
         Record {
             raw: raw.to_string(),
+            key: format!("{raw} (NFC)"),
             stamp: FileStamp::of(&meta),
             hash: [0xAB; 16],
-            article: Article {
-                path: raw.to_string(),
-                id: "urn:uuid:1".into(),
-                title: "Tab\there, new\nline, back\\slash, CR\r, = and 😀".into(),
-                slug: "tab-here".into(),
-                link: "https://news.example.vn/doi-song/tab-here.html".into(),
-                author: author.map(str::to_string),
-                categories: vec![
-                    CategoryRef {
-                        slug: "doi-song".into(),
-                        name: "Đời sống".into(),
-                    },
-                    CategoryRef {
-                        slug: "empty".into(),
-                        name: String::new(),
-                    },
-                ],
-                published: Some(Timestamp::from_nanosecond(1_796_000_000_123_456_789).unwrap()),
-                updated: None,
-                draft: true,
-            },
+            id: "urn:uuid:1 tab\there, new\nline, back\\slash, CR\r, = and 😀".into(),
+            stated: (
+                Some(Timestamp::from_nanosecond(1_796_000_000_123_456_789).unwrap()),
+                None,
+            ),
+            draft,
+            categories: vec![
+                ("doi-song".into(), "Đời sống".into()),
+                ("empty".into(), String::new()),
+            ],
         }
     }
 
@@ -375,9 +340,9 @@ mod tests {
     fn records_come_back_as_they_were_saved() {
         let dir = tempfile::tempdir().unwrap();
         let records = vec![
-            record("Đời sống/a\tb.txt", Some("")),
-            record("Đời sống/c.md", None),
-            record("x.txt", Some("=Minh Phúc")),
+            record("Đời sống/a\tb.txt", false),
+            record("Đời sống/c.md", true),
+            record("x.txt", false),
         ];
         save(dir.path(), &config(), records.clone().into_iter()).unwrap();
         assert_eq!(load(dir.path(), &config()), Ok(records));
@@ -390,7 +355,7 @@ mod tests {
         save(
             dir.path(),
             &config(),
-            vec![record("a.txt", None)].into_iter(),
+            vec![record("a.txt", false)].into_iter(),
         )
         .unwrap();
         let other = Config::parse(
@@ -409,7 +374,7 @@ mod tests {
             );
         }
         let mut edited = whole.clone();
-        let at = edited.iter().position(|&b| b == b'T').unwrap();
+        let at = edited.iter().position(|&b| b == b'\n').unwrap() + 1;
         edited[at] = b'X';
         std::fs::write(&path, &edited).unwrap();
         assert!(matches!(

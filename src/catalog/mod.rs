@@ -23,19 +23,26 @@ mod cache;
 
 pub use cache::TEMP_PREFIX as CACHE_TEMP_PREFIX;
 
-/// An article with the dates it is published under.
+/// What the catalog keeps of every article: what feed order and the
+/// category indexes need, and no more (title, link, author and body are read
+/// again from the file when a feed shows the article). Category names and
+/// slugs are interned: thousands of articles share each.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The parsed file.
-    pub article: Arc<Article>,
+    /// The article's id (ties in feed order are broken by it).
+    id: Arc<str>,
+    /// `(slug, name)` of each category, the primary one first.
+    categories: Box<[(Arc<str>, Arc<str>)]>,
+    /// The dates the file states, if any (kept for the catalog cache).
+    stated: (Option<Timestamp>, Option<Timestamp>),
+    /// Not to be published.
+    draft: bool,
     /// Published date: stated, else first seen.
     pub published: Timestamp,
     /// Updated date: stated, else when the content last changed; never before `published`.
     pub updated: Timestamp,
     /// The catalog's key (shared with its indexes).
     key: Key,
-    /// The article's id, shared with the feed-order indexes.
-    order_id: Arc<str>,
     /// The content hash of the file the metadata was read from: the body,
     /// read again when a feed shows the article, must be of the same content.
     hash: [u8; 16],
@@ -190,8 +197,10 @@ pub struct FeedMeta {
 /// An article a feed shows, with its body.
 #[derive(Debug, Clone)]
 pub struct FeedItem<'a> {
-    /// The article and its dates.
+    /// Its dates and place in the catalog.
     pub entry: &'a Entry,
+    /// The parsed file.
+    pub article: Arc<Article>,
     /// What the item shows of its text.
     pub body: Arc<Body>,
 }
@@ -212,10 +221,13 @@ pub struct Catalog {
     /// Bodies of the articles feeds show, by key, with the content hash
     /// they were read at: an edit of one article re-reads only its own.
     bodies: Mutex<BodyCache>,
+    /// Category slugs and names, one allocation each however many articles name them.
+    interned: std::collections::HashSet<Arc<str>>,
 }
 
-/// Bodies by article key, with the content hash each was read at.
-type BodyCache = HashMap<String, ([u8; 16], Arc<Body>)>;
+/// Articles and bodies of what the feeds show, by key, with the content
+/// hash each was read at.
+type BodyCache = HashMap<Key, ([u8; 16], Arc<Article>, Arc<Body>)>;
 
 impl Catalog {
     /// An empty catalog for `config`; call [`Catalog::rescan`] to fill it.
@@ -229,6 +241,7 @@ impl Catalog {
             all: BTreeSet::new(),
             categories: BTreeMap::new(),
             bodies: Mutex::new(HashMap::new()),
+            interned: std::collections::HashSet::new(),
         }
     }
 
@@ -251,7 +264,7 @@ impl Catalog {
         let mut loaded = 0;
         let mut ignored_dirty = BTreeSet::new();
         for record in records {
-            let key = Key::from(record.article.path.as_str());
+            let key = Key::from(record.key.as_str());
             let Some(seen) = self.state.get(&key).filter(|seen| seen.hash == record.hash) else {
                 continue;
             };
@@ -261,15 +274,20 @@ impl Catalog {
             let raw = RawPath(Arc::from(Path::new(&record.raw)));
             let mut touched = BTreeSet::new();
             self.found(raw.clone(), key.clone(), &mut touched);
-            let article = record.article;
-            let published = article.published.unwrap_or(seen.first_seen);
-            let updated = article.updated.unwrap_or(seen.changed).max(published);
+            let categories = record
+                .categories
+                .iter()
+                .map(|(slug, name)| (self.intern(slug), self.intern(name)))
+                .collect();
+            let (published, updated) = dates(record.stated, seen);
             let entry = Entry {
-                key: key.clone(),
-                order_id: Arc::from(article.id.as_str()),
-                article: Arc::new(article),
+                id: Arc::from(record.id.as_str()),
+                categories,
+                stated: record.stated,
+                draft: record.draft,
                 published,
                 updated,
+                key: key.clone(),
                 hash: record.hash,
                 file_stamp: record.stamp,
                 source: raw,
@@ -286,12 +304,29 @@ impl Catalog {
         let records = self.entries.values().filter_map(|entry| {
             Some(cache::Record {
                 raw: entry.source.0.to_str()?.to_string(),
+                key: entry.key.to_string(),
                 stamp: entry.file_stamp,
                 hash: entry.hash,
-                article: (*entry.article).clone(),
+                id: entry.id.to_string(),
+                stated: entry.stated,
+                draft: entry.draft,
+                categories: entry
+                    .categories
+                    .iter()
+                    .map(|(slug, name)| (slug.to_string(), name.to_string()))
+                    .collect(),
             })
         });
         cache::save(&self.config.paths.state, &self.config, records)
+    }
+
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.interned.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.interned.insert(shared.clone());
+        shared
     }
 
     /// Gives back the state journal (to carry it over to a catalog with a new config).
@@ -759,25 +794,33 @@ impl Catalog {
         };
         changes.read += 1;
         let seen = self.state.observe(key, mtime, hash);
-        let published = article.published.unwrap_or(seen.first_seen);
-        let updated = article.updated.unwrap_or(seen.changed).max(published);
+        let stated = (article.published, article.updated);
+        let (published, updated) = dates(stated, seen);
+        // The same content read from the same file under the same config is
+        // the same article.
         if let Some(old) = self.entries.get_mut(key)
-            && *old.article == *article
             && old.hash == hash
+            && old.source == *raw
             && old.published == published
             && old.updated == updated
         {
             old.file_stamp = stamp;
-            old.source = raw.clone();
             return Read::Kept;
         }
         self.remove(key, &mut changes.dirty);
+        let categories = article
+            .categories
+            .iter()
+            .map(|category| (self.intern(&category.slug), self.intern(&category.name)))
+            .collect();
         let entry = Entry {
-            key: key.clone(),
-            order_id: Arc::from(article.id.as_str()),
-            article: Arc::from(article),
+            id: Arc::from(article.id.as_str()),
+            categories,
+            stated,
+            draft: article.draft,
             published,
             updated,
+            key: key.clone(),
             hash,
             file_stamp: stamp,
             source: raw.clone(),
@@ -790,21 +833,21 @@ impl Catalog {
     fn order_key(entry: &Entry) -> OrderKey {
         OrderKey {
             published: Reverse(entry.published),
-            id: entry.order_id.clone(),
+            id: entry.id.clone(),
             path: entry.key.clone(),
         }
     }
 
     fn index(&mut self, entry: &Entry, dirty: &mut BTreeSet<Scope>) {
-        if entry.article.draft {
+        if entry.draft {
             return;
         }
         let order = Self::order_key(entry);
-        for category in &entry.article.categories {
-            let index = self.categories.entry(category.slug.clone()).or_default();
+        for (slug, name) in &entry.categories {
+            let index = self.categories.entry(slug.to_string()).or_default();
             index.order.insert(order.clone());
-            *index.names.entry(category.name.clone()).or_default() += 1;
-            dirty.insert(Scope::Category(category.slug.clone()));
+            *index.names.entry(name.to_string()).or_default() += 1;
+            dirty.insert(Scope::Category(slug.to_string()));
         }
         self.all.insert(order);
         dirty.insert(Scope::All);
@@ -814,24 +857,24 @@ impl Catalog {
         let Some(entry) = self.entries.remove(key) else {
             return;
         };
-        if entry.article.draft {
+        if entry.draft {
             return;
         }
         let order = Self::order_key(&entry);
-        for category in &entry.article.categories {
-            if let Some(index) = self.categories.get_mut(&category.slug) {
+        for (slug, name) in &entry.categories {
+            if let Some(index) = self.categories.get_mut(&**slug) {
                 index.order.remove(&order);
-                if let Some(count) = index.names.get_mut(&category.name) {
+                if let Some(count) = index.names.get_mut(&**name) {
                     *count -= 1;
                     if *count == 0 {
-                        index.names.remove(&category.name);
+                        index.names.remove(&**name);
                     }
                 }
                 if index.order.is_empty() {
-                    self.categories.remove(&category.slug);
+                    self.categories.remove(&**slug);
                 }
             }
-            dirty.insert(Scope::Category(category.slug.clone()));
+            dirty.insert(Scope::Category(slug.to_string()));
         }
         self.all.remove(&order);
         dirty.insert(Scope::All);
@@ -895,28 +938,37 @@ impl Catalog {
             return None;
         }
         let mut meta = meta;
-        for category in items.iter().flat_map(|e| &e.article.categories) {
-            if !meta.category_names.contains_key(&category.slug) {
-                let name = self.category_name(&category.slug).to_string();
-                meta.category_names.insert(category.slug.clone(), name);
+        for (slug, _) in items.iter().flat_map(|e| e.categories.iter()) {
+            if !meta.category_names.contains_key(&**slug) {
+                let name = self.category_name(slug).to_string();
+                meta.category_names.insert(slug.to_string(), name);
             }
         }
         Some((meta, items))
     }
 
-    /// `entries` (a feed's) with their bodies: cached, else read again from
-    /// their files. Fails when a file can no longer be read.
+    /// `entries` (a feed's) as feed items: article and body, cached, else
+    /// read again from their files. An entry whose file can no longer be
+    /// read as that article (edited into something invalid before a feed
+    /// showed it, removed since) is left out, with the reason: a fresh build
+    /// would not have it either.
     pub fn with_bodies<'a>(
         &self,
         entries: Vec<&'a Entry>,
-    ) -> Result<Vec<FeedItem<'a>>, ArticleError> {
-        entries
-            .into_iter()
-            .map(|entry| {
-                let body = self.body_of(entry)?;
-                Ok(FeedItem { entry, body })
-            })
-            .collect()
+    ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
+        let mut items = Vec::with_capacity(entries.len());
+        let mut left_out = Vec::new();
+        for entry in entries {
+            match self.shown_of(entry) {
+                Ok((article, body)) => items.push(FeedItem {
+                    entry,
+                    article,
+                    body,
+                }),
+                Err(error) => left_out.push(error),
+            }
+        }
+        (items, left_out)
     }
 
     fn cached_bodies(&self) -> MutexGuard<'_, BodyCache> {
@@ -926,31 +978,32 @@ impl Catalog {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn body_of(&self, entry: &Entry) -> Result<Arc<Body>, ArticleError> {
-        let key = &entry.article.path;
-        if let Some((hash, body)) = self.cached_bodies().get(key)
+    fn shown_of(&self, entry: &Entry) -> Result<(Arc<Article>, Arc<Body>), ArticleError> {
+        if let Some((hash, article, body)) = self.cached_bodies().get(&entry.key)
             && *hash == entry.hash
         {
-            return Ok(body.clone());
+            return Ok((article.clone(), body.clone()));
         }
         let path = self.config.paths.articles.join(&entry.source.0);
-        let (bytes, _) = read_capped(&self.config, &path)?.ok_or_else(|| ArticleError::Whole {
+        let gone = || ArticleError::Whole {
             path: path.clone(),
-            message:
-                "is no longer a regular file; the feed is rendered again once the change is seen"
-                    .into(),
-        })?;
-        let (_, body) =
-            article::parse_article_with_body(&self.config, &path, Path::new(key), &bytes)?;
-        let body = Arc::new(body);
-        // Content changed since the metadata was read is not cached: the
-        // watcher reports the change, which reads it whole.
-        let hash = content_hash(&bytes);
-        if hash == entry.hash {
-            self.cached_bodies()
-                .insert(key.clone(), (hash, body.clone()));
+            message: "is no longer there as it was read; it is left out until the change is seen"
+                .into(),
+        };
+        let (bytes, _) = read_capped(&self.config, &path)?.ok_or_else(gone)?;
+        // Another content than the catalog's would not match its order and
+        // indexes; the watcher reports the change, which reads it whole.
+        if content_hash(&bytes) != entry.hash {
+            return Err(gone());
         }
-        Ok(body)
+        let (article, body) =
+            article::parse_article_with_body(&self.config, &path, Path::new(&*entry.key), &bytes)?;
+        let (article, body) = (Arc::new(article), Arc::new(body));
+        self.cached_bodies().insert(
+            entry.key.clone(),
+            (entry.hash, article.clone(), body.clone()),
+        );
+        Ok((article, body))
     }
 
     /// Drops cached bodies of articles that no feed shows as of `now`, once
@@ -967,7 +1020,7 @@ impl Catalog {
             .flat_map(|order| due(order, now).take(limit))
             .map(|key| &*key.path)
             .collect();
-        bodies.retain(|key, _| shown.contains(key.as_str()));
+        bodies.retain(|key, _| shown.contains(&**key));
     }
 
     /// The display name of a category: its configured title, else the name
@@ -1009,15 +1062,24 @@ impl Catalog {
             if let Some(entry) = self.entries.get(&key.path) {
                 scopes.extend(
                     entry
-                        .article
                         .categories
                         .iter()
-                        .map(|c| Scope::Category(c.slug.clone())),
+                        .map(|(slug, _)| Scope::Category(slug.to_string())),
                 );
             }
         }
         scopes
     }
+}
+
+/// Published and updated dates: stated, else first seen and last changed
+/// (from the state journal); an article is never updated before it is published.
+fn dates(
+    stated: (Option<Timestamp>, Option<Timestamp>),
+    seen: crate::state::Seen,
+) -> (Timestamp, Timestamp) {
+    let published = stated.0.unwrap_or(seen.first_seen);
+    (published, stated.1.unwrap_or(seen.changed).max(published))
 }
 
 /// The first key in feed order with a published date not after `now`.
@@ -1311,12 +1373,25 @@ mod tree_tests {
             );
         }
 
+        /// What the daemon does after each change: renders the feeds, which
+        /// keeps what they show (the last good version of an article whose
+        /// file turns bad later).
+        fn render(&self) {
+            let now = Timestamp::now();
+            for scope in self.catalog.scopes(now) {
+                let (_, entries) = self.catalog.feed(&scope, now).unwrap();
+                let (_, left_out) = self.catalog.with_bodies(entries);
+                assert!(left_out.is_empty(), "{left_out:?}");
+            }
+        }
+
+        /// Titles of every article, as the feeds show them.
         fn titles(&self) -> Vec<String> {
             let mut titles: Vec<String> = self
                 .catalog
                 .entries
                 .values()
-                .map(|e| e.article.title.clone())
+                .map(|e| self.catalog.shown_of(e).unwrap().0.title.clone())
                 .collect();
             titles.sort();
             titles
@@ -1416,6 +1491,7 @@ mod tree_tests {
         let mut tree = Tree::new("[feeds]\nmax_article_bytes = 64\n");
         let a = tree.write("a.txt", "Tin A\n\nThân.\n");
         tree.catalog.rescan();
+        tree.render();
         // Sparse: 8 GiB that a read of the whole file would never finish allocating.
         let big = tree.path("big.txt");
         std::fs::File::create(&big)
@@ -1565,10 +1641,31 @@ mod tree_tests {
     }
 
     #[test]
+    fn an_article_whose_file_went_bad_before_a_feed_showed_it_is_left_out_not_the_feed() {
+        let mut tree = Tree::new("");
+        tree.write("Thời sự/a.txt", "Tin A\n\nThân.\n");
+        let b = tree.write("Thời sự/b.txt", "Tin B\n\nThân.\n");
+        tree.catalog.rescan();
+        // Edited into an empty file; the watcher has not reported it yet.
+        std::fs::write(&b, "").unwrap();
+        let now = Timestamp::now();
+        let (_, entries) = tree.catalog.feed(&Scope::All, now).unwrap();
+        let (items, left_out) = tree.catalog.with_bodies(entries);
+        let titles: Vec<&str> = items
+            .iter()
+            .map(|item| item.article.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Tin A"]);
+        assert_eq!(left_out.len(), 1);
+        assert_eq!(left_out[0].path(), b);
+    }
+
+    #[test]
     fn a_missing_articles_folder_removes_nothing() {
         let mut tree = Tree::new("");
         let a = tree.write("Thời sự/a.txt", "Tin A\n\nThân.\n");
         tree.catalog.rescan();
+        tree.render();
         std::fs::remove_dir_all(tree.path("")).unwrap();
         let changes = tree
             .catalog
@@ -1645,10 +1742,12 @@ mod cache_tests {
         for scope in catalog.scopes(now) {
             let (meta, entries) = catalog.feed(&scope, now).unwrap();
             shown.push(format!("{meta:?}"));
-            for item in catalog.with_bodies(entries).unwrap() {
+            let (items, left_out) = catalog.with_bodies(entries);
+            assert!(left_out.is_empty(), "{left_out:?}");
+            for item in items {
                 shown.push(format!(
                     "{:?} {} {} {:?}",
-                    item.entry.article, item.entry.published, item.entry.updated, item.body
+                    item.article, item.entry.published, item.entry.updated, item.body
                 ));
             }
         }
@@ -1714,7 +1813,8 @@ mod cache_tests {
         drop(first);
         let path = site.config.paths.state.join(cache::CACHE_FILE);
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace("Tiêu đề 2", "Tiêu đề X")).unwrap();
+        assert!(text.contains("bai-2.txt"));
+        std::fs::write(&path, text.replace("bai-2.txt", "bai-X.txt")).unwrap();
         let (restarted, cached, changes) = site.start();
         assert!(cached.unwrap_err().starts_with("damaged"));
         assert_eq!(changes.read, 5);
