@@ -11,9 +11,8 @@
 //! documents contain, how they are rendered, or how they are served.
 //!
 //! A new kind of output is one variant here, and the compiler then lists
-//! every `match` that must learn about it (renderers, the feed count):
-//! - JSON Feed (`/feed.json`, `/{category}/feed.json`): `Format::JsonFeed`,
-//!   file name `feed.json`, `application/feed+json; charset=utf-8`.
+//! every `match` that must learn about it (renderers, the feed count). Done:
+//! RSS, Atom and JSON Feed (`/feed.json`, `/{category}/feed.json`). Next:
 //! - HTML pages of the site and of each category (`/`, `/{category}/`):
 //!   `Format::Html`, whose URL ends in `/` while its file is `index.html`;
 //!   [`OutputPath::url_path`] and [`OutputPath::relative_file`] are separate
@@ -58,17 +57,20 @@ pub enum Format {
     Rss,
     /// Atom 1.0, `atom.xml`.
     Atom,
+    /// JSON Feed 1.1, `feed.json`.
+    JsonFeed,
 }
 
 impl Format {
     /// Every format, in the order feeds are rendered.
-    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::JsonFeed];
 
     /// The last segment of the URL path, and the file's name.
     pub fn file_name(self) -> &'static str {
         match self {
             Format::Rss => "rss.xml",
             Format::Atom => "atom.xml",
+            Format::JsonFeed => "feed.json",
         }
     }
 
@@ -77,6 +79,9 @@ impl Format {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
+            // JSON Feed 1.1's own type; JSON is UTF-8 by definition, but
+            // the charset keeps browsers that show it raw from guessing.
+            Format::JsonFeed => "application/feed+json; charset=utf-8",
         }
     }
 
@@ -239,7 +244,7 @@ mod tests {
         /// Whatever the text, a path is accepted only under its own name:
         /// no second spelling (`//`, `%2e`, `./`, a query) reaches a feed.
         #[test]
-        fn parse_accepts_only_the_canonical_spelling(text in "(/|[a-zA-Z0-9._%?#-]|đ|\\.\\.|rss\\.xml|atom\\.xml){0,8}") {
+        fn parse_accepts_only_the_canonical_spelling(text in "(/|[a-zA-Z0-9._%?#-]|đ|\\.\\.|rss\\.xml|atom\\.xml|feed\\.json){0,8}") {
             if let Some(path) = OutputPath::parse(&text) {
                 prop_assert_eq!(path.url_path(), text);
             }
@@ -262,6 +267,8 @@ mod tests {
             "/chinh-tri/rss.xml",
             "/doi-song/atom.xml",
             "/2024/rss.xml",
+            "/feed.json",
+            "/kinh-te/feed.json",
         ] {
             assert_eq!(OutputPath::parse(path).unwrap().url_path(), path);
         }
@@ -292,6 +299,9 @@ mod tests {
             "/x.xml",
             "/arss.xml",
             "/a/arss.xml",
+            "/feed.JSON",
+            "/kinh-te/feed.json/",
+            "/kinh-te/feeds.json",
         ] {
             assert_eq!(OutputPath::parse(path), None, "{path:?}");
         }
@@ -331,6 +341,7 @@ mod tests {
         let of = |url_path| OutputPath::parse(url_path).unwrap().content_type();
         assert_eq!(of("/rss.xml"), "application/rss+xml; charset=utf-8");
         assert_eq!(of("/a/atom.xml"), "application/atom+xml; charset=utf-8");
+        assert_eq!(of("/a/feed.json"), "application/feed+json; charset=utf-8");
     }
 
     #[test]
@@ -345,7 +356,14 @@ mod tests {
     fn every_scope_has_one_path_per_format() {
         let scope = Scope::Category("the-thao".into());
         let paths: Vec<String> = OutputPath::all_of(&scope).map(|p| p.url_path()).collect();
-        assert_eq!(paths, ["/the-thao/rss.xml", "/the-thao/atom.xml"]);
+        assert_eq!(
+            paths,
+            [
+                "/the-thao/rss.xml",
+                "/the-thao/atom.xml",
+                "/the-thao/feed.json"
+            ]
+        );
         assert_eq!(
             format!("{:?}", OutputPath::new(Scope::All, Format::Atom)),
             "\"/atom.xml\""

@@ -1,5 +1,5 @@
-//! Pure functions from a feed's metadata and newest entries to RSS 2.0 and
-//! Atom 1.0 bytes.
+//! Pure functions from a feed's metadata and newest entries to RSS 2.0,
+//! Atom 1.0 and JSON Feed 1.1 (`json_feed`) bytes.
 //!
 //! Knows no disk and no clock: every date comes from the entries, so
 //! unchanged input gives byte-identical output.
@@ -14,6 +14,9 @@ use rss::extension::dublincore::DublinCoreExtension;
 use crate::catalog::{FeedItem, FeedMeta};
 use crate::config::Config;
 use crate::output::{Format, OutputPath, Scope};
+
+mod json_feed;
+pub use json_feed::render_json_feed;
 
 /// The date the feeds carry: the latest updated date among the items, or
 /// the Unix epoch for a feed with none. Never "now".
@@ -77,9 +80,16 @@ fn rfc2822(ts: Timestamp, tz: &TimeZone) -> Result<String, String> {
 }
 
 fn rfc3339(ts: Timestamp, tz: &TimeZone) -> Result<atom::FixedDateTime, String> {
+    rfc3339_text(ts, tz).and_then(|text| {
+        text.parse()
+            .map_err(|e| format!("date {ts} cannot be written as RFC 3339: {text}: {e}"))
+    })
+}
+
+/// `ts` as RFC 3339 text in `tz` (`2026-11-20T08:30:00+07:00`), as Atom and
+/// JSON Feed write it.
+fn rfc3339_text(ts: Timestamp, tz: &TimeZone) -> Result<String, String> {
     jiff::fmt::strtime::format("%Y-%m-%dT%H:%M:%S%:z", &in_zone(ts, tz)?)
-        .map_err(|e| e.to_string())
-        .and_then(|text| text.parse().map_err(|e| format!("{text}: {e}")))
         .map_err(|e| format!("date {ts} cannot be written as RFC 3339: {e}"))
 }
 
@@ -125,6 +135,7 @@ pub fn render_feed(
     match format {
         Format::Rss => render_rss(config, feed, items),
         Format::Atom => render_atom(config, feed, items),
+        Format::JsonFeed => render_json_feed(config, feed, items),
     }
 }
 

@@ -31,11 +31,13 @@ fn is_rss(url_path: &str) -> bool {
 
 /// The URL paths of the feeds of the all-articles scope and of each category slug.
 fn feed_paths(slugs: &[&str]) -> BTreeSet<String> {
-    let mut paths: BTreeSet<String> = ["/rss.xml".to_string(), "/atom.xml".to_string()].into();
+    let mut paths = BTreeSet::new();
     for slug in slugs {
         paths.insert(format!("/{slug}/rss.xml"));
         paths.insert(format!("/{slug}/atom.xml"));
+        paths.insert(format!("/{slug}/feed.json"));
     }
+    paths.extend(["/rss.xml", "/atom.xml", "/feed.json"].map(String::from));
     paths
 }
 
@@ -43,6 +45,8 @@ fn feed_paths(slugs: &[&str]) -> BTreeSet<String> {
 fn assert_format(url_path: &str, feed: &Feed) {
     let expected = if is_rss(url_path) {
         FeedType::RSS2
+    } else if url_path.ends_with("/feed.json") {
+        FeedType::JSON
     } else {
         FeedType::Atom
     };
@@ -505,7 +509,15 @@ fn full_content_false_leaves_the_body_out() {
     for (url_path, bytes) in site.files() {
         let feed = common::parse_feed(&url_path, &bytes);
         assert!(!feed.entries.is_empty(), "{url_path}");
+        // JSON Feed requires content: there it is the summary, as text.
+        let json = url_path.ends_with("/feed.json");
         for entry in &feed.entries {
+            if json {
+                let content = entry.content.as_ref().and_then(|c| c.body.as_deref());
+                let summary = entry.summary.as_ref().map(|s| s.content.as_str());
+                assert_eq!(content, summary, "{url_path}: {}", title(entry));
+                continue;
+            }
             assert!(
                 entry.content.is_none(),
                 "{url_path}: {} has content",
@@ -614,8 +626,10 @@ fn an_edit_rewrites_only_the_feeds_that_hold_the_article() {
     let holding: BTreeSet<&str> = [
         "/rss.xml",
         "/atom.xml",
+        "/feed.json",
         "/the-thao/rss.xml",
         "/the-thao/atom.xml",
+        "/the-thao/feed.json",
     ]
     .into();
     for (url_path, bytes) in &after {

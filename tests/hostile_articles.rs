@@ -971,6 +971,7 @@ fn drop_in(site: &Site, serve: &mut common::Serve, case: &Case, index: usize, ou
     for (url, bytes) in &before {
         let changes_allowed = url == "/rss.xml"
             || url == "/atom.xml"
+            || url == "/feed.json"
             || url.starts_with("/marker/")
             || url.starts_with(&own);
         if !changes_allowed {

@@ -71,6 +71,9 @@ fn feedparser_reads_every_feed_without_complaint() {
     let feeds = site.feeds();
     assert!(feeds.len() >= 10, "{:?}", feeds.keys());
     for (url_path, parsed_by_feed_rs) in &feeds {
+        if !url_path.ends_with(".xml") {
+            continue;
+        }
         let report = feedparser(&site.output().join(url_path.trim_start_matches('/')));
         let lines: Vec<&str> = report.lines().collect();
         assert_eq!(lines[0], "bozo 0 ''", "{url_path}:\n{report}");

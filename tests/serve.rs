@@ -838,10 +838,10 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
     assert!(status.success(), "{status}");
 
     let restarted = Feedd::start_in(root);
-    // The six feeds on disk were loaded (and so served) before the socket
-    // was even logged, ahead of the startup scan.
+    // The nine feeds on disk (three scopes, three formats) were loaded (and
+    // so served) before the socket was even logged, ahead of the startup scan.
     assert!(
-        restarted.log_contains("/ feeds=6 "),
+        restarted.log_contains("/ feeds=9 "),
         "{:#?}",
         restarted.log.lock().unwrap()
     );

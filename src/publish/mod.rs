@@ -70,8 +70,8 @@ pub enum PublishError {
     /// The caller asked to publish a path whose category is not a slug, so
     /// that its file could lie outside the output directory.
     #[error(
-        "{path}: not a feed path (expected /rss.xml, /atom.xml, /{{category}}/rss.xml or \
-         /{{category}}/atom.xml with a lowercase slug); this is a bug in feedd, please report it"
+        "{path}: not a feed path (expected /rss.xml, /atom.xml, /feed.json or the same under \
+         /{{category}}/ with a lowercase slug); this is a bug in feedd, please report it"
     )]
     NotAFeedPath {
         /// The rejected path.

@@ -688,7 +688,7 @@ fn feeds_difference(
 pub fn feeds_on_disk(site: &Site) -> BTreeMap<String, Vec<u8>> {
     site.file_paths()
         .into_iter()
-        .filter(|url| url.ends_with("/rss.xml") || url.ends_with("/atom.xml"))
+        .filter(|url| feedd::output::OutputPath::parse(url).is_some())
         .filter_map(|url| {
             let bytes = std::fs::read(site.output().join(url.trim_start_matches('/'))).ok()?;
             Some((url, bytes))
