@@ -214,6 +214,7 @@ impl Daemon {
         }
         daemon.full_rebuild("startup");
         daemon.save_cache();
+        crate::heap::release_free_memory();
         Ok(daemon)
     }
 
@@ -306,6 +307,7 @@ impl Daemon {
             changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
         }
         self.publish_changes(changes, started, reason);
+        crate::heap::release_free_memory();
     }
 
     /// Notices the articles folder gone, or back, or replaced by another

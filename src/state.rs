@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -46,7 +47,9 @@ pub struct Seen {
 /// The journal of [`Seen`] records, by path relative to `paths.articles`.
 #[derive(Debug)]
 pub struct StateStore {
-    records: HashMap<String, Seen>,
+    /// Keyed by the same allocation the catalog uses for the path (see
+    /// [`StateStore::shared_key`]), so 100,000 paths are held once, not twice.
+    records: HashMap<Arc<str>, Seen>,
     journal: Option<(PathBuf, Option<File>)>,
     /// Lines in the journal file, to know when compacting it pays.
     journal_lines: usize,
@@ -184,6 +187,12 @@ impl StateStore {
         std::mem::take(&mut self.warnings)
     }
 
+    /// The path as the store holds it, for the caller to share rather than
+    /// allocate again.
+    pub fn shared_key(&self, path: &str) -> Option<Arc<str>> {
+        self.records.get_key_value(path).map(|(key, _)| key.clone())
+    }
+
     /// What is remembered of `path`.
     pub fn get(&self, path: &str) -> Option<Seen> {
         self.records.get(path).copied()
@@ -206,7 +215,8 @@ impl StateStore {
                 hash,
             },
         };
-        self.records.insert(path.to_string(), seen);
+        let key = self.shared_key(path).unwrap_or_else(|| Arc::from(path));
+        self.records.insert(key, seen);
         if self.journal.is_some() {
             self.pending.push_str(&format_line(path, &seen));
             self.pending_lines += 1;
@@ -356,7 +366,7 @@ fn format_line(path: &str, seen: &Seen) -> String {
 
 /// The records of a journal file, and what was wrong with it.
 struct Loaded {
-    records: HashMap<String, Seen>,
+    records: HashMap<Arc<str>, Seen>,
     /// Lines in the file, damaged ones included.
     lines: usize,
     /// Lines skipped as damaged.
@@ -406,7 +416,7 @@ impl Loaded {
 
     /// Adds a record; a later line for the same path is a later change of it.
     fn merge(&mut self, path: String, seen: Seen) {
-        let merged = match self.records.get(&path) {
+        let merged = match self.records.get(path.as_str()) {
             // feedd never moves first_seen and never moves changed back, so
             // for a sound journal this is simply the later line; for a
             // damaged or hand-edited one it keeps the article where it was.
@@ -417,7 +427,7 @@ impl Loaded {
             },
             None => seen,
         };
-        self.records.insert(path, merged);
+        self.records.insert(Arc::from(path), merged);
     }
 }
 
