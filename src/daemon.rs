@@ -388,11 +388,16 @@ impl Daemon {
         if scopes.is_empty() || self.rescan_pending {
             return;
         }
-        let (updates, render_errors) = render_updates(&self.catalog, &scopes, now);
-        for render_error in &render_errors {
+        let rendered = render_updates(&self.catalog, &scopes, now);
+        for render_error in &rendered.errors {
             error!("{render_error}");
         }
-        let outcome = self.publisher.publish(updates);
+        for left_out in &rendered.left_out {
+            // Edited or removed since it was read: the watcher's next batch
+            // reads it again, so this is news, not a fault.
+            info!(path = %left_out.path().display(), "not in the feeds until its change is read: {left_out}");
+        }
+        let outcome = self.publisher.publish(rendered.updates);
         for publish_error in &outcome.errors {
             error!("{publish_error}");
         }

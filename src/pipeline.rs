@@ -15,69 +15,77 @@ use crate::publish::{PublishError, Publisher, Update};
 use crate::render::{RenderError, render_feed};
 use crate::state::{StateError, StateStore};
 
-/// New bytes for each feed of `scopes` as of `now`; `None` removes a feed
-/// whose category has nothing published any more. A scope whose feeds
-/// cannot be rendered gets no update (its last good feeds stay, RSS and Atom
-/// alike) and its errors are returned instead.
+/// What rendering some scopes gave.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// New bytes for each feed; `None` removes a feed whose category has
+    /// nothing published any more.
+    pub updates: Vec<Update>,
+    /// Scopes that could not be rendered: they get no update (their last
+    /// good feeds stay, RSS and Atom alike).
+    pub errors: Vec<RenderError>,
+    /// Articles left out because their file changed or went away after the
+    /// catalog read it (a fresh build would not have them as they were
+    /// either); once each, however many feeds show them. The change that
+    /// caused it is on its way from the watcher, so `serve` only notes it.
+    pub left_out: Vec<ArticleError>,
+}
+
+/// Renders every feed of `scopes` as of `now`.
 pub fn render_updates<'a>(
     catalog: &Catalog,
     scopes: impl IntoIterator<Item = &'a Scope>,
     now: Timestamp,
-) -> (Vec<Update>, Vec<RenderError>) {
+) -> Rendered {
     let scopes: Vec<&Scope> = scopes.into_iter().collect();
     // Scopes render independently; their bodies are read from disk.
-    let rendered: Vec<_> = scopes
+    let per_scope: Vec<Rendered> = scopes
         .par_iter()
         .map(|scope| render_scope(catalog, scope, now))
         .collect();
     catalog.prune_bodies(now);
-    let mut updates = Vec::new();
-    let mut errors = Vec::new();
-    for (scope_updates, scope_errors) in rendered {
-        updates.extend(scope_updates);
-        errors.extend(scope_errors);
+    let mut rendered = Rendered::default();
+    let mut left_out_paths = BTreeSet::new();
+    for scope in per_scope {
+        rendered.updates.extend(scope.updates);
+        rendered.errors.extend(scope.errors);
+        for error in scope.left_out {
+            if left_out_paths.insert(error.path().to_path_buf()) {
+                rendered.left_out.push(error);
+            }
+        }
     }
-    (updates, errors)
+    rendered
 }
 
-/// Every output of `scope`, and what went wrong: one format failing keeps
-/// the last good version of all of them (no update at all); an article
-/// whose file can no longer be read is left out, and said so.
-fn render_scope(
-    catalog: &Catalog,
-    scope: &Scope,
-    now: Timestamp,
-) -> (Vec<Update>, Vec<RenderError>) {
+/// Every output of `scope`: one format failing keeps the last good version
+/// of all of them (no update at all).
+fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp) -> Rendered {
     let config = catalog.config();
     let Some((meta, entries)) = catalog.feed(scope, now) else {
-        return (
-            OutputPath::all_of(scope).map(Update::remove).collect(),
-            Vec::new(),
-        );
+        return Rendered {
+            updates: OutputPath::all_of(scope).map(Update::remove).collect(),
+            ..Rendered::default()
+        };
     };
     let (items, left_out) = catalog.with_bodies(entries);
-    let mut errors: Vec<RenderError> = OutputPath::all_of(scope)
-        .take(1)
-        .flat_map(|feed| {
-            left_out.iter().map(move |error| RenderError {
-                feed: feed.clone(),
-                reason: format!("left out {error}"),
-            })
-        })
-        .collect();
     let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
         .map(|path| {
             render_feed(path.format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
         })
         .partition(Result::is_ok);
     if failed.is_empty() {
-        (
-            rendered.into_iter().filter_map(Result::ok).collect(),
-            errors,
-        )
+        Rendered {
+            updates: rendered.into_iter().filter_map(Result::ok).collect(),
+            errors: Vec::new(),
+            left_out,
+        }
     } else {
-        errors.extend(failed.into_iter().filter_map(Result::err));
-        (Vec::new(), errors)
+        Rendered {
+            updates: Vec::new(),
+            errors: failed.into_iter().filter_map(Result::err).collect(),
+            left_out,
+        }
     }
 }
 
@@ -144,9 +152,11 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     if !changes.incomplete {
         let now = Timestamp::now();
         let scopes = all_scopes(&catalog, &publisher, now);
-        let (updates, render_errors) = render_updates(&catalog, &scopes, now);
-        let outcome = publisher.publish(updates);
-        report.render_errors = render_errors;
+        let rendered = render_updates(&catalog, &scopes, now);
+        let outcome = publisher.publish(rendered.updates);
+        report.render_errors = rendered.errors;
+        // Changed while this build read it: not published, as if rejected.
+        report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
         report.publish_errors = outcome.errors;
         report.published = true;

@@ -1282,9 +1282,11 @@ mod tree_tests {
     /// Every feed's bytes (and the set of feeds) as of a fixed time.
     fn feeds(catalog: &Catalog) -> BTreeMap<String, Option<Vec<u8>>> {
         let now = Timestamp::from_second(4_000_000_000).unwrap();
-        let (updates, errors) = crate::pipeline::render_updates(catalog, &catalog.scopes(now), now);
-        assert!(errors.is_empty(), "{errors:?}");
-        updates
+        let rendered = crate::pipeline::render_updates(catalog, &catalog.scopes(now), now);
+        assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+        assert!(rendered.left_out.is_empty(), "{:?}", rendered.left_out);
+        rendered
+            .updates
             .into_iter()
             .map(|update| (update.path.url_path(), update.bytes))
             .collect()
@@ -1539,6 +1541,14 @@ mod tree_tests {
         assert_eq!(titles, ["Tin A"]);
         assert_eq!(left_out.len(), 1);
         assert_eq!(left_out[0].path(), b);
+        // Whole feeds: still rendered, and the article named once although
+        // two feeds (the site's and its category's) would show it.
+        let rendered =
+            crate::pipeline::render_updates(&tree.catalog, &tree.catalog.scopes(now), now);
+        assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+        assert_eq!(rendered.left_out.len(), 1, "{:?}", rendered.left_out);
+        assert_eq!(rendered.updates.len(), 4);
+        assert!(rendered.updates.iter().all(|update| update.bytes.is_some()));
     }
 
     #[test]
