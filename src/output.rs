@@ -12,15 +12,15 @@
 //!
 //! A new kind of output is one variant here, and the compiler then lists
 //! every `match` that must learn about it (renderers, the feed count). Done:
-//! RSS, Atom and JSON Feed (`/feed.json`, `/{category}/feed.json`). Next:
+//! RSS, Atom, JSON Feed (`/feed.json`, `/{category}/feed.json`) and the
+//! OPML list of every feed (`/feeds.opml`, of [`Scope::All`] only, which
+//! `parse` enforces). Next:
 //! - HTML pages of the site and of each category (`/`, `/{category}/`):
 //!   `Format::Html`, whose URL ends in `/` while its file is `index.html`;
 //!   [`OutputPath::url_path`] and [`OutputPath::relative_file`] are separate
 //!   for this reason.
 //! - Paged feeds (RFC 5005, `/{category}/atom-2.xml`): a page number carried
 //!   by the format, `Format::AtomPage(NonZeroU32)`, parsed from the file name.
-//! - OPML of every feed (`/feeds.opml`): `Format::Opml`, valid for
-//!   [`Scope::All`] only, which `parse` enforces.
 //! - Article pages (`/{category}/{slug}.html`) are not a scope of feeds: they
 //!   would be the second variant of an `OutputPath` enum beside this
 //!   scope-and-format one.
@@ -59,11 +59,29 @@ pub enum Format {
     Atom,
     /// JSON Feed 1.1, `feed.json`.
     JsonFeed,
+    /// OPML 2.0 list of every feed, `feeds.opml`: site-wide, so only of
+    /// [`Scope::All`].
+    Opml,
 }
 
 impl Format {
     /// Every format, in the order feeds are rendered.
-    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::JsonFeed];
+    pub const ALL: [Format; 4] = [Format::Rss, Format::Atom, Format::JsonFeed, Format::Opml];
+
+    /// Whether a document of this format exists for `scope`: every format
+    /// for the site, the feeds (not the site-wide list) for a category.
+    pub fn is_of(self, scope: &Scope) -> bool {
+        match self {
+            Format::Opml => *scope == Scope::All,
+            Format::Rss | Format::Atom | Format::JsonFeed => true,
+        }
+    }
+
+    /// Whether it is a feed of its scope's articles (RSS, Atom, JSON Feed),
+    /// rather than a document about the feeds.
+    pub fn is_feed(self) -> bool {
+        !matches!(self, Format::Opml)
+    }
 
     /// The last segment of the URL path, and the file's name.
     pub fn file_name(self) -> &'static str {
@@ -71,6 +89,7 @@ impl Format {
             Format::Rss => "rss.xml",
             Format::Atom => "atom.xml",
             Format::JsonFeed => "feed.json",
+            Format::Opml => "feeds.opml",
         }
     }
 
@@ -82,6 +101,9 @@ impl Format {
             // JSON Feed 1.1's own type; JSON is UTF-8 by definition, but
             // the charset keeps browsers that show it raw from guessing.
             Format::JsonFeed => "application/feed+json; charset=utf-8",
+            // What feed readers and OPML editors expect (OPML has no
+            // registered type).
+            Format::Opml => "text/x-opml; charset=utf-8",
         }
     }
 
@@ -110,10 +132,11 @@ impl OutputPath {
         OutputPath { scope, format }
     }
 
-    /// Every document of `scope`, one per format.
+    /// Every document of `scope`, one per format it has.
     pub fn all_of(scope: &Scope) -> impl Iterator<Item = OutputPath> + '_ {
         Format::ALL
             .into_iter()
+            .filter(|format| format.is_of(scope))
             .map(|format| OutputPath::new(scope.clone(), format))
     }
 
@@ -148,7 +171,7 @@ impl OutputPath {
     /// `parse` or from the catalog's slugs; the publisher checks it anyway,
     /// since it is what keeps a write inside the output folder.
     pub fn is_well_formed(&self) -> bool {
-        self.scope.is_well_formed()
+        self.scope.is_well_formed() && self.format.is_of(&self.scope)
     }
 
     /// The document a URL path names, if it is one: exactly `/{file}` or
@@ -186,7 +209,7 @@ impl OutputPath {
             Some(slug) if is_slug(slug) => Scope::Category(slug.to_owned()),
             Some(_) => return None,
         };
-        Some(OutputPath::new(scope, format))
+        format.is_of(&scope).then(|| OutputPath::new(scope, format))
     }
 }
 
@@ -228,7 +251,11 @@ mod tests {
             "[a-z0-9-]{1,24}".prop_map(Scope::Category),
         ];
         let format = proptest::sample::select(Format::ALL.to_vec());
-        (scope, format).prop_map(|(scope, format)| OutputPath::new(scope, format))
+        (scope, format)
+            .prop_filter("a format of the scope", |(scope, format)| {
+                format.is_of(scope)
+            })
+            .prop_map(|(scope, format)| OutputPath::new(scope, format))
     }
 
     proptest! {
@@ -244,7 +271,7 @@ mod tests {
         /// Whatever the text, a path is accepted only under its own name:
         /// no second spelling (`//`, `%2e`, `./`, a query) reaches a feed.
         #[test]
-        fn parse_accepts_only_the_canonical_spelling(text in "(/|[a-zA-Z0-9._%?#-]|đ|\\.\\.|rss\\.xml|atom\\.xml|feed\\.json){0,8}") {
+        fn parse_accepts_only_the_canonical_spelling(text in "(/|[a-zA-Z0-9._%?#-]|đ|\\.\\.|rss\\.xml|atom\\.xml|feed\\.json|feeds\\.opml){0,8}") {
             if let Some(path) = OutputPath::parse(&text) {
                 prop_assert_eq!(path.url_path(), text);
             }
@@ -269,6 +296,7 @@ mod tests {
             "/2024/rss.xml",
             "/feed.json",
             "/kinh-te/feed.json",
+            "/feeds.opml",
         ] {
             assert_eq!(OutputPath::parse(path).unwrap().url_path(), path);
         }
@@ -302,6 +330,9 @@ mod tests {
             "/feed.JSON",
             "/kinh-te/feed.json/",
             "/kinh-te/feeds.json",
+            "/kinh-te/feeds.opml",
+            "/feeds.OPML",
+            "/feeds.opml/",
         ] {
             assert_eq!(OutputPath::parse(path), None, "{path:?}");
         }
@@ -342,6 +373,7 @@ mod tests {
         assert_eq!(of("/rss.xml"), "application/rss+xml; charset=utf-8");
         assert_eq!(of("/a/atom.xml"), "application/atom+xml; charset=utf-8");
         assert_eq!(of("/a/feed.json"), "application/feed+json; charset=utf-8");
+        assert_eq!(of("/feeds.opml"), "text/x-opml; charset=utf-8");
     }
 
     #[test]
@@ -364,9 +396,19 @@ mod tests {
                 "/the-thao/feed.json"
             ]
         );
+        let site: Vec<String> = OutputPath::all_of(&Scope::All)
+            .map(|p| p.url_path())
+            .collect();
+        assert_eq!(site, ["/rss.xml", "/atom.xml", "/feed.json", "/feeds.opml"]);
         assert_eq!(
             format!("{:?}", OutputPath::new(Scope::All, Format::Atom)),
             "\"/atom.xml\""
+        );
+        let category_list = OutputPath::new(Scope::Category("a".into()), Format::Opml);
+        assert!(!category_list.is_well_formed());
+        assert_eq!(
+            OutputPath::from_relative_file(Path::new("a/feeds.opml")),
+            None
         );
     }
 }

@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use crate::article::ArticleError;
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::output::{OutputPath, Scope};
+use crate::output::{Format, OutputPath, Scope};
 use crate::publish::{PublishError, Publisher, Update};
-use crate::render::{RenderError, render_feed};
+use crate::render::{RenderError, render_feed, render_opml};
 use crate::state::{StateError, StateStore};
 
 /// What rendering some scopes gave.
@@ -70,8 +70,16 @@ fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp) -> Rendered {
     };
     let (items, left_out) = catalog.with_bodies(entries);
     let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
-        .map(|path| {
-            render_feed(path.format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
+        .map(|path| match path.format {
+            // Site-wide, rendered with the site's feeds: any change to the
+            // set of categories or their names dirties `Scope::All` too.
+            Format::Opml => Ok(Update::write(
+                path,
+                render_opml(config, &catalog.feed_list(now)),
+            )),
+            format => {
+                render_feed(format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
+            }
         })
         .partition(Result::is_ok);
     if failed.is_empty() {

@@ -1,5 +1,6 @@
 //! Pure functions from a feed's metadata and newest entries to RSS 2.0,
-//! Atom 1.0 and JSON Feed 1.1 (`json_feed`) bytes.
+//! Atom 1.0 and JSON Feed 1.1 (`json_feed`) bytes, and from the list of
+//! feeds to OPML 2.0 (`opml`).
 //!
 //! Knows no disk and no clock: every date comes from the entries, so
 //! unchanged input gives byte-identical output.
@@ -16,7 +17,9 @@ use crate::config::Config;
 use crate::output::{Format, OutputPath, Scope};
 
 mod json_feed;
+mod opml;
 pub use json_feed::render_json_feed;
+pub use opml::render_opml;
 
 /// The date the feeds carry: the latest updated date among the items, or
 /// the Unix epoch for a feed with none. Never "now".
@@ -136,6 +139,12 @@ pub fn render_feed(
         Format::Rss => render_rss(config, feed, items),
         Format::Atom => render_atom(config, feed, items),
         Format::JsonFeed => render_json_feed(config, feed, items),
+        // The list of every feed is not one scope's: `pipeline` renders it
+        // with `render_opml` from the catalog's list of feeds.
+        Format::Opml => Err(RenderError::failed(
+            OutputPath::new(feed.scope.clone(), format),
+            "the list of feeds is rendered by render_opml",
+        )),
     }
 }
 

@@ -104,8 +104,9 @@ fn feedd_builds_every_generated_article_in_both_formats() {
         report.rejected.first().map(ToString::to_string)
     );
     assert_eq!(report.articles, 300);
-    // Every category feed and the site feed, in RSS, Atom and JSON Feed.
-    assert_eq!(report.feeds, (12 + 1) * 3);
+    // Every category feed and the site feed, in RSS, Atom and JSON Feed,
+    // and the list of them all.
+    assert_eq!(report.feeds, (12 + 1) * 3 + 1);
     let names = corpus.category_names();
     let extensions: Vec<_> = tree(&site.path().join("articles"))
         .iter()

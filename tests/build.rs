@@ -102,7 +102,7 @@ fn seed_article_has_its_title_author_and_lead_and_no_trailer() {
     assert!(lead.starts_with("Là huyện có địa bàn rộng"), "{lead}");
     assert!(lead.ends_with("yên tâm lao động sản xuất."), "{lead}");
 
-    let files = site.files();
+    let files = site.feed_files();
     assert_eq!(
         files.keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["chinh-tri"])
@@ -341,11 +341,11 @@ fn feeds_carry_the_titles_authors_ids_dates_links_and_categories_written() {
     let site = metadata_site("");
     site.build();
     assert_eq!(
-        site.files().keys().cloned().collect::<BTreeSet<_>>(),
+        site.feed_files().keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["kinh-te", "technology"])
     );
 
-    let files = site.files();
+    let files = site.feed_files();
     let feeds = site.feeds();
     let ai_id = id_of(&feeds["/rss.xml"], AI_RULES.title).to_string();
     let ev_id = id_of(&feeds["/rss.xml"], EV_CHARGING.title).to_string();
@@ -506,7 +506,7 @@ fn feeds_carry_the_titles_authors_ids_dates_links_and_categories_written() {
 fn full_content_false_leaves_the_body_out() {
     let site = metadata_site("[feeds]\nfull_content = false\n");
     site.build();
-    for (url_path, bytes) in site.files() {
+    for (url_path, bytes) in site.feed_files() {
         let feed = common::parse_feed(&url_path, &bytes);
         assert!(!feed.entries.is_empty(), "{url_path}");
         // JSON Feed requires content: there it is the summary, as text.
@@ -578,7 +578,7 @@ fn three_category_site() -> Site {
 fn two_builds_of_one_tree_are_byte_identical_and_leave_files_untouched() {
     let site = three_category_site();
     site.build();
-    let first = site.files();
+    let first = site.feed_files();
     assert_eq!(
         first.keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["chinh-tri", "the-thao", "doi-song"])
@@ -587,7 +587,7 @@ fn two_builds_of_one_tree_are_byte_identical_and_leave_files_untouched() {
     let stamp = time("2020-01-01T00:00:00Z");
     site.set_output_mtimes(stamp);
     site.build();
-    assert_eq!(site.files(), first, "second build");
+    assert_eq!(site.feed_files(), first, "second build");
     assert!(
         site.mtimes().values().all(|m| *m == stamp),
         "an unchanged feed must not be rewritten: {:?}",
@@ -599,14 +599,14 @@ fn two_builds_of_one_tree_are_byte_identical_and_leave_files_untouched() {
     std::fs::remove_dir_all(site.output()).unwrap();
     std::fs::remove_dir_all(site.state()).unwrap();
     site.build();
-    assert_eq!(site.files(), first, "build from scratch");
+    assert_eq!(site.feed_files(), first, "build from scratch");
 }
 
 #[test]
 fn an_edit_rewrites_only_the_feeds_that_hold_the_article() {
     let site = three_category_site();
     site.build();
-    let before = site.files();
+    let before = site.feed_files();
     let stamp = time("2020-01-01T00:00:00Z");
     site.set_output_mtimes(stamp);
 
@@ -617,7 +617,7 @@ fn an_edit_rewrites_only_the_feeds_that_hold_the_article() {
     );
     site.build();
 
-    let after = site.files();
+    let after = site.feed_files();
     let mtimes = site.mtimes();
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
@@ -668,7 +668,7 @@ fn a_category_whose_last_article_is_deleted_loses_its_feeds() {
     site.remove("Thể thao/bong-da.txt");
     site.build();
     assert_eq!(
-        site.files().keys().cloned().collect::<BTreeSet<_>>(),
+        site.feed_files().keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["chinh-tri", "doi-song"])
     );
     assert!(
@@ -802,7 +802,7 @@ fn ignored_files_never_appear() {
     site.write("Chính trị/anh-2.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00");
 
     site.build();
-    let files = site.files();
+    let files = site.feed_files();
     assert_eq!(
         files.keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["chinh-tri"])
@@ -868,7 +868,7 @@ fn category_folders_and_file_names_become_slugs() {
     site.build();
 
     assert_eq!(
-        site.files().keys().cloned().collect::<BTreeSet<_>>(),
+        site.feed_files().keys().cloned().collect::<BTreeSet<_>>(),
         feed_paths(&["doi-song", "kinh-te-xa-hoi"])
     );
     let rss = site.feed("/doi-song/rss.xml");
@@ -926,7 +926,7 @@ fn nfd_and_nfc_spellings_of_names_give_the_same_feeds() {
         "category names are NFC"
     );
     // Same slug, link, id, category name: the same bytes.
-    assert_eq!(nfd_site.files(), nfc_site.files());
+    assert_eq!(nfd_site.feed_files(), nfc_site.feed_files());
 }
 
 #[test]
@@ -1027,7 +1027,7 @@ fn naive_dates_are_in_the_site_timezone_and_file_names_can_date_articles() {
         );
     }
     // RSS dates are written in the site's zone.
-    let rss = String::from_utf8(site.files()["/rss.xml"].clone()).unwrap();
+    let rss = String::from_utf8(site.feed_files()["/rss.xml"].clone()).unwrap();
     assert!(
         rss.contains("<pubDate>Wed, 20 Nov 2024 08:30:00 +0700</pubDate>"),
         "{rss}"
@@ -1110,7 +1110,7 @@ fn feeds_have_no_xml_forbidden_characters_from_control_characters_in_files() {
         "+++\ntitle = \"Markdown\u{1B} title\"\nsummary = \"Sum\u{C}mary\"\ncategories = [\"Kinh tế\", \"Ca\u{2}fe\"]\n+++\nBody \u{10}text.\n",
     );
     site.build();
-    for (url_path, bytes) in site.files() {
+    for (url_path, bytes) in site.feed_files() {
         assert_eq!(xml_forbidden(&bytes), Vec::<String>::new(), "{url_path}");
         common::parse_feed(&url_path, &bytes);
     }
@@ -1250,7 +1250,7 @@ fn the_bundled_sample_builds_and_every_feed_parses() {
         assert_format(url_path, feed);
         assert!(!feed.entries.is_empty(), "{url_path}");
         assert_eq!(
-            xml_forbidden(&site.files()[url_path]),
+            xml_forbidden(&site.feed_files()[url_path]),
             Vec::<String>::new(),
             "{url_path}"
         );
@@ -1281,7 +1281,7 @@ fn escaped_control_characters_never_reach_the_feeds() {
         "+++\ntitle = \"Tiêu\\u0001 đề \\b x\"\nsummary = \"Tóm\\u0002 tắt\\f.\"\nid = \"tag:x,2024:\\u0003\"\nlink = \"https://x.example/\\u0004\"\n+++\nThân &#1; bài &#xFFFE; và &#11;.\n",
     );
     site.build();
-    for (url_path, bytes) in site.files() {
+    for (url_path, bytes) in site.feed_files() {
         assert_eq!(xml_forbidden(&bytes), Vec::<String>::new(), "{url_path}");
     }
 }
@@ -1351,13 +1351,13 @@ fn articles_first_seen_in_one_second_keep_their_order_across_builds() {
         time("2024-11-01T00:00:00.100Z"),
     );
     site.build();
-    let first = site.files();
+    let first = site.feed_files();
     site.build();
     assert_eq!(
         titles(&site.feed("/rss.xml")),
         titles(&common::parse_feed("first", &first["/rss.xml"]))
     );
-    assert_eq!(site.files(), first);
+    assert_eq!(site.feed_files(), first);
 }
 
 /// Regression (found in review): the position of invalid UTF-8 is always column 1, and after a BOM
@@ -1410,7 +1410,7 @@ fn names_that_are_not_utf8_are_reported() {
 fn a_missing_articles_folder_is_an_error_and_keeps_the_feeds() {
     let site = three_category_site();
     site.build();
-    let before = site.files();
+    let before = site.feed_files();
     site.write_config(
         &common::BASE_CONFIG.replace("articles = \"../articles\"", "articles = \"../artcles\""),
     );
@@ -1423,7 +1423,7 @@ fn a_missing_articles_folder_is_an_error_and_keeps_the_feeds() {
             "{command}: names {missing}\n{run}"
         );
     }
-    assert_eq!(site.files(), before, "the published feeds are kept");
+    assert_eq!(site.feed_files(), before, "the published feeds are kept");
 }
 
 /// A FIFO named like an article (or any other non-regular file) is reported

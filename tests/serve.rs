@@ -838,10 +838,11 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
     assert!(status.success(), "{status}");
 
     let restarted = Feedd::start_in(root);
-    // The nine feeds on disk (three scopes, three formats) were loaded (and
-    // so served) before the socket was even logged, ahead of the startup scan.
+    // The ten documents on disk (three scopes in three formats, and the
+    // list of feeds) were loaded (and so served) before the socket was even
+    // logged, ahead of the startup scan.
     assert!(
-        restarted.log_contains("/ feeds=9 "),
+        restarted.log_contains("/ feeds=10 "),
         "{:#?}",
         restarted.log.lock().unwrap()
     );
@@ -922,7 +923,17 @@ async fn a_request_right_after_a_restart_gets_the_feed_on_disk_with_its_own_etag
                 &[("accept-encoding", accept), ("if-none-match", etag)],
             )
             .await;
-        assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED, "{accept}");
+        // An identity answer to a gzip or br request was sent before that
+        // encoding was compressed; once it is, the same request gets the
+        // compressed body, whose ETag differs, and so a 200.
+        let now_compressed = sent != accept
+            && revalidated.status == StatusCode::OK
+            && revalidated.header("content-encoding") == Some(accept);
+        assert!(
+            revalidated.status == StatusCode::NOT_MODIFIED || now_compressed,
+            "{accept}: {}",
+            revalidated.status
+        );
     }
     let gzip = restarted.gzip_once_compressed("/rss.xml").await;
     assert_eq!(gzip.header("etag"), Some(etags["gzip"].as_str()));

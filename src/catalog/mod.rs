@@ -951,9 +951,41 @@ impl Catalog {
     /// (newest first, ties by id, at most `feeds.limit`). `None`: the scope
     /// has no feed (a category with nothing published).
     pub fn feed(&self, scope: &Scope, now: Timestamp) -> Option<(FeedMeta, Vec<&Entry>)> {
-        let site = &self.config.site;
         let limit = self.config.feeds.limit;
-        let (meta, order) = match scope {
+        let (meta, order) = self.meta_and_order(scope)?;
+        let items: Vec<&Entry> = due(order, now)
+            .take(limit)
+            .filter_map(|k| self.entries.get(&k.path))
+            .collect();
+        if items.is_empty() && *scope != Scope::All {
+            return None;
+        }
+        let mut meta = meta;
+        for (slug, _) in items.iter().flat_map(|e| e.categories.iter()) {
+            if !meta.category_names.contains_key(&**slug) {
+                let name = self.category_name(slug).to_string();
+                meta.category_names.insert(slug.to_string(), name);
+            }
+        }
+        Some((meta, items))
+    }
+
+    /// The metadata of every feed as of `now` (the site's, then each
+    /// category's with something published, by slug), without the
+    /// category names of items: what a list of the feeds (OPML) shows.
+    pub fn feed_list(&self, now: Timestamp) -> Vec<FeedMeta> {
+        self.scopes(now)
+            .iter()
+            .filter_map(|scope| self.meta_and_order(scope))
+            .map(|(meta, _)| meta)
+            .collect()
+    }
+
+    /// The title, description and link of `scope`'s feed, and its articles
+    /// in feed order; `None` for a category with no article at all.
+    fn meta_and_order(&self, scope: &Scope) -> Option<(FeedMeta, &BTreeSet<OrderKey>)> {
+        let site = &self.config.site;
+        Some(match scope {
             Scope::All => (
                 FeedMeta {
                     scope: Scope::All,
@@ -984,22 +1016,7 @@ impl Catalog {
                     &index.order,
                 )
             }
-        };
-        let items: Vec<&Entry> = due(order, now)
-            .take(limit)
-            .filter_map(|k| self.entries.get(&k.path))
-            .collect();
-        if items.is_empty() && *scope != Scope::All {
-            return None;
-        }
-        let mut meta = meta;
-        for (slug, _) in items.iter().flat_map(|e| e.categories.iter()) {
-            if !meta.category_names.contains_key(&**slug) {
-                let name = self.category_name(slug).to_string();
-                meta.category_names.insert(slug.to_string(), name);
-            }
-        }
-        Some((meta, items))
+        })
     }
 
     /// `entries` (a feed's) as feed items: article and body, cached, else

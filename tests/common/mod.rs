@@ -163,6 +163,14 @@ impl Site {
         files_under(&self.output())
     }
 
+    /// Every feed of articles (RSS, Atom, JSON Feed) under the output
+    /// folder, by URL path: [`Site::files`] without the list of feeds.
+    pub fn feed_files(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut files = self.files();
+        files.retain(|url, _| is_feed(url));
+        files
+    }
+
     /// The URL path of every file under the output folder; unlike
     /// [`Site::files`], safe while a daemon replaces them.
     pub fn file_paths(&self) -> Vec<String> {
@@ -194,13 +202,20 @@ impl Site {
         parse_feed(url_path, &bytes)
     }
 
-    /// Every file in the output folder, parsed with feed-rs, by URL path.
+    /// Every feed (RSS, Atom, JSON Feed) in the output folder, parsed with
+    /// feed-rs, by URL path.
     pub fn feeds(&self) -> BTreeMap<String, feed_rs::model::Feed> {
         self.files()
             .iter()
+            .filter(|(url, _)| is_feed(url))
             .map(|(url, bytes)| (url.clone(), parse_feed(url, bytes)))
             .collect()
     }
+}
+
+/// Whether `url_path` names a feed of articles (not the list of feeds).
+pub fn is_feed(url_path: &str) -> bool {
+    feedd::output::OutputPath::parse(url_path).is_some_and(|path| path.format.is_feed())
 }
 
 /// What a run of the binary did.
