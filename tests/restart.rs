@@ -57,6 +57,10 @@ fn serve_uses_the_cache_that_build_wrote_and_reads_only_what_changed() {
 fn after_a_kill_or_with_a_damaged_cache_the_feeds_still_equal_a_fresh_build() {
     let site = site_with_articles();
     let serve = site.serve();
+    // The cache is written just after the startup rebuild is logged.
+    serve.wait_until("the startup's catalog cache", || {
+        site.state().join("catalog.cache").is_file()
+    });
     serve.kill();
     // Edited after the crash: the cache saved at startup is now stale for it.
     site.write(

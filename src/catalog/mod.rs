@@ -1564,7 +1564,9 @@ mod tree_tests {
             crate::pipeline::render_updates(&tree.catalog, &tree.catalog.scopes(now), now);
         assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
         assert_eq!(rendered.left_out.len(), 1, "{:?}", rendered.left_out);
-        assert_eq!(rendered.updates.len(), 4);
+        let documents = crate::output::OutputPath::all_of(&Scope::All).count()
+            + crate::output::OutputPath::all_of(&Scope::Category("thoi-su".into())).count();
+        assert_eq!(rendered.updates.len(), documents);
         assert!(rendered.updates.iter().all(|update| update.bytes.is_some()));
     }
 
