@@ -375,6 +375,8 @@ pub fn reader_available(name: &str, probe: &mut Command) -> bool {
 
 /// How long a live test waits for the daemon before failing.
 pub const SERVE_DEADLINE: Duration = Duration::from_secs(20);
+/// How long `serve` may take to finish its startup rebuild.
+pub const STARTUP_DEADLINE: Duration = Duration::from_secs(90);
 
 /// `[server]` and `[watch]` for a [`Site`] that is served: an ephemeral port
 /// on 127.0.0.1 and a short debounce.
@@ -415,7 +417,11 @@ impl Site {
     /// see [`SERVE_CONFIG`]) and waits for its startup rebuild.
     pub fn serve(&self) -> Serve {
         let serve = self.spawn_serve();
-        serve.wait_for_log("the startup rebuild", "reason=\"startup\"");
+        // A guard against a hang, not a speed check: a debug build's first
+        // rebuild of a few thousand articles on a busy machine takes a while.
+        serve.wait_until_within("the startup rebuild", STARTUP_DEADLINE, || {
+            serve.log_contains("reason=\"startup\"")
+        });
         serve
     }
 
