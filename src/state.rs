@@ -108,6 +108,15 @@ impl StateStore {
         }
     }
 
+    /// An in-memory store remembering what this one does: a second process
+    /// started on the same state folder, for tests.
+    #[cfg(test)]
+    pub(crate) fn in_memory_copy(&self) -> StateStore {
+        let mut copy = StateStore::in_memory();
+        copy.records = self.records.clone();
+        copy
+    }
+
     /// Locks `dir` (created if missing) for this process, or fails at once
     /// with [`StateError::Locked`] if another process holds it; then loads
     /// the journal, compacting it when worthwhile.

@@ -1247,8 +1247,12 @@ mod tree_tests {
         }
 
         /// What a fresh catalog finds in the tree now.
+        /// A fresh scan with the remembered dates, as `feedd build` on the
+        /// same state folder (a fresh state would date an article first seen
+        /// under another spelling of its name by the current file instead).
         fn fresh(&self) -> (Catalog, Changes) {
-            let mut fresh = Catalog::new(self.catalog.config.clone(), StateStore::in_memory());
+            let state = self.catalog.state.in_memory_copy();
+            let mut fresh = Catalog::new(self.catalog.config.clone(), state);
             let changes = fresh.rescan();
             (fresh, changes)
         }
@@ -1441,7 +1445,14 @@ mod tree_tests {
         let nfd: String = "Thời sự/Giá lúa.txt".nfd().collect();
         // Which sorts first by bytes decides; here the NFD spelling ("o" + marks).
         assert!(nfd.as_bytes() < nfc.as_bytes());
-        tree.write(&nfc, "Tin NFC\n\nThân.\n");
+        let first = tree.write(&nfc, "Tin NFC\n\nThân.\n");
+        // Seconds before the other spelling: the key keeps its first-seen date.
+        std::fs::File::options()
+            .write(true)
+            .open(&first)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5))
+            .unwrap();
         tree.catalog.rescan();
         assert_eq!(tree.titles(), ["Tin NFC"]);
 
