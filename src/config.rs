@@ -35,6 +35,8 @@ pub struct Config {
     pub watch: Watch,
     /// `[text]`.
     pub text: Text,
+    /// `[websub]`.
+    pub websub: WebSub,
     /// `[categories.<slug>]`, by slug.
     pub categories: BTreeMap<String, CategoryConfig>,
 }
@@ -101,6 +103,15 @@ pub struct Watch {
 pub struct Text {
     /// Prefixes that mark the byline line.
     pub byline_prefixes: Vec<String>,
+}
+
+/// `[websub]`: the hubs every feed advertises and that are told of changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebSub {
+    /// Absolute http(s) URLs, as the `url` crate serializes them (so they
+    /// are ASCII and fit a `Link` header and an XML attribute as they are);
+    /// no two alike. Empty: no hub links and no pings.
+    pub hubs: Vec<String>,
 }
 
 /// `[categories.<slug>]`: optional names for a category.
@@ -180,6 +191,8 @@ struct RawConfig {
     #[serde(default)]
     text: RawText,
     #[serde(default)]
+    websub: RawWebSub,
+    #[serde(default)]
     categories: BTreeMap<Spanned<String>, RawCategory>,
 }
 
@@ -228,6 +241,13 @@ struct RawWatch {
 #[serde(deny_unknown_fields)]
 struct RawText {
     byline_prefixes: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebSub {
+    #[serde(default)]
+    hubs: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -422,6 +442,29 @@ impl Config {
             },
         };
 
+        let mut hubs: Vec<String> = Vec::new();
+        for hub in raw.websub.hubs {
+            let Some(url) = validate_hub_url(hub.get_ref()) else {
+                return Err(err(
+                    Some(hub.span()),
+                    format!(
+                        "websub.hubs: {:?} is not an absolute http(s) URL without credentials or \
+                         fragment; write e.g. \"https://pubsubhubbub.appspot.com/\" (the URL is \
+                         published in every feed)",
+                        hub.get_ref()
+                    ),
+                ));
+            };
+            if hubs.contains(&url) {
+                return Err(err(
+                    Some(hub.span()),
+                    format!("websub.hubs: {url} is listed twice; remove one"),
+                ));
+            }
+            hubs.push(url);
+        }
+        let websub = WebSub { hubs };
+
         let mut categories = BTreeMap::new();
         for (key, category) in raw.categories {
             if !slug::is_slug(key.get_ref()) {
@@ -451,6 +494,7 @@ impl Config {
             feeds,
             watch,
             text: text_config,
+            websub,
             categories,
         })
     }
@@ -492,6 +536,24 @@ fn validate_base_url(text: &str) -> Option<String> {
         && url.query().is_none()
         && url.fragment().is_none();
     valid.then(|| text.trim_end_matches('/').to_string())
+}
+
+/// A `websub.hubs` entry in the `url` crate's serialization, if it is an
+/// absolute `http://` or `https://` URL with a host and no credentials (the
+/// URL is published in every feed) or fragment (a hub is one resource).
+/// Whitespace and controls inside are typos, not URLs, as for `base_url`.
+fn validate_hub_url(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let url = url::Url::parse(text).ok()?;
+    let valid = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.fragment().is_none();
+    valid.then(|| url.as_str().to_string())
 }
 
 fn is_language_tag(tag: &str) -> bool {
@@ -726,6 +788,19 @@ description = "Tin chính trị"
     }
 
     #[test]
+    fn websub_hubs_default_to_none_and_are_kept_normalized() {
+        assert!(parse(MINIMAL).unwrap().websub.hubs.is_empty());
+        let config = parse(&format!(
+            "{MINIMAL}[websub]\nhubs = [\"https://Hub.example\", \"http://127.0.0.1:8081/hub?x=1\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.websub.hubs,
+            ["https://hub.example/", "http://127.0.0.1:8081/hub?x=1"]
+        );
+    }
+
+    #[test]
     fn bad_values_are_rejected_with_positions() {
         let cases = [
             (
@@ -767,6 +842,33 @@ description = "Tin chính trị"
                 &format!("{MINIMAL}[paths]\noutput = \"out\"\nstate = \"out/state\"\n"),
                 "6:9",
                 "inside paths.output",
+            ),
+            (
+                &format!("{MINIMAL}[websub]\nhubs = [\"https://hub.example/\", \"hub.example\"]\n"),
+                "5:33",
+                "absolute http(s) URL",
+            ),
+            (
+                &format!("{MINIMAL}[websub]\nhubs = [\"ftp://hub.example/\"]\n"),
+                "5:9",
+                "absolute http(s) URL",
+            ),
+            (
+                &format!("{MINIMAL}[websub]\nhubs = [\"https://user:pw@hub.example/\"]\n"),
+                "5:9",
+                "without credentials",
+            ),
+            (
+                &format!("{MINIMAL}[websub]\nhubs = [\"https://hub.example/#x\"]\n"),
+                "5:9",
+                "fragment",
+            ),
+            (
+                &format!(
+                    "{MINIMAL}[websub]\nhubs = [\"https://hub.example\", \"https://HUB.example/\"]\n"
+                ),
+                "5:32",
+                "listed twice",
             ),
         ];
         for (text, position, words) in cases {

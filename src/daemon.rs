@@ -4,7 +4,10 @@
 //! publishes what changed. One synchronous loop owns the catalog and the
 //! publisher: it takes debounced batches from the watcher, wakes for
 //! scheduled articles, reloads the config, and stops on a signal. The HTTP
-//! server runs on tokio beside it and only reads the published snapshot.
+//! server runs on tokio beside it and only reads the published snapshot;
+//! the WebSub pinger runs there too, fed through a channel that never
+//! blocks the loop. The loop keeps the health that `/healthz` reports and
+//! counts what `/metrics` shows.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -17,10 +20,12 @@ use tracing::{debug, error, info, warn};
 
 use crate::catalog::{Catalog, Changes, Scope};
 use crate::config::Config;
+use crate::metrics::{Health, Metrics};
 use crate::pipeline::{all_scopes, render_updates};
-use crate::publish::Publisher;
+use crate::publish::{FeedLinks, Publisher};
 use crate::state::StateStore;
 use crate::watch::{self, Message, Next};
+use crate::websub::Pinger;
 
 /// The name of the runtime's threads, which only answer requests.
 const HTTP_THREAD_NAME: &str = "feedd-http";
@@ -39,7 +44,14 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     }
 
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, true);
+    publisher.set_feed_links(feed_links(&config));
     let loaded = publisher.load_existing()?;
+    let metrics = Arc::new(Metrics::new());
+    let pinger = Pinger::start(
+        runtime.handle(),
+        config.websub.hubs.clone(),
+        Arc::clone(&metrics),
+    );
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(config.server.listen))
         .with_context(|| {
@@ -60,6 +72,7 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let snapshot = publisher.snapshot();
     let signals = tx.clone();
+    let served_metrics = Arc::clone(&metrics);
     // A thread of its own drives the runtime, whichever its flavour: a
     // current-thread runtime only runs while someone is in `block_on`.
     let server = std::thread::Builder::new()
@@ -67,9 +80,15 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
         .spawn(move || {
             runtime.block_on(async move {
                 tokio::spawn(forward_signals(signals));
-                crate::server::serve(listener, snapshot, async {
-                    let _ = server_stopped.await;
-                })
+                crate::server::serve_with_metrics(
+                    listener,
+                    snapshot,
+                    served_metrics,
+                    async {
+                        let _ = server_stopped.await;
+                    },
+                    crate::server::Limits::default(),
+                )
                 .await
             })
         })
@@ -84,8 +103,8 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
             .context("cannot start the thread that compresses the loaded feeds")?;
     }
 
-    let outcome =
-        Daemon::start(config, publisher, state, tx).and_then(|mut daemon| daemon.run_loop(&rx));
+    let outcome = Daemon::start(config, publisher, state, tx, metrics, pinger)
+        .and_then(|mut daemon| daemon.run_loop(&rx));
 
     let _ = stop_server.send(());
     let served = server.join();
@@ -167,6 +186,20 @@ struct Daemon {
     /// A scan could not read every folder: publish nothing until a full
     /// rescan succeeds.
     rescan_pending: bool,
+    /// What `/metrics` counts and `/healthz` reports.
+    metrics: Arc<Metrics>,
+    /// The first error of the last rebuild that rendered anything, if it had any.
+    last_rebuild_error: Option<String>,
+    /// Tells the WebSub hubs of changed feeds.
+    pinger: Pinger,
+}
+
+/// What the `Link` header of every feed names.
+fn feed_links(config: &Config) -> FeedLinks {
+    FeedLinks {
+        base_url: config.site.base_url.clone(),
+        hubs: config.websub.hubs.clone(),
+    }
 }
 
 /// The first and the longest wait between looks for a vanished articles folder.
@@ -185,6 +218,8 @@ impl Daemon {
         publisher: Publisher,
         state: StateStore,
         tx: Sender<Message>,
+        metrics: Arc<Metrics>,
+        pinger: Pinger,
     ) -> anyhow::Result<Daemon> {
         let watch_scope = watch::Scope {
             articles: config.paths.articles.clone(),
@@ -204,6 +239,9 @@ impl Daemon {
             watched_folder,
             folder_gone: None,
             rescan_pending: false,
+            metrics,
+            last_rebuild_error: None,
+            pinger,
         };
         match daemon.catalog.load_cache() {
             Ok(known) => info!(
@@ -213,9 +251,30 @@ impl Daemon {
             Err(why) => info!("catalog cache not used ({why}); reading every article"),
         }
         daemon.full_rebuild("startup");
+        daemon.update_health();
         daemon.save_cache();
         crate::heap::release_free_memory();
         Ok(daemon)
+    }
+
+    /// What `/healthz` says from now on: healthy once the startup scan is
+    /// done (this is called first after it) while every feed could be
+    /// rendered and written and the articles folder can be read.
+    fn update_health(&self) {
+        let health = if self.folder_gone.is_some() {
+            Health::failing("the articles folder is gone; the feeds stay as they are")
+        } else if self.rescan_pending {
+            Health::failing(
+                "part of the articles folder could not be read; the feeds stay as they are",
+            )
+        } else if let Some(error) = &self.last_rebuild_error {
+            Health::failing(&format!("the last rebuild failed: {error}"))
+        } else if self.publisher.retry_due().is_some() {
+            Health::failing("some feeds could not be written; retrying")
+        } else {
+            Health::ok()
+        };
+        self.metrics.set_health(health);
     }
 
     /// Keeps what the catalog knows for the next start (after a crash the
@@ -247,59 +306,72 @@ impl Daemon {
                 .chain(self.folder_gone.map(|(next_look, _)| next_look))
                 .chain(self.publisher.retry_due())
                 .min();
-            match watch::next(rx, &self.watch_scope, debounce, deadline) {
-                Next::Shutdown => {
-                    self.save_cache();
-                    return Ok(());
-                }
-                Next::Deadline => {
-                    if self
-                        .folder_gone
-                        .is_some_and(|(next_look, _)| next_look <= Instant::now())
-                    {
-                        self.check_articles_folder();
-                    }
-                    // Feeds that could not be written (a full or read-only
-                    // output folder) are rendered and written again.
-                    let retries: BTreeSet<Scope> = (self.publisher)
-                        .take_retries(Instant::now())
-                        .into_iter()
-                        .map(|path| path.scope)
-                        .collect();
-                    let reason = if retries.is_empty() {
-                        "scheduled"
-                    } else {
-                        "retry"
-                    };
-                    self.publish_scopes(retries, 0, Instant::now(), reason);
-                    for restamp_error in self.publisher.restamp() {
-                        error!("{restamp_error}");
-                    }
-                }
-                Next::Batch(batch) if batch.is_empty() => {}
-                Next::Batch(batch) => {
-                    debug!(paths = ?batch.paths, rescan = batch.rescan, config = batch.config_changed, "file events");
-                    if batch.config_changed && self.reload_config() {
-                        continue;
-                    }
-                    if batch.rescan {
-                        warn!("file events were lost; rescanning every article");
-                        self.full_rebuild("rescan");
-                    } else if self.rescan_pending {
-                        self.full_rebuild("rescan");
-                    } else if !batch.paths.is_empty() {
-                        let started = Instant::now();
-                        let changes = self.catalog.apply(&batch.paths);
-                        self.publish_changes(changes, started, "edit");
-                    }
+            let next = watch::next(rx, &self.watch_scope, debounce, deadline);
+            if matches!(next, Next::Shutdown) {
+                self.save_cache();
+                return Ok(());
+            }
+            self.handle(next);
+            self.update_health();
+        }
+    }
+
+    /// One wake-up of the loop: a deadline or a batch of file events.
+    fn handle(&mut self, next: Next) {
+        match next {
+            // The loop saves the cache and returns on it.
+            Next::Shutdown => {}
+            Next::Deadline => {
+                if self
+                    .folder_gone
+                    .is_some_and(|(next_look, _)| next_look <= Instant::now())
+                {
                     self.check_articles_folder();
                 }
+                // Feeds that could not be written (a full or read-only
+                // output folder) are rendered and written again.
+                let retries: BTreeSet<Scope> = (self.publisher)
+                    .take_retries(Instant::now())
+                    .into_iter()
+                    .map(|path| path.scope)
+                    .collect();
+                let reason = if retries.is_empty() {
+                    "scheduled"
+                } else {
+                    "retry"
+                };
+                self.publish_scopes(retries, 0, Instant::now(), reason);
+                for restamp_error in self.publisher.restamp() {
+                    error!("{restamp_error}");
+                }
+            }
+            Next::Batch(batch) if batch.is_empty() => {}
+            Next::Batch(batch) => {
+                debug!(paths = ?batch.paths, rescan = batch.rescan, config = batch.config_changed, "file events");
+                self.metrics.watch_batch(batch.paths.len());
+                if batch.config_changed && self.reload_config() {
+                    return;
+                }
+                if batch.rescan {
+                    warn!("file events were lost; rescanning every article");
+                    self.full_rebuild("rescan");
+                } else if self.rescan_pending {
+                    self.full_rebuild("rescan");
+                } else if !batch.paths.is_empty() {
+                    let started = Instant::now();
+                    let changes = self.catalog.apply(&batch.paths);
+                    self.publish_changes(changes, started, "edit");
+                }
+                self.check_articles_folder();
             }
         }
     }
 
     /// Re-walks every article and renders every feed (startup, rescan, config reload).
     fn full_rebuild(&mut self, reason: &str) {
+        if reason != "startup" {
+            self.metrics.rescan();
+        }
         let started = Instant::now();
         let mut changes = self.catalog.rescan();
         if !changes.incomplete {
@@ -354,6 +426,8 @@ impl Daemon {
         for rejected in &changes.rejected {
             warn!(path = %rejected.path().display(), "article skipped: {rejected}");
         }
+        self.metrics
+            .articles(changes.read, changes.rejected.len(), self.catalog.len());
         for state_error in &changes.state_errors {
             error!("{state_error}");
         }
@@ -397,10 +471,33 @@ impl Daemon {
             // reads it again, so this is news, not a fault.
             info!(path = %left_out.path().display(), "not in the feeds until its change is read: {left_out}");
         }
-        let outcome = self.publisher.publish(rendered.updates);
+        let pending = self.publisher.begin_publish(rendered.updates);
+        // The new bytes are served from here on: tell the hubs now rather
+        // than after the writes and the compression (tens of milliseconds
+        // for large feeds), so that they hear of an edit as soon as a reader
+        // can see it. Should a write fail, the previous version is served
+        // again and the retry that writes it pings once more.
+        if !self.config.websub.hubs.is_empty() {
+            let base_url = &self.config.site.base_url;
+            self.pinger.notify(
+                pending
+                    .written()
+                    .filter(|path| path.format.is_feed())
+                    .map(|path| format!("{base_url}{}", path.url_path())),
+            );
+        }
+        let outcome = pending.finish();
         for publish_error in &outcome.errors {
             error!("{publish_error}");
         }
+        self.last_rebuild_error = rendered
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .chain(outcome.errors.iter().map(ToString::to_string))
+            .next();
+        self.metrics
+            .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
         info!(
             reason,
             articles_read = read,
@@ -435,6 +532,13 @@ impl Daemon {
         }
         if new.server.max_age != self.config.server.max_age {
             self.publisher.set_max_age(new.server.max_age);
+        }
+        // Every feed names the hubs and its own URL, so a change to either
+        // changes every feed, and the rebuild below republishes them with
+        // the new Link header.
+        self.publisher.set_feed_links(feed_links(&new));
+        if new.websub.hubs != self.config.websub.hubs {
+            self.pinger.set_hubs(new.websub.hubs.clone());
         }
         if new.paths.articles != self.config.paths.articles || new.watch != self.config.watch {
             self.watch_scope.articles = new.paths.articles.clone();

@@ -148,7 +148,8 @@ pub fn render_feed(
     }
 }
 
-/// Renders an RSS 2.0 channel with `content:encoded`, `dc:creator` and an `atom:link rel="self"`.
+/// Renders an RSS 2.0 channel with `content:encoded`, `dc:creator`, an
+/// `atom:link rel="self"` and one `atom:link rel="hub"` per WebSub hub.
 pub fn render_rss(
     config: &Config,
     feed: &FeedMeta,
@@ -215,12 +216,20 @@ pub fn render_rss(
         last_build_date,
         generator: Some("feedd".to_string()),
         atom_ext: Some(AtomExtension {
-            links: vec![RssAtomLink {
+            links: std::iter::once(RssAtomLink {
                 href: self_url,
                 rel: "self".to_string(),
                 mime_type: Some("application/rss+xml".to_string()),
                 ..Default::default()
-            }],
+            })
+            // WebSub discovery (W3C WebSub §4): the hubs beside the self
+            // URL, which is the topic a subscriber names to them.
+            .chain(config.websub.hubs.iter().map(|hub| RssAtomLink {
+                href: hub.clone(),
+                rel: "hub".to_string(),
+                ..Default::default()
+            }))
+            .collect(),
         }),
         items: rss_items,
         ..Default::default()
@@ -372,7 +381,14 @@ pub fn render_atom(
                 mime_type: Some("application/atom+xml".to_string()),
                 ..Default::default()
             },
-        ],
+        ]
+        .into_iter()
+        .chain(config.websub.hubs.iter().map(|hub| atom::Link {
+            href: hub.clone(),
+            rel: "hub".to_string(),
+            ..Default::default()
+        }))
+        .collect(),
         generator: Some(atom::Generator {
             value: "feedd".to_string(),
             ..Default::default()

@@ -5,17 +5,21 @@
 //! path lookup, encoding negotiation, conditional request, headers. It must
 //! not know files, articles or rendering: everything it sends was computed
 //! by `publish`, so handling a request is a lookup with no lock, no I/O and
-//! no formatting.
+//! no formatting; counting it is two relaxed atomic additions. `/healthz`
+//! and `/metrics` (never cached, never in the output folder) are answered
+//! from [`Metrics`] when no document has the path.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::body::Body as _;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -25,6 +29,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+use crate::metrics::{Health, Metrics, Route};
 use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
 
 /// Pause after a failed accept: errors such as EMFILE persist until some
@@ -45,6 +50,11 @@ const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 const BR: HeaderValue = HeaderValue::from_static("br");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const PROMETHEUS_TEXT: HeaderValue =
+    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+/// Health and metrics describe this process now: a cache must not answer
+/// for it.
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
 /// What one client may hold of the server. [`Limits::default`] is what
 /// `feedd serve` uses; tests shorten the timeouts.
@@ -95,10 +105,25 @@ pub async fn serve(
     serve_with_limits(listener, snapshot, shutdown, Limits::default()).await
 }
 
-/// [`serve`] with other [`Limits`].
+/// [`serve`] with other [`Limits`]. `/healthz` answers 200 (there is no
+/// rebuild to wait for) and `/metrics` counts this server's requests.
 pub async fn serve_with_limits(
     listener: TcpListener,
     snapshot: SharedSnapshot,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) -> io::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    metrics.set_health(Health::ok());
+    serve_with_metrics(listener, snapshot, metrics, shutdown, limits).await
+}
+
+/// [`serve_with_limits`] counting into `metrics`, whose health the caller
+/// keeps current (`feedd serve`: the rebuild loop).
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    snapshot: SharedSnapshot,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
     limits: Limits,
 ) -> io::Result<()> {
@@ -139,8 +164,11 @@ pub async fn serve_with_limits(
             tracing::debug!(%peer, %error, "TCP_NODELAY not set");
         }
         let snapshot = SharedSnapshot::clone(&snapshot);
+        let metrics = Arc::clone(&metrics);
         let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-            let response = respond(&snapshot.load(), &request);
+            let (response, route) = respond(&snapshot.load(), &metrics, &request);
+            let body_bytes = response.body().size_hint().exact().unwrap_or(0);
+            metrics.request(route, response.status().as_u16(), body_bytes);
             tracing::debug!(
                 %peer,
                 method = %request.method(),
@@ -328,35 +356,98 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for SendTimeout<T> {
     }
 }
 
-/// The answer to one request, from the snapshot alone.
-fn respond<B>(snapshot: &Snapshot, request: &Request<B>) -> Response<Full<Bytes>> {
+/// The answer to one request, from the snapshot (and, for `/healthz` and
+/// `/metrics`, `metrics`), and the route it counts under.
+fn respond<B>(
+    snapshot: &Snapshot,
+    metrics: &Metrics,
+    request: &Request<B>,
+) -> (Response<Full<Bytes>>, Route) {
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response.headers_mut().insert(header::ALLOW, ALLOW);
-        return response;
+        return (response, Route::Other);
     }
     // Exact match against the published paths, without percent-decoding or
     // normalising: `/../x`, `/%2e%2e/x` and `/a/../rss.xml` are simply not
     // keys, so traversal cannot reach anything but a feed.
     let Some(feed) = snapshot.feeds.get(request.uri().path()) else {
+        // No document has these paths (none is a feed's), and looking them
+        // up only on a miss keeps them off the feeds' path.
+        match request.uri().path() {
+            "/healthz" => {
+                let health = metrics.health();
+                let status = if health.ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                };
+                let response = uncached(method, status, TEXT_PLAIN, health.text.clone());
+                return (response, Route::Healthz);
+            }
+            "/metrics" => {
+                let text = Bytes::from(metrics.render());
+                let response = uncached(method, StatusCode::OK, PROMETHEUS_TEXT, text);
+                return (response, Route::Metrics);
+            }
+            _ => {}
+        }
         let mut response = plain(StatusCode::NOT_FOUND, "not found\n");
         // Without a max-age a cache keeps a 404 as long as it likes
         // (Varnish: 2 minutes), hiding a new category's feed that long.
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
-        return response;
+        return (response, Route::Other);
     };
+    (
+        respond_with(feed, snapshot, request),
+        Route::Document(feed.format),
+    )
+}
+
+/// A `200`/`503` of `/healthz` or `/metrics`: `no-store`, and for HEAD the
+/// length without the body.
+fn uncached(
+    method: &Method,
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::default());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if method == Method::GET {
+        *response.body_mut() = Full::new(body);
+    }
+    response
+}
+
+/// The answer with a published document.
+fn respond_with<B>(
+    feed: &Rendered,
+    snapshot: &Snapshot,
+    request: &Request<B>,
+) -> Response<Full<Bytes>> {
+    let method = request.method();
     let headers = request.headers();
     let (variant, encoding) = variant(feed, choose_encoding(headers));
 
     let mut response = Response::new(Full::default());
-    // Room for all seven headers at once: growing the map on the seventh
+    // Room for all eight headers at once: growing the map on the seventh
     // (a compressed response's Content-Encoding) reallocates it.
-    *response.headers_mut() = HeaderMap::with_capacity(8);
+    *response.headers_mut() = HeaderMap::with_capacity(9);
     let out = response.headers_mut();
     out.insert(header::ETAG, variant.etag.clone());
+    if let Some(link) = &feed.link {
+        // WebSub discovery; on a 304 too, where it costs nothing and tells
+        // a cache revalidating its copy the same.
+        out.insert(header::LINK, link.clone());
+    }
     // A second version within one second has no date of its own yet: the
     // previous version's would tell readers that trust dates (libcurl drops
     // a 200 not newer than its copy) that nothing changed. The publisher
@@ -826,6 +917,9 @@ mod tests {
                 .body(())
                 .unwrap()
         };
+        let metrics = Metrics::new();
+        let respond =
+            |snapshot: &Snapshot, request: &Request<()>| respond(snapshot, &metrics, request).0;
         let ok = respond(&snapshot, &request(Method::GET, "/rss.xml"));
         assert_eq!(ok.status(), StatusCode::OK);
         assert_eq!(ok.headers()[header::CONTENT_ENCODING], "br");
@@ -850,6 +944,9 @@ mod tests {
         snapshot
             .feeds
             .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        let metrics = Metrics::new();
+        let respond =
+            |snapshot: &Snapshot, request: &Request<()>| respond(snapshot, &metrics, request).0;
         for accept in ["gzip", "br", "gzip, deflate, br"] {
             let request = Request::builder()
                 .uri("/rss.xml")

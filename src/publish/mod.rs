@@ -15,7 +15,7 @@ mod disk;
 mod representation;
 mod writer;
 
-pub use representation::{Rendered, SharedSnapshot, Snapshot, Variant};
+pub use representation::{FeedLinks, Rendered, SharedSnapshot, Snapshot, Variant};
 pub use writer::CompressServed;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -154,6 +154,8 @@ pub struct Publisher {
     retry_at: Option<Instant>,
     /// The wait after the next failure.
     retry_backoff: Duration,
+    /// What the `Link` header of each feed published from now on says.
+    links: FeedLinks,
 }
 
 /// One feed's change in a batch, between the two steps of a publish.
@@ -214,6 +216,15 @@ pub struct PendingPublish<'a> {
 }
 
 impl PendingPublish<'_> {
+    /// The documents whose new bytes this publish serves already (and
+    /// writes in [`PendingPublish::finish`]): what changed for a reader.
+    pub fn written(&self) -> impl Iterator<Item = &OutputPath> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Write { path, .. } => Some(path),
+            Step::Remove { .. } => None,
+        })
+    }
+
     /// The second step of [`Publisher::publish`]: writes each changed feed
     /// (temp file in the same folder, mtime set to the Last-Modified already
     /// served, sync, rename) and compresses it, removes removed feeds, then
@@ -344,7 +355,17 @@ impl Publisher {
             failed: BTreeSet::new(),
             retry_at: None,
             retry_backoff: RETRY_FIRST,
+            links: FeedLinks::default(),
         }
+    }
+
+    /// Sets the WebSub hubs and base URL that the `Link` header of every
+    /// feed loaded or published from now on names. Feeds already served
+    /// keep theirs: a change of either also changes every feed's bytes
+    /// (they name the hubs and their own URL), so the rebuild that follows
+    /// a config reload republishes them all with the new header.
+    pub fn set_feed_links(&mut self, links: FeedLinks) {
+        self.links = links;
     }
 
     /// When feeds that could not be written are to be tried again, if any are.
@@ -464,6 +485,7 @@ impl Publisher {
     pub fn load_existing(&mut self) -> Result<usize, PublishError> {
         let found = disk::scan_output_dir(&self.output_dir)?;
         let serve_variants = self.serve_variants;
+        let links = &self.links;
         let loaded: Vec<_> = found
             .par_iter()
             .map(|(output, path)| match disk::read_with_mtime(path) {
@@ -474,12 +496,10 @@ impl Publisher {
                     // Last-Modified later than the response's Date.
                     let modified = modified.min(SystemTime::now());
                     let rendered = serve_variants.then(|| {
-                        Arc::new(Rendered::with_hash(
-                            output,
-                            Bytes::from(body),
-                            &hash,
-                            modified,
-                        ))
+                        let mut rendered =
+                            Rendered::with_hash(output, Bytes::from(body), &hash, modified);
+                        rendered.link = links.header(output);
+                        Arc::new(rendered)
                     });
                     Some((hash, rendered))
                 }
@@ -587,6 +607,7 @@ impl Publisher {
                 Some(feeds) => {
                     let mut rendered =
                         Rendered::with_hash(&path, body.clone(), &hash, last_modified);
+                    rendered.link = self.links.header(&path);
                     rendered.same_second_as_previous = feeds
                         .get(url_path.as_str())
                         .is_some_and(|previous| previous.last_modified == last_modified);

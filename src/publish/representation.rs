@@ -15,7 +15,7 @@ use bytes::Bytes;
 use hyper::header::HeaderValue;
 
 use super::compress::{brotli, gzip};
-use crate::output::OutputPath;
+use crate::output::{Format, OutputPath};
 
 /// Hex digits of the blake3 hash kept in an ETag: 80 bits, plenty to tell
 /// versions of one URL apart, short enough to keep headers small.
@@ -71,6 +71,11 @@ pub struct Rendered {
     pub same_second_as_previous: bool,
     /// The document's `Content-Type` ([`OutputPath::content_type`]).
     pub content_type: HeaderValue,
+    /// Which kind of document it is (for the request metrics).
+    pub format: Format,
+    /// The `Link` header of a feed when WebSub hubs are configured
+    /// ([`FeedLinks::header`]); `None` otherwise.
+    pub link: Option<HeaderValue>,
 }
 
 impl Rendered {
@@ -127,6 +132,8 @@ impl Rendered {
             last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
             same_second_as_previous: false,
             content_type: HeaderValue::from_static(path.content_type()),
+            format: path.format,
+            link: None,
         }
     }
 
@@ -136,6 +143,36 @@ impl Rendered {
         quoted
             .expect("identity ETags are quoted hex")
             .trim_matches('"')
+    }
+}
+
+/// What a feed's `Link` header says (WebSub discovery, W3C WebSub §4): each
+/// hub, then the feed's own URL, the topic a subscriber names to the hub.
+/// Computed once per change, like every other header value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedLinks {
+    /// `site.base_url`, without a trailing `/`.
+    pub base_url: String,
+    /// `websub.hubs`, already ASCII (the `url` crate's serialization).
+    pub hubs: Vec<String>,
+}
+
+impl FeedLinks {
+    /// `<hub>; rel="hub", ..., <self>; rel="self"` for a feed, when there
+    /// are hubs; `None` for documents that are not feeds, or without hubs.
+    /// The self URL is percent-encoded where `base_url` is not ASCII (a
+    /// header carries URIs, the feed itself the URL as written).
+    pub fn header(&self, path: &OutputPath) -> Option<HeaderValue> {
+        if self.hubs.is_empty() || !path.format.is_feed() {
+            return None;
+        }
+        let self_url = url::Url::parse(&format!("{}{}", self.base_url, path.url_path())).ok()?;
+        let mut value = String::new();
+        for hub in &self.hubs {
+            value.push_str(&format!("<{hub}>; rel=\"hub\", "));
+        }
+        value.push_str(&format!("<{self_url}>; rel=\"self\""));
+        HeaderValue::try_from(value).ok()
     }
 }
 
@@ -216,6 +253,24 @@ mod tests {
         assert_eq!(a.last_modified_header, "Tue, 14 Nov 2023 22:13:20 GMT");
         assert_eq!(a.content_type, "application/rss+xml; charset=utf-8");
         assert_eq!(a.identity.content_length, "6");
+    }
+
+    #[test]
+    fn feed_links_name_each_hub_then_the_feed() {
+        let links = FeedLinks {
+            base_url: "https://news.example.vn/tin-tức".into(),
+            hubs: vec!["https://hub.example/".into(), "http://127.0.0.1:1/h".into()],
+        };
+        assert_eq!(
+            links.header(&path("/kinh-te/atom.xml")).unwrap(),
+            "<https://hub.example/>; rel=\"hub\", <http://127.0.0.1:1/h>; rel=\"hub\", \
+             <https://news.example.vn/tin-t%E1%BB%A9c/kinh-te/atom.xml>; rel=\"self\""
+        );
+        let none = FeedLinks {
+            hubs: Vec::new(),
+            ..links
+        };
+        assert_eq!(none.header(&path("/rss.xml")), None);
     }
 
     #[test]

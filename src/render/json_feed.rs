@@ -24,7 +24,17 @@ struct Feed<'a> {
     feed_url: String,
     description: &'a str,
     language: &'a str,
+    /// WebSub hubs (`websub.hubs`); left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -97,6 +107,15 @@ pub fn render_json_feed(
         feed_url: format!("{}{}", site.base_url, path.url_path()),
         description: &feed.description,
         language: &site.language,
+        hubs: config
+            .websub
+            .hubs
+            .iter()
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .collect(),
         items: json_items,
     };
     let mut bytes = serde_json::to_vec_pretty(&document)

@@ -598,11 +598,21 @@ impl Drop for Serve {
 /// A plain HTTP/1.1 GET to `address` (`127.0.0.1:port`) with
 /// `Connection: close`, read to the end.
 pub fn http_get(address: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http_send(address, "GET", path, headers)
+}
+
+/// A request with `method` and no body, as [`http_get`] sends it.
+pub fn http_request(address: &str, method: &str, path: &str) -> HttpResponse {
+    http_send(address, method, path, &[])
+}
+
+fn http_send(address: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address)
         .unwrap_or_else(|e| panic!("connect to {address}: {e}"));
     stream.set_read_timeout(Some(SERVE_DEADLINE)).unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
