@@ -11,7 +11,9 @@ use jiff::Zoned;
 use jiff::tz::{Offset, TimeZone};
 use rss::extension::atom::{AtomExtension, Link as RssAtomLink};
 use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::{Extension, ExtensionMap};
 
+use crate::article::LeadImage;
 use crate::catalog::{FeedItem, FeedMeta};
 use crate::config::Config;
 use crate::output::{Format, OutputPath, Scope};
@@ -128,6 +130,36 @@ fn category_names<'a>(
     })
 }
 
+/// The Media RSS namespace (<https://www.rssboard.org/media-rss>), declared
+/// only by feeds that have an image to show, so that the others stay as
+/// they were.
+const MEDIA_RSS: &str = "http://search.yahoo.com/mrss/";
+
+/// The lead image as Media RSS, the way readers look for it in RSS:
+/// `media:content` (the image, `medium="image"`, its type when known) and
+/// `media:thumbnail` (the same URL: there is no smaller one to offer).
+fn media_rss(image: &LeadImage) -> ExtensionMap {
+    let element = |name: &str, attrs: Vec<(&str, &str)>| Extension {
+        name: format!("media:{name}"),
+        attrs: attrs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let mut content = vec![("url", image.url.as_str()), ("medium", "image")];
+    if let Some(media_type) = image.media_type {
+        content.push(("type", media_type));
+    }
+    let mut media = std::collections::BTreeMap::new();
+    media.insert("content".to_string(), vec![element("content", content)]);
+    media.insert(
+        "thumbnail".to_string(),
+        vec![element("thumbnail", vec![("url", image.url.as_str())])],
+    );
+    ExtensionMap::from([("media".to_string(), media)])
+}
+
 /// Renders the `format` document of a feed.
 pub fn render_feed(
     format: Format,
@@ -194,6 +226,7 @@ pub fn render_rss(
                     creators: vec![author.clone()],
                     ..Default::default()
                 }),
+                extensions: item.body.image.as_ref().map(media_rss).unwrap_or_default(),
                 ..Default::default()
             })
         })
@@ -232,6 +265,12 @@ pub fn render_rss(
             .collect(),
         }),
         items: rss_items,
+        namespaces: items
+            .iter()
+            .any(|item| item.body.image.is_some())
+            .then(|| ("media".to_string(), MEDIA_RSS.to_string()))
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     let xml = channel
@@ -345,12 +384,20 @@ pub fn render_atom(
                         ..Default::default()
                     })
                     .collect(),
-                links: vec![atom::Link {
+                // The lead image as Atom's enclosure link (RFC 4287 4.2.7.2).
+                links: std::iter::once(atom::Link {
                     href: article.link.clone(),
                     rel: "alternate".to_string(),
                     mime_type: Some("text/html".to_string()),
                     ..Default::default()
-                }],
+                })
+                .chain(item.body.image.as_ref().map(|image| atom::Link {
+                    href: image.url.clone(),
+                    rel: "enclosure".to_string(),
+                    mime_type: image.media_type.map(str::to_string),
+                    ..Default::default()
+                }))
+                .collect(),
                 summary: (!item.body.summary.is_empty()).then(|| atom_text(&item.body.summary)),
                 content: config.feeds.full_content.then(|| atom::Content {
                     value: Some(item.body.content_html.clone()),

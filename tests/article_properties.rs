@@ -27,7 +27,7 @@ fn fragment() -> impl Strategy<Value = String> {
         4 => prop::sample::select(vec![
             "+++\n", "+++", "\n", "\n\n", "\r\n", "\r", "# ", "## ", "Theo ", "Tin: ", "Đ",
             "title = ", "date = ", "updated = ", "slug = ", "link = ", "categories = ",
-            "category = ", "draft = true\n", "id = ", "summary = ", "author = ",
+            "category = ", "draft = true\n", "id = ", "summary = ", "author = ", "image = ",
             "\"", "\"\"\"", "'", "[", "]", "=", "2026-11-20", "2026-11-2Đx", "0000-01-01",
             "9999-12-31", "2026-02-30", "24:00", "T08:30:00+07:00", "Z", "-00:00",
             "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "]]>", "&", "&amp;",
@@ -54,6 +54,15 @@ fn front_matter_value() -> impl Strategy<Value = String> {
         Just("2026-11-20T08:30:00".to_string()),
         Just("0000-01-01".to_string()),
         Just("08:30:00".to_string()),
+        prop::sample::select(vec![
+            "\"https://cdn.example.vn/a.jpg\"",
+            "\"/i/a b.png\"",
+            "\"../x.gif?a=1&b=2\"",
+            "\"http:\\\"\"",
+            "\"javascript:alert(1)\"",
+            "\"//\"",
+        ])
+        .prop_map(String::from),
         any::<i64>().prop_map(|n| n.to_string()),
         any::<bool>().prop_map(|b| b.to_string()),
         prop::collection::vec(text(), 0..4).prop_map(|items| format!("{items:?}")),
@@ -73,6 +82,7 @@ fn front_matter() -> impl Strategy<Value = String> {
         "link",
         "summary",
         "draft",
+        "image",
         "titel",
     ]);
     prop::collection::vec((key, front_matter_value()), 0..6).prop_map(|pairs| {

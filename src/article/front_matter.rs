@@ -23,6 +23,7 @@ pub(super) struct FrontMatter {
     pub(super) link: Option<Spanned<String>>,
     pub(super) summary: Option<String>,
     pub(super) draft: Option<bool>,
+    pub(super) image: Option<Spanned<String>>,
 }
 
 /// Splits off `+++` front matter: the byte range of its TOML and where the body starts.

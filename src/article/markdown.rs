@@ -96,6 +96,7 @@ pub(super) fn parse_markdown(
             content_html: html::sanitize(&rendered, article_link)
                 .trim_end()
                 .to_string(),
+            ..Body::default()
         }),
     }
 }

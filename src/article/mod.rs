@@ -24,6 +24,7 @@ mod decode;
 mod front_matter;
 mod html;
 mod id;
+mod image;
 mod markdown;
 mod plain_text;
 
@@ -33,6 +34,7 @@ use decode::decode;
 use front_matter::{FrontMatter, categories_of, front_matter_date, split_front_matter};
 use id::id_from_path;
 pub use id::stable_uuid;
+pub use image::LeadImage;
 use markdown::parse_markdown;
 pub use plain_text::escape_html_into;
 use plain_text::parse_plain_text;
@@ -80,6 +82,9 @@ pub struct Body {
     pub summary: String,
     /// Body as HTML.
     pub content_html: String,
+    /// The lead image: front matter `image`, else the first image of a
+    /// Markdown body.
+    pub image: Option<LeadImage>,
 }
 
 /// An article file that cannot be published, with where and what to fix.
@@ -330,6 +335,16 @@ fn parse(
             None => format!("{}/{}.html", config.site.base_url, slug),
         },
     };
+    // Checked whether or not the body is wanted, so that an article is
+    // rejected alike by metadata scans and by the feeds that show it.
+    let front_image = front
+        .image
+        .as_ref()
+        .map(|image| {
+            image::resolve(image.get_ref(), &link)
+                .map_err(|message| span_at(image.span().start, message))
+        })
+        .transpose()?;
     let parsed = match format {
         Format::PlainText => parse_plain_text(
             body,
@@ -405,6 +420,10 @@ fn parse(
                     .map(|s| s.trim().to_string())
                     .unwrap_or(body.summary),
             ),
+            image: front_image.or_else(|| match format {
+                Format::Markdown => image::first_image(&body.content_html),
+                Format::PlainText => None,
+            }),
             content_html: clean(body.content_html),
         };
         // Bodies stay cached while their feeds show them.

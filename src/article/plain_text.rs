@@ -80,6 +80,7 @@ pub(super) fn parse_plain_text(
         body: Some(Body {
             summary,
             content_html,
+            ..Body::default()
         }),
     }
 }

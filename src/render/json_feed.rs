@@ -50,6 +50,9 @@ struct Item<'a> {
     content_text: Option<&'a str>,
     #[serde(skip_serializing_if = "str::is_empty")]
     summary: &'a str,
+    /// The lead image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
     date_published: String,
     date_modified: String,
     authors: [Author<'a>; 1],
@@ -89,6 +92,7 @@ pub fn render_json_feed(
                 content_html: full.then_some(item.body.content_html.as_str()),
                 content_text: (!full).then_some(item.body.summary.as_str()),
                 summary: &item.body.summary,
+                image: item.body.image.as_ref().map(|image| image.url.as_str()),
                 date_published: date(item.entry.published)?,
                 date_modified: date(item.entry.updated)?,
                 authors: [Author {
