@@ -416,7 +416,13 @@ impl Site {
     /// Starts `feedd serve` on this site (whose config must listen on port 0,
     /// see [`SERVE_CONFIG`]) and waits for its startup rebuild.
     pub fn serve(&self) -> Serve {
-        let serve = self.spawn_serve();
+        self.serve_logging("info")
+    }
+
+    /// [`Site::serve`] with `RUST_LOG` set to `rust_log` (`debug` logs
+    /// every request with its path and status).
+    pub fn serve_logging(&self, rust_log: &str) -> Serve {
+        let serve = self.spawn_serve_logging(rust_log);
         // A guard against a hang, not a speed check: a debug build's first
         // rebuild of a few thousand articles on a busy machine takes a while.
         serve.wait_until_within("the startup rebuild", STARTUP_DEADLINE, || {
@@ -427,12 +433,16 @@ impl Site {
 
     /// Starts `feedd serve` and waits only until it listens.
     pub fn spawn_serve(&self) -> Serve {
+        self.spawn_serve_logging("info")
+    }
+
+    fn spawn_serve_logging(&self, rust_log: &str) -> Serve {
         use std::io::BufRead;
         let mut child = self
             .feedd_command()
             .args(["serve", "--config"])
             .arg(self.config())
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
