@@ -21,7 +21,9 @@ pub fn render_opml(config: &Config, feeds: &[FeedMeta]) -> Vec<u8> {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
     out.push_str("    <title>");
     escape_into(&site.title, &mut out);
-    out.push_str("</title>\n    <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n");
+    // No `<docs>`: optional, and the W3C validator, which knows only the
+    // head elements of OPML 1.0, warns on it.
+    out.push_str("</title>\n  </head>\n  <body>\n");
     for feed in feeds {
         let rss = OutputPath::new(feed.scope.clone(), Format::Rss);
         let xml_url = format!("{}{}", site.base_url, rss.url_path());
