@@ -1,6 +1,7 @@
 //! Properties of the article parser and the renderers over generated input:
 //! `parse_article` never panics, whatever the bytes and the file name, and
-//! every article it accepts renders to RSS and Atom that feed-rs parses.
+//! every article it accepts renders to RSS, Atom and JSON Feed that feed-rs
+//! parses, and to a list of feeds (OPML) that is well-formed XML.
 //! The generators mix arbitrary bytes with the fragments that matter (front
 //! matter delimiters and keys, dates, bylines, Markdown and HTML syntax,
 //! Vietnamese letters, combining marks, XML-forbidden characters).
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use feedd::article::{parse_article, parse_article_with_body};
 use feedd::catalog::{Catalog, Scope};
 use feedd::config::Config;
-use feedd::render::{render_atom, render_rss};
+use feedd::render::{render_atom, render_json_feed, render_opml, render_rss};
 use feedd::state::StateStore;
 use proptest::prelude::*;
 
@@ -219,10 +220,22 @@ proptest! {
             prop_assert!(left_out.is_empty(), "{:?}", left_out);
             let rss = render_rss(catalog.config(), &meta, &items).unwrap();
             let atom = render_atom(catalog.config(), &meta, &items).unwrap();
-            for (name, xml) in [("rss", &rss), ("atom", &atom)] {
+            let json = render_json_feed(catalog.config(), &meta, &items).unwrap();
+            prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
+            for (name, xml) in [("rss", &rss), ("atom", &atom), ("json", &json)] {
                 let feed = feed_rs::parser::parse(xml.as_slice());
                 prop_assert!(feed.is_ok(), "{} {:?}: {:?}\n{}", name, scope, feed.err(), String::from_utf8_lossy(xml));
                 prop_assert_eq!(feed.unwrap().entries.len(), items.len());
+            }
+        }
+        let opml = render_opml(catalog.config(), &catalog.feed_list(now));
+        let mut reader = quick_xml::Reader::from_reader(opml.as_slice());
+        let mut buffer = Vec::new();
+        loop {
+            match reader.read_event_into(&mut buffer) {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => buffer.clear(),
+                Err(e) => prop_assert!(false, "OPML: {e}\n{}", String::from_utf8_lossy(&opml)),
             }
         }
         if accepted.as_ref().is_ok_and(|a| !a.draft) {
