@@ -228,13 +228,25 @@ class Site:
 
 
 def feed_paths(output):
+    """The URL paths of the feeds and pages in `output` (a folder's
+    `index.html` is served as the folder: `/`, `/{category}/`)."""
     paths = []
     for dirpath, _, files in os.walk(output):
         for name in files:
-            if name in ("rss.xml", "atom.xml"):
+            if name in ("rss.xml", "atom.xml") or (name.endswith(".html") and not name.startswith(".")):
                 rel = os.path.relpath(os.path.join(dirpath, name), output)
+                if name == "index.html":
+                    rel = rel[: -len("index.html")]
                 paths.append("/" + rel)
     return sorted(paths)
+
+
+def file_of(output, path):
+    """The file that serves the URL path `path`."""
+    rel = path.lstrip("/")
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    return os.path.join(output, rel)
 
 
 def get(address, path, headers=None, timeout=10):
@@ -411,7 +423,7 @@ def main():
     build = subprocess.run([feedd, "build", "--config", fresh_config], capture_output=True, text=True)
     built = {}
     for path in feed_paths(os.path.join(fresh, "feeds")):
-        with open(os.path.join(fresh, "feeds", path.lstrip("/")), "rb") as f:
+        with open(file_of(os.path.join(fresh, "feeds"), path), "rb") as f:
             built[path] = f.read()
     differing = sorted(p for p in set(served) | set(built) if served.get(p) != built.get(p))
 

@@ -21,6 +21,8 @@ use tracing::{debug, error, info, warn};
 use crate::catalog::{Catalog, Changes, Scope};
 use crate::config::Config;
 use crate::metrics::{Health, Metrics};
+use crate::output::ArticlePage;
+use crate::pages;
 use crate::pipeline::{all_scopes, render_updates};
 use crate::publish::{FeedLinks, Publisher};
 use crate::state::StateStore;
@@ -192,6 +194,10 @@ struct Daemon {
     last_rebuild_error: Option<String>,
     /// Tells the WebSub hubs of changed feeds.
     pinger: Pinger,
+    /// Article pages to write again after a failed write or removal (a
+    /// full or read-only output folder): the articles, when, and the wait
+    /// after the next failure.
+    page_retry: Option<(Instant, Duration, BTreeSet<Arc<str>>)>,
 }
 
 /// What the `Link` header of every feed names.
@@ -204,6 +210,10 @@ fn feed_links(config: &Config) -> FeedLinks {
 
 /// The first and the longest wait between looks for a vanished articles folder.
 const FOLDER_RETRY: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+
+/// The first wait before writing failed article pages again, and the
+/// longest (doubling in between), as for feeds.
+const PAGE_RETRY: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
 
 /// The identity of a folder, `None` if it is not one.
 fn folder_identity(path: &std::path::Path) -> Option<(u64, u64)> {
@@ -242,6 +252,7 @@ impl Daemon {
             metrics,
             last_rebuild_error: None,
             pinger,
+            page_retry: None,
         };
         match daemon.catalog.load_cache() {
             Ok(known) => info!(
@@ -305,6 +316,7 @@ impl Daemon {
                 .into_iter()
                 .chain(self.folder_gone.map(|(next_look, _)| next_look))
                 .chain(self.publisher.retry_due())
+                .chain(self.page_retry.as_ref().map(|(at, _, _)| *at))
                 .min();
             let next = watch::next(rx, &self.watch_scope, debounce, deadline);
             if matches!(next, Next::Shutdown) {
@@ -340,9 +352,17 @@ impl Daemon {
                 } else {
                     "retry"
                 };
-                self.publish_scopes(retries, 0, Instant::now(), reason);
+                let none = PageWork::changed(BTreeSet::new(), BTreeSet::new());
+                self.publish_scopes(retries, 0, Instant::now(), reason, none);
                 for restamp_error in self.publisher.restamp() {
                     error!("{restamp_error}");
+                }
+                if self
+                    .page_retry
+                    .as_ref()
+                    .is_some_and(|(at, _, _)| *at <= Instant::now())
+                {
+                    self.retry_pages();
                 }
             }
             Next::Batch(batch) if batch.is_empty() => {}
@@ -360,7 +380,7 @@ impl Daemon {
                 } else if !batch.paths.is_empty() {
                     let started = Instant::now();
                     let changes = self.catalog.apply(&batch.paths);
-                    self.publish_changes(changes, started, "edit");
+                    self.publish_changes(changes, started, "edit", false);
                 }
                 self.check_articles_folder();
             }
@@ -378,7 +398,7 @@ impl Daemon {
             self.rescan_pending = false;
             changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
         }
-        self.publish_changes(changes, started, reason);
+        self.publish_changes(changes, started, reason, true);
         crate::heap::release_free_memory();
     }
 
@@ -422,7 +442,9 @@ impl Daemon {
         self.full_rebuild("articles folder back");
     }
 
-    fn publish_changes(&mut self, changes: Changes, started: Instant, reason: &str) {
+    /// `full`: after a rescan, every article page is checked (see
+    /// [`PageWork`]); else only the pages the changes touch.
+    fn publish_changes(&mut self, changes: Changes, started: Instant, reason: &str, full: bool) {
         for rejected in &changes.rejected {
             warn!(path = %rejected.path().display(), "article skipped: {rejected}");
         }
@@ -442,7 +464,15 @@ impl Daemon {
             self.rescan_pending = true;
             return;
         }
-        self.publish_scopes(changes.dirty, changes.read, started, reason);
+        let pages = if !full {
+            PageWork::changed(changes.touched, changes.pages_gone)
+        } else if reason == "config reload" || !pages::fingerprint_is_current(&self.config) {
+            // A new config (or feedd version) can change what every page shows.
+            PageWork::All
+        } else {
+            PageWork::Missing(changes.touched)
+        };
+        self.publish_scopes(changes.dirty, changes.read, started, reason, pages);
     }
 
     /// Renders and publishes `scopes`, plus those of every article that fell
@@ -453,9 +483,12 @@ impl Daemon {
         read: usize,
         started: Instant,
         reason: &str,
+        mut pages: PageWork,
     ) {
         let now = Timestamp::now();
         scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
+        // Scheduled articles that are due now get their pages now.
+        pages.touch(self.catalog.due_between(self.due_until, now));
         self.due_until = self.due_until.max(now);
         // Nor a scheduled article while the tree is only partly known: the
         // full rebuild that ends this renders every feed as of its own time.
@@ -498,13 +531,62 @@ impl Daemon {
             .next();
         self.metrics
             .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
+        // After the feeds, so that an edit reaches them first; an article
+        // page is one file, written in place of the old one.
+        let pages = pages::sync(&self.catalog, pages.sync(), now);
+        self.pages_done(&pages);
         info!(
             reason,
             articles_read = read,
             articles = self.catalog.len(),
             feeds_changed = ?outcome.changed,
+            pages_changed = pages.changed.len(),
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "rebuilt"
+        );
+    }
+
+    /// Logs what a page sync did wrong, and schedules another try of the
+    /// pages that could not be written or removed.
+    fn pages_done(&mut self, report: &pages::PageReport) {
+        // The file changed (or went) since the catalog read it: the event
+        // of that change renders the page again, and a file that is bad
+        // now is reported then as "article skipped".
+        for rejected in &report.rejected {
+            debug!(path = %rejected.path().display(), "article page not rendered yet: {rejected}");
+        }
+        for publish_error in &report.errors {
+            error!("{publish_error}");
+        }
+        if report.errors.is_empty() {
+            return;
+        }
+        let (wait, mut touched) = match self.page_retry.take() {
+            Some((_, wait, touched)) => ((wait * 2).min(PAGE_RETRY.1), touched),
+            None => (PAGE_RETRY.0, BTreeSet::new()),
+        };
+        touched.extend(report.failed.iter().cloned());
+        self.page_retry = Some((Instant::now() + wait, wait, touched));
+    }
+
+    /// Writes again the pages whose write failed, and removes what should
+    /// have been removed (a full pass over which pages exist).
+    fn retry_pages(&mut self) {
+        let Some((_, wait, touched)) = self.page_retry.take() else {
+            return;
+        };
+        let report = pages::sync(
+            &self.catalog,
+            pages::Sync::Missing { touched: &touched },
+            Timestamp::now(),
+        );
+        if !report.errors.is_empty() {
+            self.page_retry = Some((Instant::now(), wait, touched));
+        }
+        self.pages_done(&report);
+        info!(
+            pages_changed = report.changed.len(),
+            "article pages retried"
         );
     }
 
@@ -560,6 +642,37 @@ impl Daemon {
         self.config = new;
         self.full_rebuild("config reload");
         true
+    }
+}
+
+/// Which article pages a rebuild brings up to date (see [`pages::Sync`]).
+enum PageWork {
+    /// Every page.
+    All,
+    /// Pages of these articles, and any missing from the output folder.
+    Missing(BTreeSet<Arc<str>>),
+    /// Pages of these articles, and these pages if no article has them now.
+    Changed(BTreeSet<Arc<str>>, BTreeSet<ArticlePage>),
+}
+
+impl PageWork {
+    fn changed(touched: BTreeSet<Arc<str>>, gone: BTreeSet<ArticlePage>) -> PageWork {
+        PageWork::Changed(touched, gone)
+    }
+
+    fn touch(&mut self, keys: Vec<Arc<str>>) {
+        match self {
+            PageWork::All => {}
+            PageWork::Missing(touched) | PageWork::Changed(touched, _) => touched.extend(keys),
+        }
+    }
+
+    fn sync(&self) -> pages::Sync<'_> {
+        match self {
+            PageWork::All => pages::Sync::All,
+            PageWork::Missing(touched) => pages::Sync::Missing { touched },
+            PageWork::Changed(touched, gone) => pages::Sync::Changed { touched, gone },
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod file_stamp;
 pub mod heap;
 pub mod metrics;
 pub mod output;
+pub mod pages;
 pub mod pipeline;
 pub mod publish;
 pub mod render;

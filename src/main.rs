@@ -88,11 +88,12 @@ fn build(config: Arc<Config>) -> ExitCode {
             }
             if report.published {
                 println!(
-                    "built {} feeds from {} articles into {} ({} changed, {} articles rejected)",
+                    "built {} feeds and {} pages from {} articles into {} ({} changed, {} articles rejected)",
                     report.feeds,
+                    report.pages,
                     report.articles,
                     config.paths.output.display(),
-                    report.changed.len(),
+                    report.changed.len() + report.pages_changed.len(),
                     report.rejected.len()
                 );
             } else {

@@ -34,8 +34,9 @@ pub enum Route {
 
 impl Route {
     /// `route` label values, by [`Route::index`].
-    const LABELS: [&'static str; 7] =
-        ["rss", "atom", "json", "opml", "healthz", "metrics", "other"];
+    const LABELS: [&'static str; 8] = [
+        "rss", "atom", "json", "opml", "html", "healthz", "metrics", "other",
+    ];
 
     fn index(self) -> usize {
         match self {
@@ -43,9 +44,11 @@ impl Route {
             Route::Document(Format::Atom) => 1,
             Route::Document(Format::JsonFeed) => 2,
             Route::Document(Format::Opml) => 3,
-            Route::Healthz => 4,
-            Route::Metrics => 5,
-            Route::Other => 6,
+            // The front, category and article pages.
+            Route::Document(Format::Html) => 4,
+            Route::Healthz => 5,
+            Route::Metrics => 6,
+            Route::Other => 7,
         }
     }
 }

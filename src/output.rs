@@ -12,18 +12,22 @@
 //!
 //! A new kind of output is one variant here, and the compiler then lists
 //! every `match` that must learn about it (renderers, the feed count). Done:
-//! RSS, Atom, JSON Feed (`/feed.json`, `/{category}/feed.json`) and the
+//! RSS, Atom, JSON Feed (`/feed.json`, `/{category}/feed.json`), the
 //! OPML list of every feed (`/feeds.opml`, of [`Scope::All`] only, which
-//! `parse` enforces). Next:
-//! - HTML pages of the site and of each category (`/`, `/{category}/`):
-//!   `Format::Html`, whose URL ends in `/` while its file is `index.html`;
-//!   [`OutputPath::url_path`] and [`OutputPath::relative_file`] are separate
-//!   for this reason.
+//! `parse` enforces), and the HTML pages of the site and of each category
+//! (`/`, `/{category}/`): [`Format::Html`], whose URL ends in `/` while its
+//! file is `index.html` ([`OutputPath::url_path`] and
+//! [`OutputPath::relative_file`] are separate for this reason). Next:
 //! - Paged feeds (RFC 5005, `/{category}/atom-2.xml`): a page number carried
 //!   by the format, `Format::AtomPage(NonZeroU32)`, parsed from the file name.
-//! - Article pages (`/{category}/{slug}.html`) are not a scope of feeds: they
-//!   would be the second variant of an `OutputPath` enum beside this
-//!   scope-and-format one.
+//!
+//! Article pages (`/{category}/{slug}.html`) are not a scope of feeds and
+//! not an [`OutputPath`]: there is one per article, far too many to hold in
+//! the publisher's maps or the served snapshot, so they are an
+//! [`ArticlePage`] of their own, written by `pages` and served from the
+//! output folder on request. An `ArticlePage` never parses as an
+//! `OutputPath` and the other way round (its file name is a slug plus
+//! `.html`, never `index.html`).
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -62,25 +66,34 @@ pub enum Format {
     /// OPML 2.0 list of every feed, `feeds.opml`: site-wide, so only of
     /// [`Scope::All`].
     Opml,
+    /// The HTML page of the scope (the site's front page, a category's
+    /// page): file `index.html`, URL path ending in `/`.
+    Html,
 }
 
 impl Format {
     /// Every format, in the order feeds are rendered.
-    pub const ALL: [Format; 4] = [Format::Rss, Format::Atom, Format::JsonFeed, Format::Opml];
+    pub const ALL: [Format; 5] = [
+        Format::Rss,
+        Format::Atom,
+        Format::JsonFeed,
+        Format::Opml,
+        Format::Html,
+    ];
 
     /// Whether a document of this format exists for `scope`: every format
     /// for the site, the feeds (not the site-wide list) for a category.
     pub fn is_of(self, scope: &Scope) -> bool {
         match self {
             Format::Opml => *scope == Scope::All,
-            Format::Rss | Format::Atom | Format::JsonFeed => true,
+            Format::Rss | Format::Atom | Format::JsonFeed | Format::Html => true,
         }
     }
 
     /// Whether it is a feed of its scope's articles (RSS, Atom, JSON Feed),
     /// rather than a document about the feeds.
     pub fn is_feed(self) -> bool {
-        !matches!(self, Format::Opml)
+        !matches!(self, Format::Opml | Format::Html)
     }
 
     /// The last segment of the URL path, and the file's name.
@@ -90,6 +103,16 @@ impl Format {
             Format::Atom => "atom.xml",
             Format::JsonFeed => "feed.json",
             Format::Opml => "feeds.opml",
+            Format::Html => INDEX_HTML,
+        }
+    }
+
+    /// The last segment of the URL path: the file name, except for a page,
+    /// which is served under its folder's URL (`/`, `/{category}/`).
+    fn url_name(self) -> &'static str {
+        match self {
+            Format::Html => "",
+            other => other.file_name(),
         }
     }
 
@@ -104,6 +127,7 @@ impl Format {
             // What feed readers and OPML editors expect (OPML has no
             // registered type).
             Format::Opml => "text/x-opml; charset=utf-8",
+            Format::Html => HTML_CONTENT_TYPE,
         }
     }
 
@@ -111,6 +135,12 @@ impl Format {
         Format::ALL
             .into_iter()
             .find(|format| format.file_name() == name)
+    }
+
+    fn of_url_name(name: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.url_name() == name)
     }
 }
 
@@ -140,11 +170,11 @@ impl OutputPath {
             .map(|format| OutputPath::new(scope.clone(), format))
     }
 
-    /// The URL path: `/rss.xml`, `/{category}/atom.xml`, ...
+    /// The URL path: `/rss.xml`, `/{category}/atom.xml`, `/{category}/`, ...
     pub fn url_path(&self) -> String {
         match &self.scope {
-            Scope::All => format!("/{}", self.format.file_name()),
-            Scope::Category(slug) => format!("/{slug}/{}", self.format.file_name()),
+            Scope::All => format!("/{}", self.format.url_name()),
+            Scope::Category(slug) => format!("/{slug}/{}", self.format.url_name()),
         }
     }
 
@@ -181,10 +211,12 @@ impl OutputPath {
     /// answered only under the name it is published under.
     pub fn parse(url_path: &str) -> Option<OutputPath> {
         let rest = url_path.strip_prefix('/')?;
-        match rest.split_once('/') {
-            Some((category, file)) => OutputPath::from_parts(Some(category), file),
-            None => OutputPath::from_parts(None, rest),
-        }
+        let (category, name) = match rest.split_once('/') {
+            Some((category, name)) => (Some(category), name),
+            None => (None, rest),
+        };
+        let format = Format::of_url_name(name)?;
+        OutputPath::with_scope(category, format)
     }
 
     /// The document a file of the output folder holds, from its path
@@ -204,6 +236,10 @@ impl OutputPath {
 
     fn from_parts(category: Option<&str>, file_name: &str) -> Option<OutputPath> {
         let format = Format::of_file_name(file_name)?;
+        OutputPath::with_scope(category, format)
+    }
+
+    fn with_scope(category: Option<&str>, format: Format) -> Option<OutputPath> {
         let scope = match category {
             None => Scope::All,
             Some(slug) if is_slug(slug) => Scope::Category(slug.to_owned()),
@@ -230,6 +266,93 @@ impl fmt::Debug for OutputPath {
 impl PartialEq<&str> for OutputPath {
     fn eq(&self, url_path: &&str) -> bool {
         self.url_path() == *url_path
+    }
+}
+
+/// The file name of a scope's page.
+const INDEX_HTML: &str = "index.html";
+/// What every HTML page is served as.
+const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// The page of one article, at its default link: `/{category}/{slug}.html`
+/// (its primary category), or `/{slug}.html` for an article in no category.
+/// Written by `pages`, served from the output folder (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArticlePage {
+    /// The primary category's slug, if the article has a category.
+    pub category: Option<String>,
+    /// The article's slug.
+    pub slug: String,
+}
+
+impl ArticlePage {
+    /// The page of the article `slug` in `category`; `None` when the two
+    /// cannot make a page's path: not slugs, or the slug `index`, whose file
+    /// would be the category's (or the site's) own page.
+    pub fn new(category: Option<&str>, slug: &str) -> Option<ArticlePage> {
+        let page = ArticlePage {
+            category: category.map(str::to_owned),
+            slug: slug.to_owned(),
+        };
+        page.is_well_formed().then_some(page)
+    }
+
+    fn is_well_formed(&self) -> bool {
+        is_slug(&self.slug) && self.slug != "index" && self.category.as_deref().is_none_or(is_slug)
+    }
+
+    /// The URL path, `/{category}/{slug}.html`.
+    pub fn url_path(&self) -> String {
+        match &self.category {
+            Some(category) => format!("/{category}/{}.html", self.slug),
+            None => format!("/{}.html", self.slug),
+        }
+    }
+
+    /// The file, relative to the output folder.
+    pub fn relative_file(&self) -> PathBuf {
+        let file = format!("{}.html", self.slug);
+        match &self.category {
+            Some(category) => Path::new(category).join(file),
+            None => PathBuf::from(file),
+        }
+    }
+
+    /// The `Content-Type` it is served with.
+    pub fn content_type() -> &'static str {
+        HTML_CONTENT_TYPE
+    }
+
+    /// The page a URL path names, if it is one, spelled exactly as
+    /// [`ArticlePage::url_path`] spells it (as [`OutputPath::parse`]).
+    pub fn parse(url_path: &str) -> Option<ArticlePage> {
+        let rest = url_path.strip_prefix('/')?;
+        let (category, file) = match rest.split_once('/') {
+            Some((category, file)) => (Some(category), file),
+            None => (None, rest),
+        };
+        ArticlePage::new(category, file.strip_suffix(".html")?)
+    }
+
+    /// The page a file of the output folder is, from its path relative to
+    /// that folder.
+    pub fn from_relative_file(relative: &Path) -> Option<ArticlePage> {
+        let mut names = relative.components().map(|component| match component {
+            Component::Normal(name) => name.to_str(),
+            _ => None,
+        });
+        let (category, file) = match (names.next(), names.next(), names.next()) {
+            (Some(file), None, _) => (None, file?),
+            (Some(category), Some(file), None) => (Some(category?), file?),
+            _ => return None,
+        };
+        ArticlePage::new(category, file.strip_suffix(".html")?)
+    }
+}
+
+impl fmt::Display for ArticlePage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url_path())
     }
 }
 
@@ -297,14 +420,18 @@ mod tests {
             "/feed.json",
             "/kinh-te/feed.json",
             "/feeds.opml",
+            "/",
+            "/chinh-tri/",
         ] {
             assert_eq!(OutputPath::parse(path).unwrap().url_path(), path);
         }
         for path in [
             "",
-            "/",
             "rss.xml",
             "/index.html",
+            "/chinh-tri/index.html",
+            "/chinh-tri",
+            "/chinh-tri//",
             "/secret.txt",
             "/x/y/rss.xml",
             "/../rss.xml",
@@ -316,7 +443,6 @@ mod tests {
             "/chinh_tri/rss.xml",
             "//rss.xml",
             "/chinh-tri//rss.xml",
-            "/chinh-tri/",
             "/chinh-tri/rss.xml/",
             "/chinh-tri/feed.xml",
             "/chinh-tri/RSS.xml",
@@ -374,6 +500,7 @@ mod tests {
         assert_eq!(of("/a/atom.xml"), "application/atom+xml; charset=utf-8");
         assert_eq!(of("/a/feed.json"), "application/feed+json; charset=utf-8");
         assert_eq!(of("/feeds.opml"), "text/x-opml; charset=utf-8");
+        assert_eq!(of("/a/"), "text/html; charset=utf-8");
     }
 
     #[test]
@@ -393,7 +520,8 @@ mod tests {
             [
                 "/the-thao/rss.xml",
                 "/the-thao/atom.xml",
-                "/the-thao/feed.json"
+                "/the-thao/feed.json",
+                "/the-thao/"
             ]
         );
         let site: Vec<String> = OutputPath::all_of(&Scope::All)
@@ -410,5 +538,75 @@ mod tests {
             OutputPath::from_relative_file(Path::new("a/feeds.opml")),
             None
         );
+    }
+
+    #[test]
+    fn a_page_is_served_under_its_folder_and_written_as_index_html() {
+        let site = OutputPath::new(Scope::All, Format::Html);
+        assert_eq!(site.url_path(), "/");
+        assert_eq!(site.relative_file(), Path::new("index.html"));
+        let category = OutputPath::new(Scope::Category("kinh-te".into()), Format::Html);
+        assert_eq!(category.url_path(), "/kinh-te/");
+        assert_eq!(category.relative_file(), Path::new("kinh-te/index.html"));
+        assert_eq!(
+            OutputPath::from_relative_file(Path::new("kinh-te/index.html")),
+            Some(category)
+        );
+    }
+
+    #[test]
+    fn article_pages_are_a_slug_dot_html_and_never_an_output_path() {
+        let page = ArticlePage::parse("/kinh-te/gia-lua.html").unwrap();
+        assert_eq!(page.category.as_deref(), Some("kinh-te"));
+        assert_eq!(page.relative_file(), Path::new("kinh-te/gia-lua.html"));
+        assert_eq!(ArticlePage::parse("/gia-lua.html").unwrap().category, None);
+        for path in [
+            "/",
+            "/kinh-te/",
+            "/index.html",
+            "/kinh-te/index.html",
+            "/kinh-te/rss.xml",
+            "/Kinh-te/a.html",
+            "/kinh-te/A.html",
+            "/kinh-te/.html",
+            "/a/b/c.html",
+            "/../a.html",
+            "/kinh-te/a.html/",
+            "/kinh-te/a.htm",
+            "/kinh-te/a.html?x",
+        ] {
+            assert_eq!(ArticlePage::parse(path), None, "{path:?}");
+        }
+        for file in [
+            "kinh-te/index.html",
+            "index.html",
+            "x/y/z.html",
+            "../a.html",
+        ] {
+            assert_eq!(ArticlePage::from_relative_file(Path::new(file)), None);
+        }
+        assert_eq!(OutputPath::parse("/kinh-te/gia-lua.html"), None);
+        assert_eq!(
+            OutputPath::from_relative_file(Path::new("kinh-te/gia-lua.html")),
+            None
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn article_pages_parse_back_and_only_from_their_own_spelling(
+            category in proptest::option::of("[a-z0-9-]{1,12}"),
+            slug in "[a-z0-9-]{1,12}",
+            text in "(/|[a-zA-Z0-9._%?-]|\\.html|index){0,8}",
+        ) {
+            if let Some(page) = ArticlePage::new(category.as_deref(), &slug) {
+                prop_assert_eq!(ArticlePage::parse(&page.url_path()), Some(page.clone()));
+                prop_assert_eq!(ArticlePage::from_relative_file(&page.relative_file()), Some(page.clone()));
+            }
+            if let Some(page) = ArticlePage::parse(&text) {
+                prop_assert_eq!(page.url_path(), text.clone());
+                prop_assert_eq!(OutputPath::parse(&text), None);
+            }
+        }
     }
 }

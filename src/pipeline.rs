@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::article::ArticleError;
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::output::{Format, OutputPath, Scope};
+use crate::output::{ArticlePage, Format, OutputPath, Scope};
 use crate::publish::{PublishError, Publisher, Update};
 use crate::render::{RenderError, render_feed, render_opml};
 use crate::state::{StateError, StateStore};
@@ -77,6 +77,10 @@ fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp) -> Rendered {
                 path,
                 render_opml(config, &catalog.feed_list(now)),
             )),
+            Format::Html => Ok(Update::write(
+                path,
+                crate::pages::render_scope_page(catalog, &meta, &items, now),
+            )),
             format => {
                 render_feed(format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
             }
@@ -112,12 +116,16 @@ pub struct BuildReport {
     pub articles: usize,
     /// Feeds in the output directory after the build.
     pub feeds: usize,
+    /// Pages (front, category and article pages) after the build.
+    pub pages: usize,
     /// Feeds written or removed because their bytes changed.
     pub changed: Vec<OutputPath>,
     /// Articles that could not be published.
     pub rejected: Vec<ArticleError>,
-    /// Feeds that could not be written.
+    /// Feeds and pages that could not be written.
     pub publish_errors: Vec<PublishError>,
+    /// Article pages written or removed because their bytes changed.
+    pub pages_changed: Vec<ArticlePage>,
     /// The state journal could not be written.
     pub state_errors: Vec<StateError>,
     /// What had to be repaired in the state journal (not an error).
@@ -167,9 +175,19 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
         report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
         report.publish_errors = outcome.errors;
+        let pages = crate::pages::sync(&catalog, crate::pages::Sync::All, now);
+        report.pages = pages.pages;
+        report.pages_changed = pages.changed;
+        report.rejected.extend(pages.rejected);
+        report.publish_errors.extend(pages.errors);
         report.published = true;
     }
-    report.feeds = publisher.published_paths().len();
+    let (pages, feeds): (Vec<_>, Vec<_>) = publisher
+        .published_paths()
+        .into_iter()
+        .partition(|path| path.format == Format::Html);
+    report.feeds = feeds.len();
+    report.pages += pages.len();
     if let Err(error) = catalog.save_cache() {
         report.state_warnings.push(format!(
             "{}: cannot write the catalog cache: {error}; the next run reads every article",

@@ -177,6 +177,12 @@ pub fn render_feed(
             OutputPath::new(feed.scope.clone(), format),
             "the list of feeds is rendered by render_opml",
         )),
+        // Pages need the catalog (the front page lists every category):
+        // `pipeline` has `pages` render them.
+        Format::Html => Err(RenderError::failed(
+            OutputPath::new(feed.scope.clone(), format),
+            "an HTML page is not a feed (pages::render_scope_page renders it)",
+        )),
     }
 }
 

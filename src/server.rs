@@ -12,6 +12,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -30,6 +31,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::metrics::{Health, Metrics, Route};
+use crate::output::{ArticlePage, Format, OutputPath};
 use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
 
 /// Pause after a failed accept: errors such as EMFILE persist until some
@@ -166,17 +168,34 @@ pub async fn serve_with_metrics(
         let snapshot = SharedSnapshot::clone(&snapshot);
         let metrics = Arc::clone(&metrics);
         let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-            let (response, route) = respond(&snapshot.load(), &metrics, &request);
-            let body_bytes = response.body().size_hint().exact().unwrap_or(0);
-            metrics.request(route, response.status().as_u16(), body_bytes);
-            tracing::debug!(
-                %peer,
-                method = %request.method(),
-                path = request.uri().path(),
-                status = response.status().as_u16(),
-                "request"
-            );
-            std::future::ready(Ok::<_, Infallible>(response))
+            let current = snapshot.load();
+            // An article page is the one answer read from disk (see
+            // `pages`); everything else stays a lookup.
+            let answer = match page_file(&current, &request) {
+                Some(file) => Err((file, current.cache_control.clone())),
+                None => Ok(respond(&current, &metrics, &request)),
+            };
+            drop(current);
+            let metrics = Arc::clone(&metrics);
+            async move {
+                let (response, route) = match answer {
+                    Ok(answered) => answered,
+                    Err((file, cache_control)) => (
+                        respond_page(file, cache_control, &request).await,
+                        Route::Document(Format::Html),
+                    ),
+                };
+                let body_bytes = response.body().size_hint().exact().unwrap_or(0);
+                metrics.request(route, response.status().as_u16(), body_bytes);
+                tracing::debug!(
+                    %peer,
+                    method = %request.method(),
+                    path = request.uri().path(),
+                    status = response.status().as_u16(),
+                    "request"
+                );
+                Ok::<_, Infallible>(response)
+            }
         });
         let io = SendTimeout::new(TokioIo::new(stream), limits.send_timeout);
         let connection = graceful.watch(builder.serve_connection(io, service));
@@ -393,18 +412,103 @@ fn respond<B>(
             }
             _ => {}
         }
-        let mut response = plain(StatusCode::NOT_FOUND, "not found\n");
-        // Without a max-age a cache keeps a 404 as long as it likes
-        // (Varnish: 2 minutes), hiding a new category's feed that long.
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
-        return (response, Route::Other);
+        if let Some(folder) = folder_without_slash(snapshot, request.uri().path()) {
+            return (redirect(folder, &snapshot.cache_control), Route::Other);
+        }
+        return (not_found(&snapshot.cache_control), Route::Other);
     };
     (
-        respond_with(feed, snapshot, request),
+        respond_with(feed, &snapshot.cache_control, request),
         Route::Document(feed.format),
     )
+}
+
+fn not_found(cache_control: &HeaderValue) -> Response<Full<Bytes>> {
+    let mut response = plain(StatusCode::NOT_FOUND, "not found\n");
+    // Without a max-age a cache keeps a 404 as long as it likes
+    // (Varnish: 2 minutes), hiding a new category's feed that long.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, cache_control.clone());
+    response
+}
+
+/// `/{category}/` when `path` is `/{category}` and that page is published:
+/// what people type, and what links without the slash lead to.
+fn folder_without_slash(snapshot: &Snapshot, path: &str) -> Option<HeaderValue> {
+    let name = path.strip_prefix('/')?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let folder = format!("{path}/");
+    let page = OutputPath::parse(&folder).filter(|p| p.format == Format::Html)?;
+    snapshot.feeds.contains_key(folder.as_str()).then_some(())?;
+    HeaderValue::try_from(page.url_path()).ok()
+}
+
+/// `301` to `location`, cacheable like the pages.
+fn redirect(location: HeaderValue, cache_control: &HeaderValue) -> Response<Full<Bytes>> {
+    let mut response = plain(StatusCode::MOVED_PERMANENTLY, "moved\n");
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    response
+}
+
+/// The article page file a request names, if it is one and pages are
+/// served (a `GET` or `HEAD` of `/{category}/{slug}.html`).
+fn page_file<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<PathBuf> {
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let dir = snapshot.pages_dir.as_ref()?;
+    let page = ArticlePage::parse(request.uri().path())?;
+    Some(dir.join(page.relative_file()))
+}
+
+/// The answer for an article page: its file, read on a blocking thread,
+/// answered with the same validators and encodings as a feed.
+async fn respond_page<B>(
+    file: PathBuf,
+    cache_control: HeaderValue,
+    request: &Request<B>,
+) -> Response<Full<Bytes>> {
+    let encoding = choose_encoding(request.headers());
+    let read = tokio::task::spawn_blocking(move || {
+        let (body, modified) = read_page(&file)?;
+        Ok::<_, io::Error>(Rendered::page_from_file(
+            body,
+            modified,
+            encoding == Encoding::Gzip,
+            encoding == Encoding::Br,
+        ))
+    })
+    .await;
+    match read {
+        Ok(Ok(page)) => respond_with(&page, &cache_control, request),
+        Ok(Err(error)) if error.kind() == io::ErrorKind::NotFound => not_found(&cache_control),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, path = request.uri().path(), "article page could not be read");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+        }
+        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+    }
+}
+
+/// A page's bytes and modification time; a file larger than any page
+/// feedd writes is refused rather than read whole.
+fn read_page(file: &Path) -> io::Result<(Vec<u8>, SystemTime)> {
+    use std::io::Read as _;
+    const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+    let opened = std::fs::File::open(file)?;
+    let meta = opened.metadata()?;
+    if !meta.is_file() {
+        return Err(io::ErrorKind::NotFound.into());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 20));
+    opened.take(MAX_PAGE_BYTES).read_to_end(&mut body)?;
+    Ok((body, meta.modified()?))
 }
 
 /// A `200`/`503` of `/healthz` or `/metrics`: `no-store`, and for HEAD the
@@ -430,7 +534,7 @@ fn uncached(
 /// The answer with a published document.
 fn respond_with<B>(
     feed: &Rendered,
-    snapshot: &Snapshot,
+    cache_control: &HeaderValue,
     request: &Request<B>,
 ) -> Response<Full<Bytes>> {
     let method = request.method();
@@ -455,7 +559,7 @@ fn respond_with<B>(
     if !feed.same_second_as_previous {
         out.insert(header::LAST_MODIFIED, feed.last_modified_header.clone());
     }
-    out.insert(header::CACHE_CONTROL, snapshot.cache_control.clone());
+    out.insert(header::CACHE_CONTROL, cache_control.clone());
     out.insert(header::VARY, VARY);
     if is_not_modified(
         headers,

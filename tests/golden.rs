@@ -80,7 +80,7 @@ fn build_and_compare(golden_name: &str, feed_limit: Option<usize>) {
     if std::env::var_os("FEEDD_BLESS").is_some() {
         let _ = std::fs::remove_dir_all(golden_dir());
         for (relative, bytes) in &built {
-            let path = golden_dir().join(relative.trim_start_matches('/'));
+            let path = golden_dir().join(common::file_of_url(relative));
             std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("mkdir");
             std::fs::write(path, bytes).expect("write a golden file");
         }

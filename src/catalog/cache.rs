@@ -33,7 +33,7 @@ pub const TEMP_PREFIX: &str = ".catalog.cache-";
 
 const MAGIC: &str = "feedd-catalog-cache";
 /// Bump when the record layout or what an `Article` holds changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// One article file as the cache keeps it: what the catalog keeps of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +48,8 @@ pub struct Record {
     /// Published and updated dates the file states.
     pub stated: (Option<Timestamp>, Option<Timestamp>),
     pub draft: bool,
+    /// The slug of the article's page, if it has one.
+    pub page: Option<String>,
     /// `(slug, name)` of each category.
     pub categories: Vec<(String, String)>,
 }
@@ -219,6 +221,8 @@ fn write_record(out: &mut String, record: &Record) {
     push_time(out, record.stated.0);
     push_time(out, record.stated.1);
     out.push_str(if record.draft { "1\t" } else { "0\t" });
+    // A slug is never empty, so an empty field means no page.
+    push_field(out, record.page.as_deref().unwrap_or(""));
     let _ = write!(out, "{}", record.categories.len());
     for (slug, name) in &record.categories {
         out.push('\t');
@@ -263,6 +267,7 @@ fn parse_record(line: &str) -> Option<Record> {
         "1" => true,
         _ => return None,
     };
+    let page = Some(unescape(next()?)?).filter(|slug| !slug.is_empty());
     let count: usize = next()?.parse().ok()?;
     let mut categories = Vec::with_capacity(count.min(64));
     for _ in 0..count {
@@ -281,6 +286,7 @@ fn parse_record(line: &str) -> Option<Record> {
         id,
         stated: (published, updated),
         draft,
+        page,
         categories,
     })
 }
@@ -310,6 +316,7 @@ mod tests {
                 None,
             ),
             draft,
+            page: (!draft).then(|| "gia-lua-tang".into()),
             categories: vec![
                 ("doi-song".into(), "Đời sống".into()),
                 ("empty".into(), String::new()),

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::article::{self, Article, ArticleError, Body};
 use crate::config::Config;
 use crate::file_stamp::FileStamp;
+use crate::output::ArticlePage;
 pub use crate::output::Scope;
 use crate::state::{StateError, StateStore};
 
@@ -44,6 +45,11 @@ pub struct Entry {
     stated: (Option<Timestamp>, Option<Timestamp>),
     /// Not to be published.
     draft: bool,
+    /// The slug of the article's page, when its link is its default link
+    /// (front matter `link` means no page); the page's folder is the
+    /// primary category. Kept so that a removed or edited article's old
+    /// page can be removed without reading the file again.
+    page: Option<Box<str>>,
     /// Published date: stated, else first seen.
     pub published: Timestamp,
     /// Updated date: stated, else when the content last changed; never before `published`.
@@ -206,6 +212,11 @@ pub struct Changes {
     pub state_errors: Vec<StateError>,
     /// A folder could not be read, so the catalog may lack articles that exist.
     pub incomplete: bool,
+    /// Articles (by key) read anew or added: their pages need rendering.
+    pub touched: BTreeSet<Arc<str>>,
+    /// Pages of articles removed or changed: each goes unless an article
+    /// still has it ([`Catalog::has_page`]).
+    pub pages_gone: BTreeSet<ArticlePage>,
 }
 
 impl Changes {
@@ -215,6 +226,8 @@ impl Changes {
         self.read += other.read;
         self.state_errors.extend(other.state_errors);
         self.incomplete |= other.incomplete;
+        self.touched.extend(other.touched);
+        self.pages_gone.extend(other.pages_gone);
     }
 }
 
@@ -263,11 +276,22 @@ pub struct Catalog {
     bodies: Mutex<BodyCache>,
     /// Category slugs and names, one allocation each however many articles name them.
     interned: std::collections::HashSet<Arc<str>>,
+    /// Articles indexed and pages of articles removed since the last
+    /// [`Changes`] was handed out (see its fields of the same names).
+    touched: BTreeSet<Key>,
+    pages_gone: BTreeSet<ArticlePage>,
 }
 
 /// Articles and bodies of what the feeds show, by key, with the content
 /// hash each was read at.
 type BodyCache = HashMap<Key, ([u8; 16], Arc<Article>, Arc<Body>)>;
+
+impl Entry {
+    /// The article's key: its path under the articles folder, in NFC.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
 
 impl Catalog {
     /// An empty catalog for `config`; call [`Catalog::rescan`] to fill it.
@@ -282,6 +306,8 @@ impl Catalog {
             categories: BTreeMap::new(),
             bodies: Mutex::new(HashMap::new()),
             interned: std::collections::HashSet::new(),
+            touched: BTreeSet::new(),
+            pages_gone: BTreeSet::new(),
         }
     }
 
@@ -325,6 +351,7 @@ impl Catalog {
                 categories,
                 stated: record.stated,
                 draft: record.draft,
+                page: record.page.map(Box::from),
                 published,
                 updated,
                 key: key.clone(),
@@ -336,6 +363,9 @@ impl Catalog {
             self.entries.insert(key, entry);
             loaded += 1;
         }
+        // Pages of cached articles are on disk already (a missing one is
+        // found by `pages::sync`); only what is read anew is rendered.
+        self.touched.clear();
         Ok(loaded)
     }
 
@@ -350,6 +380,7 @@ impl Catalog {
                 id: entry.id.to_string(),
                 stated: entry.stated,
                 draft: entry.draft,
+                page: entry.page.as_deref().map(str::to_string),
                 categories: entry
                     .categories
                     .iter()
@@ -403,6 +434,10 @@ impl Catalog {
 
     /// Writes what this batch recorded to the state journal.
     fn flush_state(&mut self, changes: &mut Changes) {
+        changes.touched.extend(std::mem::take(&mut self.touched));
+        changes
+            .pages_gone
+            .extend(std::mem::take(&mut self.pages_gone));
         if let Err(error) = self.state.flush() {
             changes.state_errors.push(error);
         }
@@ -868,11 +903,13 @@ impl Catalog {
             .iter()
             .map(|category| (self.intern(&category.slug), self.intern(&category.name)))
             .collect();
+        let page = page_slug(&self.config, &article);
         let entry = Entry {
             id: Arc::from(article.id.as_str()),
             categories,
             stated,
             draft: article.draft,
+            page,
             published,
             updated,
             key: key.clone(),
@@ -897,6 +934,9 @@ impl Catalog {
         if entry.draft {
             return;
         }
+        if entry.page.is_some() {
+            self.touched.insert(entry.key.clone());
+        }
         let order = Self::order_key(entry);
         for (slug, name) in &entry.categories {
             let index = self.categories.entry(slug.to_string()).or_default();
@@ -912,6 +952,9 @@ impl Catalog {
         let Some(entry) = self.entries.remove(key) else {
             return;
         };
+        if let Some(page) = page_of(&entry) {
+            self.pages_gone.insert(page);
+        }
         if entry.draft {
             return;
         }
@@ -1056,6 +1099,34 @@ impl Catalog {
         {
             return Ok((article.clone(), body.clone()));
         }
+        let (article, body) = self.read_body(entry)?;
+        let (article, body) = (Arc::new(article), Arc::new(body));
+        self.cached_bodies().insert(
+            entry.key.clone(),
+            (entry.hash, article.clone(), body.clone()),
+        );
+        Ok((article, body))
+    }
+
+    /// The article and body of `entry` for its page: from the cache of what
+    /// feeds show, else read again from its file (and not cached: pages are
+    /// rendered for every article, and memory must not grow with them).
+    pub fn article_with_body(
+        &self,
+        entry: &Entry,
+    ) -> Result<(Arc<Article>, Arc<Body>), ArticleError> {
+        if let Some((hash, article, body)) = self.cached_bodies().get(&entry.key)
+            && *hash == entry.hash
+        {
+            return Ok((article.clone(), body.clone()));
+        }
+        self.read_body(entry)
+            .map(|(article, body)| (Arc::new(article), Arc::new(body)))
+    }
+
+    /// Reads `entry`'s file again, whole: an error if it no longer holds
+    /// the content the catalog indexed.
+    fn read_body(&self, entry: &Entry) -> Result<(Article, Body), ArticleError> {
         let path = self.config.paths.articles.join(&entry.source.0);
         let gone = || ArticleError::Whole {
             path: path.clone(),
@@ -1068,14 +1139,55 @@ impl Catalog {
         if content_hash(&bytes) != entry.hash {
             return Err(gone());
         }
-        let (article, body) =
-            article::parse_article_with_body(&self.config, &path, Path::new(&*entry.key), &bytes)?;
-        let (article, body) = (Arc::new(article), Arc::new(body));
-        self.cached_bodies().insert(
-            entry.key.clone(),
-            (entry.hash, article.clone(), body.clone()),
-        );
-        Ok((article, body))
+        article::parse_article_with_body(&self.config, &path, Path::new(&*entry.key), &bytes)
+    }
+
+    /// The published article `key`, if any.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// The page `entry` has as of `now`: none for a draft, a scheduled
+    /// article, or one whose front matter sets `link`.
+    pub fn page(&self, entry: &Entry, now: Timestamp) -> Option<ArticlePage> {
+        (!entry.draft && entry.published <= now)
+            .then(|| page_of(entry))
+            .flatten()
+    }
+
+    /// Every article page as of `now`, each with the article it shows. When
+    /// two articles have the same default link, the newer (feed order) has
+    /// the page, as the feeds list it first.
+    pub fn pages(&self, now: Timestamp) -> Vec<(ArticlePage, &Entry)> {
+        let mut seen = std::collections::HashSet::new();
+        due(&self.all, now)
+            .filter_map(|order| self.entries.get(&order.path))
+            .filter_map(|entry| Some((self.page(entry, now)?, entry)))
+            .filter(|(page, _)| seen.insert(page.clone()))
+            .collect()
+    }
+
+    /// Whether some published article has `page` as of `now` (scans the
+    /// page's category; used for the few pages an edit may remove).
+    pub fn has_page(&self, page: &ArticlePage, now: Timestamp) -> bool {
+        let order = match &page.category {
+            Some(slug) => match self.categories.get(slug) {
+                Some(index) => &index.order,
+                None => return false,
+            },
+            None => &self.all,
+        };
+        due(order, now)
+            .filter_map(|order| self.entries.get(&order.path))
+            .any(|entry| self.page(entry, now).as_ref() == Some(page))
+    }
+
+    /// Articles whose published date falls in `(after, until]`: their pages appear then.
+    pub fn due_between(&self, after: Timestamp, until: Timestamp) -> Vec<Arc<str>> {
+        self.all
+            .range(boundary(until)..boundary(after))
+            .map(|order| order.path.clone())
+            .collect()
     }
 
     /// Drops cached bodies of articles that no feed shows as of `now`, once
@@ -1152,6 +1264,24 @@ fn dates(
 ) -> (Timestamp, Timestamp) {
     let published = stated.0.unwrap_or(seen.first_seen);
     (published, stated.1.unwrap_or(seen.changed).max(published))
+}
+
+/// The slug of `article`'s page, if its link is the page's URL.
+fn page_slug(config: &Config, article: &Article) -> Option<Box<str>> {
+    let category = article.categories.first().map(|c| c.slug.as_str());
+    let page = ArticlePage::new(category, &article.slug)?;
+    let base = config.site.base_url.as_str();
+    let is_default_link = article
+        .link
+        .strip_prefix(base)
+        .is_some_and(|rest| rest == page.url_path());
+    is_default_link.then(|| Box::from(article.slug.as_str()))
+}
+
+/// The page of `entry` if it has one at all (drafts and dates aside).
+fn page_of(entry: &Entry) -> Option<ArticlePage> {
+    let slug = entry.page.as_deref()?;
+    ArticlePage::new(entry.categories.first().map(|(slug, _)| &**slug), slug)
 }
 
 /// The first key in feed order with a published date not after `now`.

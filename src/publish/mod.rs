@@ -15,6 +15,8 @@ mod disk;
 mod representation;
 mod writer;
 
+/// Article pages are written with the same atomic write as feeds (`pages`).
+pub(crate) use disk::{Durability, write_file};
 pub use representation::{FeedLinks, Rendered, SharedSnapshot, Snapshot, Variant};
 pub use writer::CompressServed;
 
@@ -346,11 +348,16 @@ impl Publisher {
     /// compression, no snapshot), true for the daemon. `max_age` is the
     /// `Cache-Control` max-age in seconds.
     pub fn new(output_dir: PathBuf, max_age: u32, serve_variants: bool) -> Publisher {
+        // Serving reads article pages from where they are written.
+        let pages_dir = serve_variants.then(|| Arc::from(output_dir.as_path()));
         Publisher {
             output_dir,
             serve_variants,
             published: BTreeMap::new(),
-            writer: Arc::new(SnapshotWriter::new(Snapshot::empty(max_age))),
+            writer: Arc::new(SnapshotWriter::new(Snapshot {
+                pages_dir,
+                ..Snapshot::empty(max_age)
+            })),
             restamp: BTreeMap::new(),
             failed: BTreeSet::new(),
             retry_at: None,

@@ -7,6 +7,7 @@
 //! rendered, or how a request is answered.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -114,9 +115,47 @@ impl Rendered {
         }
     }
 
+    /// An article page read from the output folder for one request, with
+    /// the validators a snapshot entry of the same bytes would have, and
+    /// only the compressed variants asked for (compressing costs more than
+    /// reading a page; what the request does not use is not computed).
+    pub fn page_from_file(
+        body: Vec<u8>,
+        modified: SystemTime,
+        gzip_it: bool,
+        br_it: bool,
+    ) -> Rendered {
+        let hash = blake3::hash(&body);
+        // An article page is HTML, as the front and category pages.
+        let mut page = Rendered::with_format(Format::Html, Bytes::from(body), &hash, modified);
+        let tag = page.tag().to_string();
+        if gzip_it {
+            page.gzip = Some(Variant::new(
+                Bytes::from(gzip(&page.identity.body)),
+                format!("\"{tag}-gzip\""),
+            ));
+        }
+        if br_it {
+            page.br = Some(Variant::new(
+                Bytes::from(brotli(&page.identity.body)),
+                format!("\"{tag}-br\""),
+            ));
+        }
+        page
+    }
+
     /// The identity variant only, from a hash already computed.
     pub(super) fn with_hash(
         path: &OutputPath,
+        body: Bytes,
+        hash: &blake3::Hash,
+        last_modified: SystemTime,
+    ) -> Rendered {
+        Rendered::with_format(path.format, body, hash, last_modified)
+    }
+
+    fn with_format(
+        format: Format,
         body: Bytes,
         hash: &blake3::Hash,
         last_modified: SystemTime,
@@ -131,8 +170,8 @@ impl Rendered {
             last_modified,
             last_modified_header: header_value(httpdate::fmt_http_date(last_modified)),
             same_second_as_previous: false,
-            content_type: HeaderValue::from_static(path.content_type()),
-            format: path.format,
+            content_type: HeaderValue::from_static(format.content_type()),
+            format,
             link: None,
         }
     }
@@ -184,6 +223,9 @@ pub struct Snapshot {
     pub feeds: HashMap<Box<str>, Arc<Rendered>>,
     /// `Cache-Control` of every feed response: `public, max-age=N`.
     pub cache_control: HeaderValue,
+    /// The output folder, where article pages are read on request (they
+    /// are too many to hold here; see `pages`). `None`: none are served.
+    pub pages_dir: Option<Arc<Path>>,
 }
 
 impl Snapshot {
@@ -192,6 +234,7 @@ impl Snapshot {
         Snapshot {
             feeds: HashMap::new(),
             cache_control: cache_control(max_age),
+            pages_dir: None,
         }
     }
 }

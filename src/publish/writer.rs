@@ -62,9 +62,11 @@ impl SnapshotWriter {
         apply(&mut upgrades, &mut feeds);
         let cache_control =
             cache_control.unwrap_or_else(|| self.shared.load().cache_control.clone());
+        let pages_dir = self.shared.load().pages_dir.clone();
         self.shared.store(Arc::new(Snapshot {
             feeds,
             cache_control,
+            pages_dir,
         }));
     }
 
@@ -146,6 +148,7 @@ impl CompressServed {
         writer.shared.store(Arc::new(Snapshot {
             feeds,
             cache_control: current.cache_control.clone(),
+            pages_dir: current.pages_dir.clone(),
         }));
     }
 }

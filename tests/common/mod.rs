@@ -158,9 +158,22 @@ impl Site {
         run
     }
 
-    /// Every file under the output folder, by URL path (`/rss.xml`, `/doi-song/atom.xml`).
+    /// Every feed under the output folder, by URL path (`/rss.xml`,
+    /// `/doi-song/atom.xml`): the files but the HTML pages ([`Site::pages`]).
     pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
         files_under(&self.output())
+            .into_iter()
+            .filter(|(url, _)| !is_page(url))
+            .collect()
+    }
+
+    /// Every HTML page under the output folder, by URL path (`/`,
+    /// `/doi-song/`, `/doi-song/{slug}.html`).
+    pub fn pages(&self) -> BTreeMap<String, Vec<u8>> {
+        files_under(&self.output())
+            .into_iter()
+            .filter(|(url, _)| is_page(url))
+            .collect()
     }
 
     /// Every feed of articles (RSS, Atom, JSON Feed) under the output
@@ -197,7 +210,7 @@ impl Site {
 
     /// The feed at `url_path`, parsed with feed-rs.
     pub fn feed(&self, url_path: &str) -> feed_rs::model::Feed {
-        let path = self.output().join(url_path.trim_start_matches('/'));
+        let path = self.output().join(file_of_url(url_path));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         parse_feed(url_path, &bytes)
     }
@@ -341,12 +354,35 @@ fn walk(dir: &Path) -> Vec<(String, PathBuf)> {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                found.push((format!("/{relative}"), path));
+                // A folder's page is served under the folder's URL.
+                let url = match relative.strip_suffix("index.html") {
+                    Some(folder) if folder.is_empty() || folder.ends_with('/') => {
+                        format!("/{folder}")
+                    }
+                    _ => format!("/{relative}"),
+                };
+                found.push((url, path));
             }
         }
     }
     found.sort();
     found
+}
+
+/// The file, relative to the output folder, that serves `url`: a folder's
+/// URL (`/`, `/kinh-te/`) is its `index.html`.
+pub fn file_of_url(url: &str) -> String {
+    let relative = url.trim_start_matches('/');
+    if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.to_string()
+    }
+}
+
+/// Whether the URL path is an HTML page's (front, category or article page).
+pub fn is_page(url: &str) -> bool {
+    url.ends_with('/') || url.ends_with(".html")
 }
 
 /// Every file under `dir` with its bytes, by URL path.
@@ -723,15 +759,15 @@ fn feeds_difference(
     ))
 }
 
-/// Every feed file in the output folder (not temporary files, nor anything
-/// else a test put there), by URL path. Safe while a daemon replaces them:
+/// Every feed file and page in the output folder (not temporary files, nor
+/// anything else a test put there), by URL path. Safe while a daemon replaces them:
 /// a file gone between listing and reading is left out.
 pub fn feeds_on_disk(site: &Site) -> BTreeMap<String, Vec<u8>> {
     site.file_paths()
         .into_iter()
-        .filter(|url| feedd::output::OutputPath::parse(url).is_some())
+        .filter(|url| feedd::output::OutputPath::parse(url).is_some() || is_page(url))
         .filter_map(|url| {
-            let bytes = std::fs::read(site.output().join(url.trim_start_matches('/'))).ok()?;
+            let bytes = std::fs::read(site.output().join(file_of_url(&url))).ok()?;
             Some((url, bytes))
         })
         .collect()
