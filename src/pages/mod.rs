@@ -19,7 +19,6 @@ mod templates;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -131,7 +130,8 @@ pub enum Sync<'a> {
     /// if its bytes changed; pages of no article are removed.
     All,
     /// A start on a cached catalog: the pages of `touched` articles and any
-    /// page missing from the output folder; pages of no article are removed.
+    /// page missing from the output folder (or empty); pages of no article
+    /// are removed.
     Missing {
         /// Articles read anew.
         touched: &'a BTreeSet<Arc<str>>,
@@ -184,7 +184,8 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
                 Sync::Missing { touched } => pages
                     .into_iter()
                     .filter(|(page, entry)| {
-                        touched.contains(entry.key()) || !output.join(page.relative_file()).exists()
+                        touched.contains(entry.key())
+                            || !is_written(&output.join(page.relative_file()))
                     })
                     .collect(),
                 _ => pages,
@@ -203,17 +204,22 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
                 .collect()
         }
     };
+    // The pages there before this pass (for a full pass, which also
+    // removes those of no article).
+    let on_disk: Option<Result<HashSet<PathBuf>, PublishError>> = expected.as_ref().map(|_| {
+        existing_pages(&output).map(|pages| pages.iter().map(ArticlePage::relative_file).collect())
+    });
+    let known = match &on_disk {
+        Some(Ok(existing)) => Some(existing),
+        _ => None,
+    };
     let results: Vec<_> = work
         .par_iter()
         .map(|(page, entry)| {
             let bytes = render_article(catalog, entry, page)?;
-            Ok(write_page(&output, page, &bytes))
+            Ok(write_page(&output, page, &bytes, known))
         })
         .collect();
-    let wrote = results.iter().any(|result| matches!(result, Ok(Ok(true))));
-    if wrote && let Err(error) = sync_output(&output) {
-        report.errors.push(error);
-    }
     for ((page, entry), result) in work.iter().zip(results) {
         match result {
             Ok(Ok(true)) => report.changed.push(page.clone()),
@@ -225,11 +231,13 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
             Err(error) => report.rejected.push(error),
         }
     }
-    if let Some(expected) = expected {
-        match existing_pages(&output) {
+    if let (Some(expected), Some(on_disk)) = (expected, on_disk) {
+        match on_disk {
             Ok(existing) => {
-                for page in existing {
-                    if !expected.contains(&page.relative_file()) {
+                for relative in existing {
+                    if !expected.contains(&relative)
+                        && let Some(page) = ArticlePage::from_relative_file(&relative)
+                    {
                         remove_page(&output, &page, &mut report);
                     }
                 }
@@ -301,30 +309,31 @@ fn save_fingerprint(config: &Config) {
     }
 }
 
+/// Whether a page file is there and not empty (pages are not synced: a
+/// power loss just after a write may leave one empty; see `Durability`).
+fn is_written(file: &Path) -> bool {
+    std::fs::metadata(file).is_ok_and(|meta| meta.is_file() && meta.len() > 0)
+}
+
 /// Writes `bytes` as `page` unless the file already holds them (so that an
 /// unchanged page keeps its modification time, its `Last-Modified`).
 /// `Ok(true)`: written.
-fn write_page(output: &Path, page: &ArticlePage, bytes: &[u8]) -> Result<bool, PublishError> {
-    let path = output.join(page.relative_file());
-    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+fn write_page(
+    output: &Path,
+    page: &ArticlePage,
+    bytes: &[u8],
+    on_disk: Option<&HashSet<PathBuf>>,
+) -> Result<bool, PublishError> {
+    let relative = page.relative_file();
+    let path = output.join(&relative);
+    // A full pass knows which pages exist: a cold build tries no read.
+    let may_exist = on_disk.is_none_or(|existing| existing.contains(&relative));
+    if may_exist && std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
-    crate::publish::write_file(&path, bytes, SystemTime::now(), Durability::SyncLater)?;
+    // The mtime the write gives is the page's Last-Modified.
+    crate::publish::write_file(&path, bytes, None, Durability::Unsynced)?;
     Ok(true)
-}
-
-/// Makes every page written so far durable, with one `syncfs` of the output
-/// folder's file system instead of one `fsync` per page.
-fn sync_output(output: &Path) -> Result<(), PublishError> {
-    let sync = || -> std::io::Result<()> {
-        let dir = std::fs::File::open(output)?;
-        rustix::fs::syncfs(&dir)?;
-        Ok(())
-    };
-    sync().map_err(|error| PublishError::Write {
-        path: output.to_owned(),
-        error,
-    })
 }
 
 fn remove_page(output: &Path, page: &ArticlePage, report: &mut PageReport) {

@@ -109,11 +109,14 @@ pub(crate) enum Durability {
     /// Synced before the rename: a crash soon after can never leave an
     /// empty file under its name. A feed's way.
     SyncEach,
-    /// Left to the caller, which syncs the whole file system once after a
-    /// batch (one `fsync` per file costs milliseconds on a real disk, which
-    /// 10,000 article pages cannot afford); until then a power loss may
-    /// leave a page empty, never half-written for a reader.
-    SyncLater,
+    /// Not synced: the file system writes it back in its own time. One
+    /// `fsync` per file costs milliseconds on a real disk, and a `syncfs`
+    /// after a batch writes back every page at once, seconds for 10,000
+    /// pages; article pages can be rendered again from their articles, so
+    /// they are not synced. A reader still never sees part of a file; only
+    /// a power loss soon after may leave one empty, which `pages` renders
+    /// again at the next start.
+    Unsynced,
 }
 
 /// Writes `body` to `path` so that readers see either the old file or the
@@ -124,14 +127,15 @@ pub(crate) fn write_atomically(
     body: &[u8],
     modified: SystemTime,
 ) -> Result<(), PublishError> {
-    write_file(path, body, modified, Durability::SyncEach)
+    write_file(path, body, Some(modified), Durability::SyncEach)
 }
 
-/// [`write_atomically`], syncing as `durability` says.
+/// [`write_atomically`], syncing as `durability` says; `modified: None`
+/// leaves the mtime the write gives (now), one system call less.
 pub(crate) fn write_file(
     path: &Path,
     body: &[u8],
-    modified: SystemTime,
+    modified: Option<SystemTime>,
     durability: Durability,
 ) -> Result<(), PublishError> {
     let write_error = |error| PublishError::Write {
@@ -165,7 +169,9 @@ pub(crate) fn write_file(
     // Set after the last write (a write would move it), before the sync (so
     // that the sync makes it durable along with the bytes) and before the
     // rename (so that no reader sees the feed with another time).
-    file.as_file().set_modified(modified).map_err(write_error)?;
+    if let Some(modified) = modified {
+        file.as_file().set_modified(modified).map_err(write_error)?;
+    }
     // Without the sync, a crash soon after the rename can leave an empty
     // file under the feed's name. The folder itself is not synced: losing
     // the rename in a crash leaves the previous, complete feed, and the
