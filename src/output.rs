@@ -527,7 +527,10 @@ mod tests {
         let site: Vec<String> = OutputPath::all_of(&Scope::All)
             .map(|p| p.url_path())
             .collect();
-        assert_eq!(site, ["/rss.xml", "/atom.xml", "/feed.json", "/feeds.opml"]);
+        assert_eq!(
+            site,
+            ["/rss.xml", "/atom.xml", "/feed.json", "/feeds.opml", "/"]
+        );
         assert_eq!(
             format!("{:?}", OutputPath::new(Scope::All, Format::Atom)),
             "\"/atom.xml\""

@@ -975,6 +975,8 @@ fn drop_in(site: &Site, serve: &mut common::Serve, case: &Case, index: usize, ou
             || url == "/feed.json"
             // The list of feeds gains or loses the case's own category.
             || url == "/feeds.opml"
+            // The front page lists the newest headlines and every category.
+            || url == "/"
             || url.starts_with("/marker/")
             || url.starts_with(&own);
         if !changes_allowed {

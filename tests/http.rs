@@ -440,7 +440,7 @@ async fn files_in_the_output_dir_that_are_not_feeds_are_never_served() {
     drop(publisher);
     let feeds = dir.path().join("feeds");
     std::fs::write(feeds.join("secret.txt"), SECRET).unwrap();
-    std::fs::write(feeds.join("index.html"), SECRET).unwrap();
+    std::fs::write(feeds.join("index.htm"), SECRET).unwrap();
     std::fs::create_dir_all(feeds.join("x/y")).unwrap();
     std::fs::write(feeds.join("x/y/rss.xml"), SECRET).unwrap();
     std::fs::create_dir_all(feeds.join("Upper")).unwrap();
@@ -457,6 +457,7 @@ async fn files_in_the_output_dir_that_are_not_feeds_are_never_served() {
     let server = Server::start(&publisher).await;
     for path in [
         "/secret.txt",
+        "/index.htm",
         "/index.html",
         "/x/y/rss.xml",
         "/Upper/rss.xml",

@@ -484,10 +484,12 @@ async fn serves_feeds_with_the_headers_of_the_spec() {
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 
+    // `/` and `/thoi-su/` are pages (tests/pages.rs); their files are not
+    // served under their own names.
     for path in [
-        "/",
+        "/index.html",
         "/nope.xml",
-        "/thoi-su/",
+        "/thoi-su/index.html",
         "/feedd.toml",
         "/../feedd.toml",
         "/%2e%2e/feedd.toml",
@@ -838,11 +840,11 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
     assert!(status.success(), "{status}");
 
     let restarted = Feedd::start_in(root);
-    // The ten documents on disk (three scopes in three formats, and the
-    // list of feeds) were loaded (and so served) before the socket was even
-    // logged, ahead of the startup scan.
+    // The thirteen documents on disk (three scopes in three formats and
+    // with a page each, and the list of feeds) were loaded (and so served)
+    // before the socket was even logged, ahead of the startup scan.
     assert!(
-        restarted.log_contains("/ feeds=10 "),
+        restarted.log_contains("/ feeds=13 "),
         "{:#?}",
         restarted.log.lock().unwrap()
     );

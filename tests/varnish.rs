@@ -405,7 +405,7 @@ impl Varnish {
             match exited {
                 None => {
                     // Listening is the manager's part; wait for the worker.
-                    let probe = http_get(&varnish.address, "/", &[]);
+                    let probe = http_get(&varnish.address, "/varnish-probe", &[]);
                     assert_eq!(probe.status, 404, "{probe:?}");
                     return varnish;
                 }
