@@ -268,8 +268,18 @@ fn english_sites_get_english_labels_and_plain_text_stays_text() {
         "World/a.md",
         "+++\ntitle = \"A <b>bold</b> & \\\"quoted\\\" title\"\ndate = 2026-01-02T03:04:05Z\nauthor = \"Ann\"\n+++\nHello <script>alert(1)</script> **world**.\n",
     );
+    site.write(
+        "World/b.md",
+        "+++\ntitle = \"B\"\ndate = 2026-01-03T00:00:00Z\n+++\nText ![chart](https://cdn.example/c.png \"c\")\n",
+    );
     site.build();
+    let b = String::from_utf8(site.pages()["/world/b.html"].clone()).unwrap();
+    assert!(
+        b.contains("<meta property=\"og:image\" content=\"https://cdn.example/c.png\">"),
+        "the lead image: {b}"
+    );
     let page = String::from_utf8(site.pages()["/world/a.html"].clone()).unwrap();
+    assert!(!page.contains("og:image"), "no image, no og:image: {page}");
     assert!(
         page.starts_with("<!DOCTYPE html><html lang=\"en\">"),
         "{page}"

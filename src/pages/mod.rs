@@ -116,7 +116,7 @@ fn render_article(
         body_html: &body.content_html,
         category,
         feeds,
-        image: None,
+        image: body.image.as_ref().map(|image| image.url.as_str()),
     };
     // What an article page shows comes from its own file, its category's
     // name and the config only, so an edit elsewhere never changes it.

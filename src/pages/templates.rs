@@ -212,8 +212,8 @@ pub struct ArticleView<'a> {
     pub category: Option<NavLink>,
     /// The feeds the page offers: its category's, else the site's.
     pub feeds: FeedLinks,
-    /// Lead image URL for `og:image`. The lead-image work (issue 8, item
-    /// 5) fills it; until then it is `None` and no tag is written.
+    /// Lead image URL for `og:image` (front matter `image`, else a Markdown
+    /// body's first image); `None` writes no tag.
     pub image: Option<&'a str>,
 }
 
