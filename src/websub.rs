@@ -169,8 +169,13 @@ impl Hub {
             .map(|(topic, pending)| (Arc::clone(topic), *pending))
     }
 
-    /// When a feed not in flight falls due.
+    /// When a feed not in flight falls due; `None` while every request slot
+    /// is taken (a finished request wakes the task then: waking for a feed
+    /// already due but not sendable would spin).
     fn next_wake(&self) -> Option<Instant> {
+        if self.in_flight.len() >= CONCURRENCY {
+            return None;
+        }
         self.pending
             .iter()
             .filter(|(topic, _)| !self.in_flight.contains(*topic))
@@ -453,6 +458,31 @@ mod tests {
         hub.change(&topic, now, &metrics);
         assert!(hub.next_due(now).is_none());
         assert!(hub.next_due(now + COALESCE).is_some());
+    }
+
+    #[test]
+    fn a_hub_with_every_slot_taken_sets_no_wake_up() {
+        let metrics = Metrics::new();
+        let mut hub = hub();
+        let now = Instant::now();
+        for i in 0..CONCURRENCY + 1 {
+            hub.change(&Arc::from(format!("https://a/{i}/rss.xml")), now, &metrics);
+        }
+        for _ in 0..CONCURRENCY {
+            let (topic, _) = hub.next_due(now).unwrap();
+            hub.pending.remove(&topic);
+            hub.in_flight.insert(topic);
+        }
+        assert_eq!(hub.pending.len(), 1);
+        assert!(hub.next_due(now).is_none());
+        assert_eq!(
+            hub.next_wake(),
+            None,
+            "a due feed with no free slot would spin the task"
+        );
+        let done = hub.in_flight.iter().next().cloned().unwrap();
+        hub.in_flight.remove(&done);
+        assert_eq!(hub.next_wake(), Some(now));
     }
 
     #[test]

@@ -263,6 +263,17 @@ fn feeds_advertise_each_hub_and_their_self_url_and_build_pings_no_one() {
         };
         assert!(xml.contains(&hub_link), "{path}: {xml}");
         assert!(xml.contains(&self_link), "{path}: {xml}");
+        // The validator's rules: the links belong to the channel or feed,
+        // not to an item or entry, and RSS declares the Atom namespace.
+        let first_item = xml.find("<item>").or_else(|| xml.find("<entry>")).unwrap();
+        assert!(xml.find(&hub_link).unwrap() < first_item, "{path}");
+        assert!(xml.find(&self_link).unwrap() < first_item, "{path}");
+        if path.ends_with("rss.xml") {
+            assert!(
+                xml.contains("xmlns:atom=\"http://www.w3.org/2005/Atom\""),
+                "{path}"
+            );
+        }
         assert!(
             xml.contains("href=\"https://hub.example/\" rel=\"hub\""),
             "{path}"
@@ -427,6 +438,29 @@ fn a_hub_that_never_answers_delays_no_edit() {
         );
     }
     assert_eq!(serve.get("/healthz").status, 200);
+    // Every request slot hangs and more feeds wait: waiting must not spin.
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", serve.pid())).unwrap();
+        // After the command's `)`: field 3 (state) onward; utime and stime
+        // are fields 14 and 15, in clock ticks.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks = |field: usize| fields[field - 3].parse::<u64>().unwrap();
+        ticks(14) + ticks(15)
+    };
+    let (ticks, since) = (cpu(), Instant::now());
+    std::thread::sleep(Duration::from_millis(1500));
+    let used = cpu() - ticks;
+    // Clock ticks are 1/100 s on Linux: a spinning task would use ~150.
+    assert!(
+        used < 50,
+        "feedd used {used} ticks of CPU in {:?} while idle",
+        since.elapsed()
+    );
     let metrics = String::from_utf8(serve.get("/metrics").body).unwrap();
     let pending = metrics
         .lines()
