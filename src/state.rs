@@ -360,17 +360,20 @@ fn remove_leftover_temp_files(dir: &Path) {
 }
 
 fn format_line(path: &str, seen: &Seen) -> String {
-    let mut hash = String::with_capacity(32);
-    for byte in seen.hash {
-        let _ = write!(hash, "{byte:02x}");
-    }
-    format!(
-        "{}\t{}\t{}\t{}\n",
+    let mut line = String::with_capacity(64 + path.len());
+    let _ = write!(
+        line,
+        "{}\t{}\t",
         seen.first_seen.as_second(),
-        seen.changed.as_second(),
-        hash,
-        escape(path)
-    )
+        seen.changed.as_second()
+    );
+    for byte in seen.hash {
+        let _ = write!(line, "{byte:02x}");
+    }
+    line.push('\t');
+    push_escaped(&mut line, path);
+    line.push('\n');
+    line
 }
 
 /// The records of a journal file, and what was wrong with it.
@@ -484,13 +487,22 @@ fn parse_line(line: &[u8], now: Timestamp) -> Result<(String, Seen), &'static st
     ))
 }
 
-fn escape(path: &str) -> String {
-    path.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
+/// Appends `text` with `\\`, tab, LF and CR escaped, so that it fits one
+/// tab-separated field of a line (the journal's and the catalog cache's).
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
 }
 
-fn unescape(text: &str) -> Option<String> {
+/// The text [`push_escaped`] wrote; `None` for an escape it never writes.
+pub(crate) fn unescape(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -498,6 +510,7 @@ fn unescape(text: &str) -> Option<String> {
             match chars.next()? {
                 't' => out.push('\t'),
                 'n' => out.push('\n'),
+                'r' => out.push('\r'),
                 '\\' => out.push('\\'),
                 _ => return None,
             }
@@ -514,6 +527,27 @@ mod tests {
 
     fn ts(second: i64) -> Timestamp {
         Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn names_with_separators_and_line_ends_survive_the_journal() {
+        let names = [
+            "a\\b.txt", "a\tb.txt", "a\nb.txt", "a\rb.txt", "ends\r", "\\t.txt",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = StateStore::open(dir.path()).unwrap();
+        for (i, name) in names.iter().enumerate() {
+            store.observe(name, ts(100 + i as i64), [1; 16]);
+        }
+        drop(store);
+        let reopened = StateStore::open(dir.path()).unwrap();
+        assert!(reopened.warnings.is_empty(), "{:?}", reopened.warnings);
+        for (i, name) in names.iter().enumerate() {
+            let seen = reopened
+                .get(name)
+                .unwrap_or_else(|| panic!("{name:?} lost"));
+            assert_eq!(seen.first_seen, ts(100 + i as i64), "{name:?}");
+        }
     }
 
     #[test]

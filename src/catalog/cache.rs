@@ -23,6 +23,7 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::file_stamp::FileStamp;
+use crate::state::{push_escaped, unescape};
 
 /// The cache's file name in `paths.state`.
 pub const CACHE_FILE: &str = "catalog.cache";
@@ -169,35 +170,8 @@ pub fn load(dir: &Path, config: &Config) -> Result<Vec<Record>, Unusable> {
 }
 
 fn push_field(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            _ => out.push(c),
-        }
-    }
+    push_escaped(out, text);
     out.push('\t');
-}
-
-fn unescape(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next()? {
-                't' => out.push('\t'),
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                '\\' => out.push('\\'),
-                _ => return None,
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
 }
 
 fn push_time(out: &mut String, time: Option<Timestamp>) {
