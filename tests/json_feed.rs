@@ -5,23 +5,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::{SERVE_CONFIG, Site};
 use serde_json::Value;
 
 /// The bundled sample (which holds the seed article), built.
 fn bundled_sample(extra_toml: &str) -> Site {
     let site = Site::new(extra_toml);
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("articles");
-    let status = Command::new("cp")
-        .arg("-R")
-        .arg(sample.join("."))
-        .arg(site.articles())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    site.add_bundled_articles();
     site
 }
 

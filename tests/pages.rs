@@ -69,10 +69,7 @@ fn sample_site(extra: &str) -> Site {
     let site = Site::new(&format!(
         "[categories.chinh-tri]\ntitle = \"Chính trị\"\ndescription = \"Tin chính trị trong nước\"\n{extra}"
     ));
-    common::copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("articles"),
-        &site.articles(),
-    );
+    site.add_bundled_articles();
     assert!(
         site.articles().join("Chính trị").join(SEED).is_file(),
         "the bundled sample holds the seed article"

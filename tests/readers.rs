@@ -52,14 +52,7 @@ fn feedparser(path: &Path) -> String {
 
 fn bundled_sample() -> Site {
     let site = Site::new("[categories.chinh-tri]\ntitle = \"Chính trị\"\n");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("articles");
-    let status = Command::new("cp")
-        .arg("-R")
-        .arg(sample.join("."))
-        .arg(site.articles())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    site.add_bundled_articles();
     site.build();
     site
 }
@@ -126,14 +119,7 @@ fn served_sample_with_images(rust_log: &str) -> (Site, common::Serve) {
         "{}\n[categories.chinh-tri]\ntitle = \"Chính trị\"\n",
         common::SERVE_CONFIG
     ));
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("articles");
-    let status = Command::new("cp")
-        .arg("-R")
-        .arg(sample.join("."))
-        .arg(site.articles())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    site.add_bundled_articles();
     site.write(
         "Kinh tế/anh-bia.md",
         "+++\ntitle = \"Giá cà phê lập đỉnh\"\ndate = \"2026-11-28 07:00\"\nauthor = \"Thu Hà\"\nimage = \"/images/ca-phe.jpg\"\n+++\n\nGiá cà phê tăng.\n",

@@ -99,6 +99,15 @@ impl Site {
         self.root().join("articles")
     }
 
+    /// Copies the bundled sample articles (the seed article among them)
+    /// into this site's articles folder.
+    pub fn add_bundled_articles(&self) {
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("articles"),
+            &self.articles(),
+        );
+    }
+
     /// `paths.output`.
     pub fn output(&self) -> PathBuf {
         self.root().join("feeds")
