@@ -475,6 +475,14 @@ async fn respond_page<B>(
     request: &Request<B>,
 ) -> Response<Full<Bytes>> {
     let encoding = choose_encoding(request.headers());
+    // The validators, for the blocking thread to skip compressing a body
+    // that a 304 would not send.
+    let mut validators = HeaderMap::new();
+    for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
+        for value in request.headers().get_all(&name) {
+            validators.append(name.clone(), value.clone());
+        }
+    }
     let read = tokio::task::spawn_blocking(move || {
         let (body, modified) = read_page(&file)?;
         Ok::<_, io::Error>(Rendered::page_from_file(
@@ -482,6 +490,7 @@ async fn respond_page<B>(
             modified,
             encoding == Encoding::Gzip,
             encoding == Encoding::Br,
+            |etag, modified| is_not_modified(&validators, etag, modified, false),
         ))
     })
     .await;

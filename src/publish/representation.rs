@@ -118,28 +118,37 @@ impl Rendered {
     /// An article page read from the output folder for one request, with
     /// the validators a snapshot entry of the same bytes would have, and
     /// only the compressed variants asked for (compressing costs more than
-    /// reading a page; what the request does not use is not computed).
+    /// reading a page; what the request does not use is not computed), and
+    /// with no compressed body when `not_modified` says the variant's tag
+    /// and date answer the request with a 304.
     pub fn page_from_file(
         body: Vec<u8>,
         modified: SystemTime,
         gzip_it: bool,
         br_it: bool,
+        not_modified: impl Fn(&HeaderValue, SystemTime) -> bool,
     ) -> Rendered {
         let hash = blake3::hash(&body);
         // An article page is HTML, as the front and category pages.
         let mut page = Rendered::with_format(Format::Html, Bytes::from(body), &hash, modified);
         let tag = page.tag().to_string();
+        // A conditional request that the variant's tag answers gets a 304,
+        // which has no body: compressing one for it would be wasted.
+        let variant = |suffix: &str, compress: fn(&[u8]) -> Vec<u8>| {
+            let etag = format!("\"{tag}-{suffix}\"");
+            let unchanged = not_modified(&header_value(etag.clone()), modified);
+            let body = if unchanged {
+                Bytes::new()
+            } else {
+                Bytes::from(compress(&page.identity.body))
+            };
+            Variant::new(body, etag)
+        };
         if gzip_it {
-            page.gzip = Some(Variant::new(
-                Bytes::from(gzip(&page.identity.body)),
-                format!("\"{tag}-gzip\""),
-            ));
+            page.gzip = Some(variant("gzip", gzip));
         }
         if br_it {
-            page.br = Some(Variant::new(
-                Bytes::from(brotli(&page.identity.body)),
-                format!("\"{tag}-br\""),
-            ));
+            page.br = Some(variant("br", brotli));
         }
         page
     }
@@ -267,6 +276,24 @@ mod tests {
 
     fn path(url_path: &str) -> OutputPath {
         OutputPath::parse(url_path).unwrap()
+    }
+
+    #[test]
+    fn a_page_a_304_answers_is_not_compressed_but_keeps_its_tag() {
+        let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let html = b"<!doctype html><p>Tin</p>".repeat(50);
+        let sent = Rendered::page_from_file(html.clone(), at, true, true, |_, _| false);
+        let revalidated = Rendered::page_from_file(html.clone(), at, true, true, |_, _| true);
+        for (sent, revalidated) in [
+            (sent.gzip.unwrap(), revalidated.gzip.unwrap()),
+            (sent.br.unwrap(), revalidated.br.unwrap()),
+        ] {
+            assert_eq!(sent.etag, revalidated.etag);
+            assert!(!sent.body.is_empty());
+            assert!(revalidated.body.is_empty());
+        }
+        let identity_only = Rendered::page_from_file(html, at, false, false, |_, _| false);
+        assert!(identity_only.gzip.is_none() && identity_only.br.is_none());
     }
 
     #[test]
