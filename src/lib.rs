@@ -9,7 +9,9 @@
 
 pub mod article;
 pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod config_reference;
 pub mod daemon;
 pub mod file_stamp;
 pub mod heap;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use feedd::config::{Config, DEFAULT_CONFIG_PATH};
-use feedd::output::OutputPath;
 
 /// Publishes RSS 2.0 and Atom 1.0 feeds for a news site.
 #[derive(Parser)]
@@ -24,7 +23,9 @@ enum Command {
     /// Build every feed into the output directory once.
     Build(ConfigArg),
     /// Validate the config and every article; report; build nothing.
-    Check(ConfigArg),
+    Check(feedd::cli::check::CheckArgs),
+    /// Create a new site in DIR: a commented config and example articles.
+    Init(feedd::cli::init::InitArgs),
 }
 
 #[derive(clap::Args)]
@@ -35,19 +36,22 @@ struct ConfigArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let (Command::Serve(arg) | Command::Build(arg) | Command::Check(arg)) = &cli.command;
-    let config = match Config::load(&arg.config) {
-        Ok(config) => Arc::new(config),
+    match Cli::parse().command {
+        Command::Serve(arg) => with_config(&arg, serve),
+        Command::Build(arg) => with_config(&arg, build),
+        Command::Check(args) => feedd::cli::check::run(&args),
+        Command::Init(args) => feedd::cli::init::run(&args),
+    }
+}
+
+/// Runs `command` with the config `arg` names, or reports why it cannot be used.
+fn with_config(arg: &ConfigArg, command: fn(Arc<Config>) -> ExitCode) -> ExitCode {
+    match Config::load(&arg.config) {
+        Ok(config) => command(Arc::new(config)),
         Err(error) => {
             eprintln!("{error}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    match cli.command {
-        Command::Serve(_) => serve(config),
-        Command::Build(_) => build(config),
-        Command::Check(_) => check(config),
     }
 }
 
@@ -113,29 +117,5 @@ fn build(config: Arc<Config>) -> ExitCode {
             eprintln!("{error:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn check(config: Arc<Config>) -> ExitCode {
-    let (catalog, rejected) = feedd::pipeline::check(config.clone());
-    for error in &rejected {
-        eprintln!("{error}");
-    }
-    let now = jiff::Timestamp::now();
-    println!(
-        "{}: {} articles, {} feeds, {} rejected",
-        config.source.display(),
-        catalog.len(),
-        catalog
-            .scopes(now)
-            .iter()
-            .flat_map(OutputPath::all_of)
-            .count(),
-        rejected.len()
-    );
-    if rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }
