@@ -26,6 +26,8 @@ enum Command {
     Check(feedd::cli::check::CheckArgs),
     /// Create a new site in DIR: a commented config and example articles.
     Init(feedd::cli::init::InitArgs),
+    /// Create an article file named after its title, and print its path.
+    New(feedd::cli::new::NewArgs),
 }
 
 #[derive(clap::Args)]
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Build(arg) => with_config(&arg, build),
         Command::Check(args) => feedd::cli::check::run(&args),
         Command::Init(args) => feedd::cli::init::run(&args),
+        Command::New(args) => feedd::cli::new::run(&args),
     }
 }
 

@@ -206,3 +206,99 @@ fn check_json_reports_one_object_per_problem_with_the_same_exit_codes() {
     let usage = feedd_in(site.root(), ["check", "--format", "xml"]);
     assert_eq!(usage.code, Some(2), "{usage}");
 }
+
+#[test]
+fn new_writes_an_article_that_checks_and_is_published() {
+    let site = Site::new("");
+    site.write("Chính trị/old.txt", "Bài cũ\n\nNội dung.\n");
+    let config = site.config();
+    let config = config.to_str().unwrap();
+    let title = "Giá lúa \"tăng\" / giảm: 'kỷ lục' \\ mới";
+    let md = feedd_in(
+        site.root(),
+        ["new", "--config", config, "--category", "chinh-tri", title],
+    );
+    assert_success(&md);
+    let md_path = Path::new(md.stdout.trim());
+    assert_eq!(
+        md_path,
+        site.articles()
+            .join("Chính trị/gia-lua-tang-giam-ky-luc-moi.md")
+    );
+    let txt = feedd_in(
+        site.root(),
+        [
+            "new",
+            "--config",
+            config,
+            "--category",
+            "Thể thao",
+            "--format",
+            "txt",
+            "Đội tuyển thắng",
+        ],
+    );
+    assert_success(&txt);
+    let txt_path = Path::new(txt.stdout.trim());
+    assert!(
+        txt_path.starts_with(site.articles().join("Thể thao")),
+        "{txt}"
+    );
+    let name = txt_path.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.ends_with("-doi-tuyen-thang.txt")
+            && name.len() == "2026-11-20-doi-tuyen-thang.txt".len(),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(txt_path).unwrap(),
+        "Đội tuyển thắng\n\n"
+    );
+
+    assert_success(&site.run("check"));
+    assert_success(&site.build());
+    let titles = titles_in(&site.output(), "rss.xml");
+    assert!(
+        titles.contains(title) && titles.contains("Đội tuyển thắng"),
+        "{titles:?}"
+    );
+    assert!(titles_in(&site.output(), "chinh-tri/atom.xml").contains(title));
+    assert!(titles_in(&site.output(), "the-thao/atom.xml").contains("Đội tuyển thắng"));
+
+    // Never over an existing file, nor beside one of the same name.
+    let before = std::fs::read(md_path).unwrap();
+    for format in ["md", "txt"] {
+        let again = feedd_in(
+            site.root(),
+            [
+                "new",
+                "--config",
+                config,
+                "--category",
+                "Chính trị",
+                "--format",
+                format,
+                title,
+            ],
+        );
+        if format == "md" {
+            assert_eq!(again.code, Some(1), "{again}");
+            assert!(again.stderr.contains("already exists"), "{again}");
+        }
+    }
+    assert_eq!(std::fs::read(md_path).unwrap(), before);
+
+    let draft = feedd_in(
+        site.root(),
+        ["new", "--config", config, "--draft", "Bản nháp"],
+    );
+    assert_success(&draft);
+    assert_success(&site.build());
+    assert!(!titles_in(&site.output(), "rss.xml").contains("Bản nháp"));
+
+    for (bad, words) in [("", "empty"), ("a\nb", "one line"), ("???", "no letter")] {
+        let refused = feedd_in(site.root(), ["new", "--config", config, bad]);
+        assert_eq!(refused.code, Some(1), "{refused}");
+        assert!(refused.stderr.contains(words), "{refused}");
+    }
+}

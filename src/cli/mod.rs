@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod init;
+pub mod new;
 
 use std::path::{Path, PathBuf};
 
