@@ -28,6 +28,9 @@ enum Command {
     Init(feedd::cli::init::InitArgs),
     /// Create an article file named after its title, and print its path.
     New(feedd::cli::new::NewArgs),
+    /// Explain how feedd reads one file: its values and where each came from, and whether
+    /// (and where) it is published, and if not, why.
+    Explain(feedd::cli::explain::ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Check(args) => feedd::cli::check::run(&args),
         Command::Init(args) => feedd::cli::init::run(&args),
         Command::New(args) => feedd::cli::new::run(&args),
+        Command::Explain(args) => feedd::cli::explain::run(&args),
     }
 }
 

@@ -108,6 +108,28 @@ impl StateStore {
         }
     }
 
+    /// What the journal in `dir` remembers, read without taking the lock
+    /// and never written (for `feedd explain`, which must work beside a
+    /// running `serve`). Damaged lines are skipped, as [`StateStore::open`]
+    /// does; no journal is an empty store.
+    pub fn read_only(dir: &Path) -> Result<StateStore, StateError> {
+        let path = dir.join(JOURNAL);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                return Err(StateError::Io {
+                    path,
+                    action: "cannot read",
+                    source,
+                });
+            }
+        };
+        let mut store = StateStore::in_memory();
+        store.records = Loaded::parse(&bytes, Timestamp::now()).records;
+        Ok(store)
+    }
+
     /// An in-memory store remembering what this one does: a second process
     /// started on the same state folder, for tests.
     #[cfg(test)]

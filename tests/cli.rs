@@ -302,3 +302,217 @@ fn new_writes_an_article_that_checks_and_is_published() {
         assert!(refused.stderr.contains(words), "{refused}");
     }
 }
+
+/// `feedd explain FILE` for the site's config, as the binary prints it.
+fn explain(site: &Site, relative: &str) -> String {
+    let config = site.config();
+    let file = site.articles().join(relative);
+    let run = feedd_in(
+        site.root(),
+        [
+            "explain".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            file.as_os_str(),
+        ],
+    );
+    assert_success(&run);
+    run.stdout
+}
+
+fn assert_has(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn explain_tells_where_each_value_came_from_and_where_it_is_published() {
+    let site = Site::new("[feeds]\nlimit = 2\n");
+    site.add_bundled_articles();
+    let seed = "Chính trị/000_dcc753fbd64ee8d5.txt";
+    let text = explain(&site, seed);
+    assert_has(
+        &text,
+        &[
+            "state:      published",
+            "title:      Chú trọng phát triển Đảng ở cơ sở (the first line, line 1)",
+            "author:     Minh Phúc (the byline, line 20)",
+            "(the file's modification time: feedd has not recorded this file yet",
+            "categories: chinh-tri (Chính trị) (the folder)",
+            "slug:       000-dcc753fbd64ee8d5 (the file name)",
+            "(made from the path under paths.articles)",
+            "link:       https://news.example.vn/chinh-tri/000-dcc753fbd64ee8d5.html (default",
+            "summary:    Là huyện có địa bàn rộng",
+            "line 20: Bài và ảnh: Minh Phúc",
+            "line 22: Chia sẻ:",
+            "line 26: Các đơn vị thông tin của TTXVN",
+        ],
+    );
+
+    // Positions are the built feeds' own.
+    assert_success(&site.build());
+    let front_matter = "Kinh tế/ngan-hang-tang-toc-thanh-toan-qr.md";
+    let article = explain(&site, front_matter);
+    assert_has(
+        &article,
+        &[
+            "title:      Thanh toán QR xuyên biên giới: ngân hàng tăng tốc số hóa (front matter `title`, line 2)",
+            "(front matter `date`, line 3)",
+            "(front matter `author`, line 4)",
+            "(front matter `category`, line 5)",
+        ],
+    );
+    for (feed, urls) in [
+        ("rss.xml", "/rss.xml, /atom.xml, /feed.json"),
+        (
+            "kinh-te/rss.xml",
+            "/kinh-te/rss.xml, /kinh-te/atom.xml, /kinh-te/feed.json",
+        ),
+        (
+            "technology/rss.xml",
+            "/technology/rss.xml, /technology/atom.xml, /technology/feed.json",
+        ),
+    ] {
+        let bytes = std::fs::read(site.output().join(feed)).unwrap();
+        let titles: Vec<String> = parse_feed(feed, &bytes)
+            .entries
+            .into_iter()
+            .map(|e| e.title.unwrap().content)
+            .collect();
+        let expected = match titles
+            .iter()
+            .position(|t| t.starts_with("Thanh toán QR xuyên biên giới"))
+        {
+            Some(index) => format!("{urls}: item {} of {}", index + 1, titles.len()),
+            None => format!("{urls}: not shown: it is article "),
+        };
+        assert_has(&article, &[&expected]);
+    }
+    assert_has(
+        &article,
+        &[
+            "past feeds.limit (2)",
+            "page: /kinh-te/ngan-hang-tang-toc-thanh-toan-qr.html",
+        ],
+    );
+    // The build recorded the first-seen date.
+    assert_has(
+        &explain(&site, seed),
+        &["(first seen by feedd, from the state journal)"],
+    );
+}
+
+#[test]
+fn explain_names_each_state_an_article_can_be_in() {
+    let site = Site::new("");
+    site.write(
+        "Thời sự/draft.md",
+        "+++\ntitle = \"Nháp\"\ndraft = true\n+++\nThân.\n",
+    );
+    site.write(
+        "Thời sự/later.md",
+        "+++\ntitle = \"Sau\"\ndate = \"2999-01-01\"\n+++\nThân.\n",
+    );
+    site.write(
+        "Thời sự/bad.md",
+        "+++\ntitle = \"Hỏng\"\ndate = \"2026-02-30\"\n+++\nThân.\n",
+    );
+    site.write("Thời sự/.hidden.md", "# Ẩn\n");
+    site.write("Thời sự/photo.jpg", "not an article");
+    site.write("Thời sự/a.md~", "# Backup\n");
+    site.write("Thời sự/huge.txt", "T\n\n".repeat(600_000));
+    std::os::unix::fs::symlink(
+        site.root().join("config/feedd.toml"),
+        site.article("Thời sự/link.txt"),
+    )
+    .unwrap();
+
+    assert_has(
+        &explain(&site, "Thời sự/draft.md"),
+        &["state:      draft: its front matter says draft = true (line 3)"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/later.md"),
+        &[
+            "state:      scheduled: published at 2999-01-01 00:00:00 +07:00",
+            "(front matter `date`, line 3)",
+        ],
+    );
+    let bad = explain(&site, "Thời sự/bad.md");
+    assert_has(
+        &bad,
+        &[
+            "state:      rejected",
+            "bad.md:3:8: date: \"2026-02-30\" is not a valid date",
+        ],
+    );
+    assert!(!bad.contains("title:"), "{bad}");
+    assert_has(
+        &explain(&site, "Thời sự/.hidden.md"),
+        &["not an article: hidden"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/photo.jpg"),
+        &["not an article: feedd reads only .txt, .md and .markdown"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/a.md~"),
+        &["not an article: an editor's temporary"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/huge.txt"),
+        &["state:      rejected", "more than feeds.max_article_bytes"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/link.txt"),
+        &["state:      rejected", "is a symbolic link"],
+    );
+    assert_has(&explain(&site, "Thời sự"), &["not an article: a folder"]);
+
+    let outside = feedd_in(
+        site.root(),
+        [
+            "explain",
+            "--config",
+            site.config().to_str().unwrap(),
+            "config/feedd.toml",
+        ],
+    );
+    assert_success(&outside);
+    assert_has(
+        &outside.stdout,
+        &["not an article: it is outside paths.articles"],
+    );
+    let missing = feedd_in(
+        site.root(),
+        [
+            "explain",
+            "--config",
+            site.config().to_str().unwrap(),
+            "articles/nope.md",
+        ],
+    );
+    assert_eq!(missing.code, Some(1), "{missing}");
+    assert_has(&missing.stderr, &["no such file"]);
+}
+
+#[test]
+fn explain_works_beside_a_running_serve_and_changes_nothing() {
+    let site = Site::new(common::SERVE_CONFIG);
+    site.write("Thời sự/a.txt", "Tin A\n\nThân.\n");
+    let serve = site.serve();
+    let journal = site.state().join("articles.journal");
+    let journal_before = std::fs::read(&journal).unwrap();
+    // serve holds the lock on the state folder all along.
+    let text = explain(&site, "Thời sự/a.txt");
+    assert_has(
+        &text,
+        &[
+            "state:      published",
+            "(first seen by feedd, from the state journal)",
+        ],
+    );
+    assert_eq!(std::fs::read(&journal).unwrap(), journal_before);
+    drop(serve);
+}

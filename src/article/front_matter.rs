@@ -15,14 +15,14 @@ pub(super) struct FrontMatter {
     pub(super) title: Option<Spanned<String>>,
     pub(super) date: Option<Spanned<toml::Value>>,
     pub(super) updated: Option<Spanned<toml::Value>>,
-    pub(super) author: Option<String>,
+    pub(super) author: Option<Spanned<String>>,
     pub(super) category: Option<Spanned<String>>,
     pub(super) categories: Option<Spanned<Vec<String>>>,
     pub(super) slug: Option<Spanned<String>>,
-    pub(super) id: Option<String>,
+    pub(super) id: Option<Spanned<String>>,
     pub(super) link: Option<Spanned<String>>,
-    pub(super) summary: Option<String>,
-    pub(super) draft: Option<bool>,
+    pub(super) summary: Option<Spanned<String>>,
+    pub(super) draft: Option<Spanned<bool>>,
     pub(super) image: Option<Spanned<String>>,
 }
 

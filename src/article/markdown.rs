@@ -82,6 +82,7 @@ pub(super) fn parse_markdown(
             title,
             title_offset,
             author: None,
+            byline_offset: None,
             body: None,
         };
     }
@@ -91,6 +92,7 @@ pub(super) fn parse_markdown(
         title,
         title_offset,
         author: None,
+        byline_offset: None,
         body: Some(Body {
             summary: summary.unwrap_or_default(),
             content_html: html::sanitize(&rendered, article_link)

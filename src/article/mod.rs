@@ -87,6 +87,75 @@ pub struct Body {
     pub image: Option<LeadImage>,
 }
 
+/// Where one of an article's values came from (`feedd explain`). Lines
+/// are 1-based lines of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// The front matter key on this line.
+    FrontMatter {
+        /// Its line.
+        line: usize,
+    },
+    /// A plain-text article's first non-empty line.
+    TitleLine {
+        /// Its line.
+        line: usize,
+    },
+    /// A Markdown article's first `#` heading.
+    Heading {
+        /// Its line.
+        line: usize,
+    },
+    /// A plain-text article's byline.
+    Byline {
+        /// Its line.
+        line: usize,
+    },
+    /// The file name (its date prefix, or its stem for the slug).
+    FileName,
+    /// The first folder under `paths.articles`.
+    Folder,
+    /// The path under `paths.articles`.
+    Path,
+    /// The body's first paragraph.
+    FirstParagraph,
+    /// Not stated in the file: the config's default, or for dates the
+    /// state journal.
+    #[default]
+    NotStated,
+}
+
+/// Where each of an article's values came from, and the lines a plain-text
+/// article's byline dropped: what `feedd explain` shows. Filled only when
+/// asked for ([`parse_article_explained`]), so the parse every scan does
+/// costs nothing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Of the title.
+    pub title: Origin,
+    /// Of the author (`NotStated`: `site.author`).
+    pub author: Origin,
+    /// Of the published date (`NotStated`: first seen).
+    pub published: Origin,
+    /// Of the updated date (`NotStated`: when the content last changed).
+    pub updated: Origin,
+    /// Of the categories (`NotStated`: none).
+    pub categories: Origin,
+    /// Of the slug.
+    pub slug: Origin,
+    /// Of the id.
+    pub id: Origin,
+    /// Of the link (`NotStated`: `{base_url}/{category}/{slug}.html`).
+    pub link: Origin,
+    /// Of the summary.
+    pub summary: Origin,
+    /// Of the draft flag (`NotStated`: not a draft).
+    pub draft: Origin,
+    /// The byline and every line after it (a plain-text article's trailer),
+    /// which are not published: line number and text, empty lines left out.
+    pub dropped: Vec<(usize, String)>,
+}
+
 /// An article file that cannot be published, with where and what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ArticleError {
@@ -135,32 +204,62 @@ impl ArticleError {
 /// `.txt`, `.md` or `.markdown`, and not hidden, in a hidden folder, or an
 /// editor temporary.
 pub fn is_article_path(relative: &Path) -> bool {
+    not_an_article(relative).is_none()
+}
+
+/// Why a path relative to the articles folder names no article, if so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAnArticle {
+    /// A file or folder on the way starts with a dot.
+    Hidden,
+    /// An editor's temporary or backup file (`*~`, `*.swp`, `*.tmp`, `4913`).
+    EditorTemporary,
+    /// Not `.txt`, `.md` or `.markdown`.
+    Extension,
+    /// Not a plain relative path of Unicode names.
+    BadName,
+}
+
+/// Why `relative` (under the articles folder) is not an article by its
+/// name alone; `None`: it is named like one. The one rule the scan and
+/// `feedd explain` share.
+pub fn not_an_article(relative: &Path) -> Option<NotAnArticle> {
     let mut components = relative.components().peekable();
     while let Some(component) = components.next() {
         let std::path::Component::Normal(name) = component else {
-            return false;
+            return Some(NotAnArticle::BadName);
         };
         let Some(name) = name.to_str() else {
-            return false;
+            return Some(NotAnArticle::BadName);
         };
         if name.starts_with('.') {
-            return false;
+            return Some(NotAnArticle::Hidden);
         }
         if components.peek().is_none() {
-            return is_article_file_name(name);
+            return not_an_article_file_name(name);
         }
     }
-    false
+    Some(NotAnArticle::BadName)
 }
 
-fn is_article_file_name(name: &str) -> bool {
+fn not_an_article_file_name(name: &str) -> Option<NotAnArticle> {
     if name.ends_with('~') || name == "4913" {
-        return false;
+        return Some(NotAnArticle::EditorTemporary);
     }
     let Some((stem, extension)) = name.rsplit_once('.') else {
-        return false;
+        return Some(NotAnArticle::Extension);
     };
-    !stem.is_empty() && Format::from_extension(extension).is_some()
+    if !stem.is_empty() && Format::from_extension(extension).is_some() {
+        return None;
+    }
+    if ["swp", "swo", "swx", "tmp"]
+        .iter()
+        .any(|temporary| extension.eq_ignore_ascii_case(temporary))
+    {
+        Some(NotAnArticle::EditorTemporary)
+    } else {
+        Some(NotAnArticle::Extension)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +292,20 @@ pub fn parse_article(
     relative: &Path,
     bytes: &[u8],
 ) -> Result<Article, ArticleError> {
-    parse(config, path, relative, bytes, false).map(|(article, _)| article)
+    parse(config, path, relative, bytes, false, None).map(|(article, _)| article)
+}
+
+/// Reads one article with its body, as [`parse_article_with_body`], and
+/// says where each value came from.
+pub fn parse_article_explained(
+    config: &Config,
+    path: &Path,
+    relative: &Path,
+    bytes: &[u8],
+) -> Result<(Article, Body, Provenance), ArticleError> {
+    let mut provenance = Provenance::default();
+    parse(config, path, relative, bytes, true, Some(&mut provenance))
+        .map(|(article, body)| (article, body.unwrap_or_default(), provenance))
 }
 
 /// Reads one article with its body, as a feed shows it.
@@ -203,7 +315,7 @@ pub fn parse_article_with_body(
     relative: &Path,
     bytes: &[u8],
 ) -> Result<(Article, Body), ArticleError> {
-    parse(config, path, relative, bytes, true)
+    parse(config, path, relative, bytes, true, None)
         .map(|(article, body)| (article, body.unwrap_or_default()))
 }
 
@@ -213,6 +325,7 @@ fn parse(
     relative: &Path,
     bytes: &[u8],
     with_body: bool,
+    provenance: Option<&mut Provenance>,
 ) -> Result<(Article, Option<Body>), ArticleError> {
     let at = |text: &str, offset: usize, message: String| {
         let (line, column) = line_column(text, offset);
@@ -382,8 +495,8 @@ fn parse(
 
     let id = front
         .id
-        .clone()
-        .map(|id| id.trim().to_string())
+        .as_ref()
+        .map(|id| id.get_ref().trim().to_string())
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| id_from_path(&relative_text));
 
@@ -397,7 +510,8 @@ fn parse(
         link: clean(link),
         author: front
             .author
-            .clone()
+            .as_ref()
+            .map(|author| author.get_ref().clone())
             .or(parsed.author)
             .map(|a| clean(a.trim().to_string()))
             .filter(|a| !a.is_empty()),
@@ -410,14 +524,74 @@ fn parse(
             .collect(),
         published,
         updated,
-        draft: front.draft.unwrap_or(false),
+        draft: front.draft.as_ref().is_some_and(|draft| *draft.get_ref()),
     };
+    if let Some(provenance) = provenance {
+        let line = |offset: usize| line_column(&text, offset).0;
+        let key_line = |start: usize| Origin::FrontMatter {
+            line: line(front_start + start),
+        };
+        let stated = |span: Option<std::ops::Range<usize>>, otherwise: Origin| {
+            span.map_or(otherwise, |span| key_line(span.start))
+        };
+        *provenance = Provenance {
+            title: match (&front.title, format) {
+                (Some(title), _) => key_line(title.span().start),
+                (None, Format::PlainText) => Origin::TitleLine {
+                    line: line(body_offset + parsed.title_offset),
+                },
+                (None, Format::Markdown) => Origin::Heading {
+                    line: line(body_offset + parsed.title_offset),
+                },
+            },
+            author: match (&front.author, parsed.byline_offset) {
+                (Some(author), _) => key_line(author.span().start),
+                (None, Some(offset)) if article.author.is_some() => Origin::Byline {
+                    line: line(body_offset + offset),
+                },
+                _ => Origin::NotStated,
+            },
+            published: match &front.date {
+                Some(date) => key_line(date.span().start),
+                None if article.published.is_some() => Origin::FileName,
+                None => Origin::NotStated,
+            },
+            updated: stated(front.updated.as_ref().map(Spanned::span), Origin::NotStated),
+            categories: match (&front.category, &front.categories) {
+                (Some(category), _) => key_line(category.span().start),
+                (None, Some(list)) => key_line(list.span().start),
+                (None, None) if article.categories.is_empty() => Origin::NotStated,
+                (None, None) => Origin::Folder,
+            },
+            slug: stated(front.slug.as_ref().map(Spanned::span), Origin::FileName),
+            id: stated(front.id.as_ref().map(Spanned::span), Origin::Path),
+            link: stated(front.link.as_ref().map(Spanned::span), Origin::NotStated),
+            summary: stated(
+                front.summary.as_ref().map(Spanned::span),
+                Origin::FirstParagraph,
+            ),
+            draft: stated(front.draft.as_ref().map(Spanned::span), Origin::NotStated),
+            dropped: match parsed.byline_offset {
+                Some(offset) => {
+                    let first = line(body_offset + offset);
+                    text.lines()
+                        .enumerate()
+                        .skip(first - 1)
+                        .filter(|(_, l)| !l.trim().is_empty())
+                        .map(|(index, l)| (index + 1, l.to_string()))
+                        .collect()
+                }
+                None => Vec::new(),
+            },
+        };
+    }
     let body = parsed.body.map(|body| {
         let mut body = Body {
             summary: clean(
                 front
                     .summary
-                    .map(|s| s.trim().to_string())
+                    .as_ref()
+                    .map(|s| s.get_ref().trim().to_string())
                     .unwrap_or(body.summary),
             ),
             image: front_image.or_else(|| match format {
@@ -448,6 +622,8 @@ struct ParsedBody {
     /// Byte offset in the body where the title was found, for messages.
     title_offset: usize,
     author: Option<String>,
+    /// Byte offset in the body of the byline line (plain text), if any.
+    byline_offset: Option<usize>,
     /// `None` unless asked for.
     body: Option<Body>,
 }
@@ -732,6 +908,44 @@ mod tests {
         assert_eq!(article.link, "https://other.example/x");
         assert_eq!(article.summary, "S");
         assert_eq!(article.content_html, "<p>First body line</p>");
+    }
+
+    #[test]
+    fn provenance_says_where_each_value_came_from() {
+        let explained = |relative: &str, text: &str| {
+            parse_article_explained(
+                &config(),
+                &Path::new("/srv/articles").join(relative),
+                Path::new(relative),
+                text.as_bytes(),
+            )
+            .unwrap()
+            .2
+        };
+        let seed = explained("Chính trị/000_dcc753fbd64ee8d5.txt", SEED);
+        assert_eq!(seed.title, Origin::TitleLine { line: 1 });
+        assert_eq!(seed.author, Origin::Byline { line: 20 });
+        assert_eq!(seed.published, Origin::NotStated);
+        assert_eq!(seed.categories, Origin::Folder);
+        assert_eq!(seed.slug, Origin::FileName);
+        assert_eq!(seed.id, Origin::Path);
+        assert_eq!(seed.summary, Origin::FirstParagraph);
+        assert_eq!(seed.dropped.first().map(|(line, _)| *line), Some(20));
+        assert_eq!(
+            seed.dropped.last().map(|(_, text)| text.as_str()),
+            Some("Các đơn vị thông tin của TTXVN")
+        );
+
+        let markdown = explained(
+            "Kinh tế/2026-11-18-x.md",
+            "+++\nauthor = \"A\"\nslug = \"s\"\ncategories = [\"b\"]\n+++\n\nIntro.\n\n# Heading\n",
+        );
+        assert_eq!(markdown.title, Origin::Heading { line: 9 });
+        assert_eq!(markdown.author, Origin::FrontMatter { line: 2 });
+        assert_eq!(markdown.slug, Origin::FrontMatter { line: 3 });
+        assert_eq!(markdown.categories, Origin::FrontMatter { line: 4 });
+        assert_eq!(markdown.published, Origin::FileName);
+        assert!(markdown.dropped.is_empty());
     }
 
     #[test]

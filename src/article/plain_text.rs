@@ -26,6 +26,7 @@ pub(super) fn parse_plain_text(
     // The LAST short matching line is the byline, so that a body paragraph
     // such as "Theo thống kê, ..." earlier on stays in the body.
     let mut author = None;
+    let mut byline_offset = None;
     if let Some(index) = lines
         .iter()
         .rposition(|l| is_byline(l.trim(), byline_prefixes))
@@ -36,6 +37,10 @@ pub(super) fn parse_plain_text(
             .find_map(|p| line.strip_prefix(p.as_str()))
             .unwrap_or(line);
         author = Some(name.trim().to_string()).filter(|a| !a.is_empty());
+        // Every line is a slice of `body`, so its address gives its offset.
+        byline_offset = lines
+            .get(index)
+            .map(|l| (l.as_ptr() as usize).saturating_sub(body.as_ptr() as usize));
         lines.truncate(index);
     }
     if !with_body {
@@ -43,6 +48,7 @@ pub(super) fn parse_plain_text(
             title,
             title_offset,
             author,
+            byline_offset,
             body: None,
         };
     }
@@ -77,6 +83,7 @@ pub(super) fn parse_plain_text(
         title,
         title_offset,
         author,
+        byline_offset,
         body: Some(Body {
             summary,
             content_html,

@@ -291,6 +291,44 @@ impl Entry {
     pub fn key(&self) -> &str {
         &self.key
     }
+
+    /// The file it was read from, under the articles folder, as the file
+    /// system spells it.
+    pub fn source(&self) -> &Path {
+        &self.source.0
+    }
+
+    /// Whether it is a draft (not published).
+    pub fn is_draft(&self) -> bool {
+        self.draft
+    }
+
+    /// The slug of each of its categories, the primary one first.
+    pub fn category_slugs(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().map(|(slug, _)| &**slug)
+    }
+}
+
+/// Where an article stands in a feed's order (`feedd explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPlace {
+    /// 1 for the newest; the feed shows the first `feeds.limit`.
+    pub position: usize,
+    /// How many of the scope's articles are published now.
+    pub published: usize,
+}
+
+/// The catalog's key for the file at `relative` under the articles folder
+/// (NFC, `/`-separated); `None` for a name that is not valid Unicode.
+pub fn article_key(relative: &Path) -> Option<String> {
+    relative_key(relative)
+}
+
+/// The bytes of the article file at `path` as a scan reads them: capped
+/// at `feeds.max_article_bytes`, never through a symbolic link. `Ok(None)`:
+/// not a regular file there.
+pub fn read_article_file(config: &Config, path: &Path) -> Result<Option<Vec<u8>>, ArticleError> {
+    read_capped(config, path).map(|read| read.map(|(bytes, _)| bytes))
 }
 
 impl Catalog {
@@ -1013,6 +1051,18 @@ impl Catalog {
         Some((meta, items))
     }
 
+    /// Where the article `key` stands in `scope`'s order as of `now`, in
+    /// the order [`Catalog::feed`] takes its items from; `None` when it is
+    /// not published there (a draft, scheduled, or not of that scope).
+    pub fn place_in_feed(&self, scope: &Scope, key: &str, now: Timestamp) -> Option<FeedPlace> {
+        let (_, order) = self.meta_and_order(scope)?;
+        let position = due(order, now).position(|order| &*order.path == key)? + 1;
+        Some(FeedPlace {
+            position,
+            published: due(order, now).count(),
+        })
+    }
+
     /// The metadata of every feed as of `now` (the site's, then each
     /// category's with something published, by slug), without the
     /// category names of items: what a list of the feeds (OPML) shows.
@@ -1445,6 +1495,47 @@ mod tree_tests {
 
     fn messages(changes: &Changes) -> Vec<String> {
         changes.rejected.iter().map(ToString::to_string).collect()
+    }
+
+    /// `feedd explain`'s positions are the feeds' own order (issue 9).
+    #[test]
+    fn place_in_feed_is_the_position_the_feed_shows() {
+        let mut tree = Tree::new("[feeds]\nlimit = 3\n");
+        for day in 1..=5 {
+            tree.write(&format!("A/2026-01-0{day}-a.txt"), "T\n\nB\n");
+            tree.write(&format!("B/2026-02-0{day}-b.txt"), "T\n\nB\n");
+        }
+        tree.write("A/later.md", "+++\ntitle = \"t\"\ndate = 3000-01-01\n+++\n");
+        tree.write("A/draft.md", "+++\ntitle = \"t\"\ndraft = true\n+++\n");
+        tree.catalog.rescan();
+        let now = Timestamp::now();
+        let catalog = &tree.catalog;
+        for scope in [
+            Scope::All,
+            Scope::Category("a".into()),
+            Scope::Category("b".into()),
+        ] {
+            let (_, shown) = catalog.feed(&scope, now).unwrap();
+            assert_eq!(shown.len(), 3);
+            for (index, entry) in shown.iter().enumerate() {
+                let place = catalog.place_in_feed(&scope, entry.key(), now).unwrap();
+                assert_eq!(place.position, index + 1);
+            }
+        }
+        let oldest = catalog.place_in_feed(&Scope::All, "A/2026-01-01-a.txt", now);
+        assert_eq!(
+            oldest,
+            Some(FeedPlace {
+                position: 10,
+                published: 10
+            })
+        );
+        assert_eq!(catalog.place_in_feed(&Scope::All, "A/later.md", now), None);
+        assert_eq!(catalog.place_in_feed(&Scope::All, "A/draft.md", now), None);
+        assert_eq!(
+            catalog.place_in_feed(&Scope::Category("b".into()), "A/2026-01-01-a.txt", now),
+            None
+        );
     }
 
     #[test]

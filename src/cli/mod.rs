@@ -5,6 +5,7 @@
 //! only dispatches to them.
 
 pub mod check;
+pub mod explain;
 pub mod init;
 pub mod new;
 
