@@ -20,6 +20,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::catalog::{Catalog, Changes, Scope};
 use crate::config::Config;
+use crate::history;
 use crate::metrics::{Health, Metrics};
 use crate::output::ArticlePage;
 use crate::pages;
@@ -198,6 +199,8 @@ struct Daemon {
     /// full or read-only output folder): the articles, when, and the wait
     /// after the next failure.
     page_retry: Option<(Instant, Duration, BTreeSet<Arc<str>>)>,
+    /// The archive pages of the feeds (RFC 5005).
+    archives: history::Archives,
 }
 
 /// What the `Link` header of every feed names.
@@ -240,7 +243,7 @@ impl Daemon {
         let watching = start_watching(&config, &watch_scope, tx.clone())?;
         let mut daemon = Daemon {
             catalog: Catalog::new(config.clone(), state),
-            config,
+            config: Arc::clone(&config),
             publisher,
             watch_scope,
             _watching: watching,
@@ -253,6 +256,7 @@ impl Daemon {
             last_rebuild_error: None,
             pinger,
             page_retry: None,
+            archives: history::Archives::load(Arc::clone(&config)),
         };
         match daemon.catalog.load_cache() {
             Ok(known) => info!(
@@ -533,14 +537,22 @@ impl Daemon {
             .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
         // After the feeds, so that an edit reaches them first; an article
         // page is one file, written in place of the old one.
+        let which = match pages {
+            PageWork::Changed(..) => history::Which::Scopes(&scopes),
+            PageWork::All | PageWork::Missing(_) => history::Which::Everything,
+        };
         let pages = pages::sync(&self.catalog, pages.sync(), now);
         self.pages_done(&pages);
+        let archives = self.archives.sync(&self.catalog, which, now);
+        self.archives_done(&archives);
         info!(
             reason,
             articles_read = read,
             articles = self.catalog.len(),
             feeds_changed = ?outcome.changed,
             pages_changed = pages.changed.len(),
+            archive_pages_rendered = archives.rendered,
+            archive_pages_changed = archives.changed.len(),
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "rebuilt"
         );
@@ -569,12 +581,43 @@ impl Daemon {
         self.page_retry = Some((Instant::now() + wait, wait, touched));
     }
 
+    /// Logs what an archive sync did wrong, and schedules another try
+    /// (with the article pages': the same wait).
+    fn archives_done(&mut self, report: &history::HistoryReport) {
+        for left_out in &report.left_out {
+            debug!(path = %left_out.path().display(), "archive page rendered without it for now: {left_out}");
+        }
+        for publish_error in &report.errors {
+            error!("{publish_error}");
+        }
+        if self.archives.has_retries() && self.page_retry.is_none() {
+            self.page_retry = Some((Instant::now() + PAGE_RETRY.0, PAGE_RETRY.0, BTreeSet::new()));
+        }
+    }
+
     /// Writes again the pages whose write failed, and removes what should
     /// have been removed (a full pass over which pages exist).
     fn retry_pages(&mut self) {
         let Some((_, wait, touched)) = self.page_retry.take() else {
             return;
         };
+        if self.archives.has_retries() {
+            let report = self.archives.sync(
+                &self.catalog,
+                history::Which::Scopes(&BTreeSet::new()),
+                Timestamp::now(),
+            );
+            for publish_error in &report.errors {
+                error!("{publish_error}");
+            }
+            if self.archives.has_retries() {
+                self.page_retry = Some((
+                    Instant::now() + wait,
+                    (wait * 2).min(PAGE_RETRY.1),
+                    touched.clone(),
+                ));
+            }
+        }
         let report = pages::sync(
             &self.catalog,
             pages::Sync::Missing { touched: &touched },
@@ -639,6 +682,7 @@ impl Daemon {
         )
         .into_state();
         self.catalog = Catalog::new(new.clone(), state);
+        self.archives.set_config(Arc::clone(&new));
         self.config = new;
         self.full_rebuild("config reload");
         true

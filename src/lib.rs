@@ -15,6 +15,7 @@ pub mod config_reference;
 pub mod daemon;
 pub mod file_stamp;
 pub mod heap;
+pub mod history;
 pub mod metrics;
 pub mod output;
 pub mod pages;

@@ -99,12 +99,15 @@ fn build(config: Arc<Config>) -> ExitCode {
             }
             if report.published {
                 println!(
-                    "built {} feeds and {} pages from {} articles into {} ({} changed, {} articles rejected)",
+                    "built {} feeds, {} archive pages of feeds and {} pages from {} articles into {} ({} changed, {} articles rejected)",
                     report.feeds,
+                    report.archive_pages,
                     report.pages,
                     report.articles,
                     config.paths.output.display(),
-                    report.changed.len() + report.pages_changed.len(),
+                    report.changed.len()
+                        + report.pages_changed.len()
+                        + report.archives_changed.len(),
                     report.rejected.len()
                 );
             } else {

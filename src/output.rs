@@ -17,9 +17,16 @@
 //! `parse` enforces), and the HTML pages of the site and of each category
 //! (`/`, `/{category}/`): [`Format::Html`], whose URL ends in `/` while its
 //! file is `index.html` ([`OutputPath::url_path`] and
-//! [`OutputPath::relative_file`] are separate for this reason). Next:
-//! - Paged feeds (RFC 5005, `/{category}/atom-2.xml`): a page number carried
-//!   by the format, `Format::AtomPage(NonZeroU32)`, parsed from the file name.
+//! [`OutputPath::relative_file`] are separate for this reason).
+//!
+//! The archive pages of a scope's RSS and Atom feeds (RFC 5005,
+//! `/{category}/atom-2.xml`) are an [`ArchivePage`]: a scope, a feed format
+//! and a page number, typed here like every output but not an
+//! [`OutputPath`], for the same reason as article pages below: together
+//! they hold every article's body (more than once: in the site's pages and
+//! its categories'), far too much for the publisher's maps and the served
+//! snapshot, so `history` writes them to the output folder and the server
+//! reads them from there.
 //!
 //! Article pages (`/{category}/{slug}.html`) are not a scope of feeds and
 //! not an [`OutputPath`]: there is one per article, far too many to hold in
@@ -30,6 +37,7 @@
 //! `.html`, never `index.html`).
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::path::{Component, Path, PathBuf};
 
 /// Which articles a feed holds.
@@ -356,6 +364,118 @@ impl fmt::Display for ArticlePage {
     }
 }
 
+/// One archive page of a scope's RSS or Atom feed (RFC 5005):
+/// `/{category}/atom-{number}.xml`, `/rss-{number}.xml`. Page 1 holds the
+/// oldest `feeds.limit` articles, page 2 the next, and so on: numbered from
+/// the oldest, so that a new article never moves an older one to another
+/// page. Written by `history`, served from the output folder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArchivePage {
+    /// Which articles.
+    pub scope: Scope,
+    /// [`Format::Rss`] or [`Format::Atom`].
+    pub format: Format,
+    /// From the oldest page, 1.
+    pub number: NonZeroU32,
+}
+
+impl ArchivePage {
+    /// Page `number` of `scope`'s `format` feed; `None` for a format that
+    /// has no archive pages (only RSS and Atom have) or a scope that is not
+    /// a folder of the URL space.
+    pub fn new(scope: Scope, format: Format, number: NonZeroU32) -> Option<ArchivePage> {
+        let page = ArchivePage {
+            scope,
+            format,
+            number,
+        };
+        page.is_well_formed().then_some(page)
+    }
+
+    fn is_well_formed(&self) -> bool {
+        matches!(self.format, Format::Rss | Format::Atom) && self.scope.is_well_formed()
+    }
+
+    /// The file's (and the URL path's last segment's) name: `atom-2.xml`.
+    fn file_name(&self) -> String {
+        let stem = match self.format {
+            Format::Rss => "rss",
+            _ => "atom",
+        };
+        format!("{stem}-{}.xml", self.number)
+    }
+
+    /// The URL path, `/{category}/atom-2.xml`.
+    pub fn url_path(&self) -> String {
+        match &self.scope {
+            Scope::All => format!("/{}", self.file_name()),
+            Scope::Category(slug) => format!("/{slug}/{}", self.file_name()),
+        }
+    }
+
+    /// The file, relative to the output folder.
+    pub fn relative_file(&self) -> PathBuf {
+        match &self.scope {
+            Scope::All => PathBuf::from(self.file_name()),
+            Scope::Category(slug) => Path::new(slug).join(self.file_name()),
+        }
+    }
+
+    /// The `Content-Type` it is served with: its feed's.
+    pub fn content_type(&self) -> &'static str {
+        self.format.content_type()
+    }
+
+    /// The page a URL path names, if it is one, spelled exactly as
+    /// [`ArchivePage::url_path`] spells it (no leading zero, no sign).
+    pub fn parse(url_path: &str) -> Option<ArchivePage> {
+        let rest = url_path.strip_prefix('/')?;
+        match rest.split_once('/') {
+            Some((category, name)) => ArchivePage::from_parts(Some(category), name),
+            None => ArchivePage::from_parts(None, rest),
+        }
+    }
+
+    /// The page a file of the output folder is, from its path relative to
+    /// that folder.
+    pub fn from_relative_file(relative: &Path) -> Option<ArchivePage> {
+        let mut names = relative.components().map(|component| match component {
+            Component::Normal(name) => name.to_str(),
+            _ => None,
+        });
+        match (names.next(), names.next(), names.next()) {
+            (Some(file), None, _) => ArchivePage::from_parts(None, file?),
+            (Some(category), Some(file), None) => ArchivePage::from_parts(Some(category?), file?),
+            _ => None,
+        }
+    }
+
+    fn from_parts(category: Option<&str>, name: &str) -> Option<ArchivePage> {
+        let (stem, number) = name.strip_suffix(".xml")?.split_once('-')?;
+        let format = match stem {
+            "rss" => Format::Rss,
+            "atom" => Format::Atom,
+            _ => return None,
+        };
+        // Only the canonical spelling: digits, no leading zero.
+        if number.starts_with('0') || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let number: NonZeroU32 = number.parse().ok()?;
+        let scope = match category {
+            None => Scope::All,
+            Some(slug) => Scope::Category(slug.to_owned()),
+        };
+        ArchivePage::new(scope, format, number)
+    }
+}
+
+impl fmt::Display for ArchivePage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url_path())
+    }
+}
+
 /// One or more lowercase ASCII letters, digits and `-`.
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -593,6 +713,64 @@ mod tests {
             OutputPath::from_relative_file(Path::new("kinh-te/gia-lua.html")),
             None
         );
+    }
+
+    #[test]
+    fn archive_pages_are_feed_name_dash_number_and_nothing_else() {
+        let page = ArchivePage::parse("/kinh-te/atom-2.xml").unwrap();
+        assert_eq!(page.scope, Scope::Category("kinh-te".into()));
+        assert_eq!(page.format, Format::Atom);
+        assert_eq!(page.number.get(), 2);
+        assert_eq!(page.relative_file(), Path::new("kinh-te/atom-2.xml"));
+        assert_eq!(page.content_type(), "application/atom+xml; charset=utf-8");
+        let site = ArchivePage::parse("/rss-17.xml").unwrap();
+        assert_eq!((site.scope, site.format), (Scope::All, Format::Rss));
+        for path in [
+            "/atom-0.xml",
+            "/atom-02.xml",
+            "/atom-+2.xml",
+            "/atom--2.xml",
+            "/atom-.xml",
+            "/atom-2.XML",
+            "/feed-2.json",
+            "/feed.json-2.xml",
+            "/rss-4294967296.xml",
+            "/a/b/rss-2.xml",
+            "/Kinh-te/rss-2.xml",
+            "/kinh-te/rss-2.xml/",
+            "/rss-2.html",
+        ] {
+            assert_eq!(ArchivePage::parse(path), None, "{path:?}");
+        }
+        for path in ["/atom-2.xml", "/kinh-te/rss-3.xml"] {
+            assert_eq!(OutputPath::parse(path), None);
+            assert_eq!(ArticlePage::parse(path), None);
+        }
+        assert_eq!(
+            ArchivePage::new(Scope::All, Format::JsonFeed, NonZeroU32::MIN),
+            None
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn archive_pages_parse_back_and_only_from_their_own_spelling(
+            category in proptest::option::of("[a-z0-9-]{1,12}"),
+            atom in any::<bool>(),
+            number in 1u32..,
+            text in "(/|[a-z0-9.+-]|rss|atom|\\.xml){0,8}",
+        ) {
+            let scope = category.map_or(Scope::All, Scope::Category);
+            let format = if atom { Format::Atom } else { Format::Rss };
+            let page = ArchivePage::new(scope, format, NonZeroU32::new(number).unwrap()).unwrap();
+            prop_assert_eq!(ArchivePage::parse(&page.url_path()), Some(page.clone()));
+            prop_assert_eq!(ArchivePage::from_relative_file(&page.relative_file()), Some(page.clone()));
+            if let Some(page) = ArchivePage::parse(&text) {
+                prop_assert_eq!(page.url_path(), text.clone());
+                prop_assert_eq!(OutputPath::parse(&text), None);
+                prop_assert_eq!(ArticlePage::parse(&text), None);
+            }
+        }
     }
 
     proptest! {

@@ -126,6 +126,10 @@ pub struct BuildReport {
     pub publish_errors: Vec<PublishError>,
     /// Article pages written or removed because their bytes changed.
     pub pages_changed: Vec<ArticlePage>,
+    /// Archive page files (RSS and Atom) after the build.
+    pub archive_pages: usize,
+    /// Archive page files written or removed because their bytes changed.
+    pub archives_changed: Vec<crate::output::ArchivePage>,
     /// The state journal could not be written.
     pub state_errors: Vec<StateError>,
     /// What had to be repaired in the state journal (not an error).
@@ -178,8 +182,18 @@ pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
                 let outcome = publisher.publish(std::mem::take(&mut rendered.updates));
                 (rendered, outcome)
             },
-            || crate::pages::sync(&catalog, crate::pages::Sync::All, now),
+            || {
+                let pages = crate::pages::sync(&catalog, crate::pages::Sync::All, now);
+                let mut archives = crate::history::Archives::load(config.clone());
+                let history = archives.sync(&catalog, crate::history::Which::Everything, now);
+                (pages, history)
+            },
         );
+        let (pages, history) = pages;
+        report.archive_pages = history.pages;
+        report.archives_changed = history.changed;
+        report.rejected.extend(history.left_out);
+        report.publish_errors.extend(history.errors);
         report.render_errors = rendered.errors;
         // Changed while this build read it: not published, as if rejected.
         report.rejected.extend(rendered.left_out);

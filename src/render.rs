@@ -196,7 +196,7 @@ pub fn render_rss(
     let site = &config.site;
     let tz = &site.timezone;
     let path = OutputPath::new(feed.scope.clone(), Format::Rss);
-    let self_url = format!("{}{}", site.base_url, path.url_path());
+    let self_url = document_url(config, feed, Format::Rss);
     let failed = |reason: String| RenderError::failed(path.clone(), &reason);
     let rss_items = items
         .iter()
@@ -263,11 +263,19 @@ pub fn render_rss(
             })
             // WebSub discovery (W3C WebSub §4): the hubs beside the self
             // URL, which is the topic a subscriber names to them.
-            .chain(config.websub.hubs.iter().map(|hub| RssAtomLink {
+            .chain(hubs(config, feed).map(|hub| RssAtomLink {
                 href: hub.clone(),
                 rel: "hub".to_string(),
                 ..Default::default()
             }))
+            .chain(
+                history_links(config, feed, Format::Rss).map(|(rel, href)| RssAtomLink {
+                    href,
+                    rel: rel.to_string(),
+                    mime_type: Some("application/rss+xml".to_string()),
+                    ..Default::default()
+                }),
+            )
             .collect(),
         }),
         items: rss_items,
@@ -276,7 +284,9 @@ pub fn render_rss(
             .any(|item| item.body.image.is_some())
             .then(|| ("media".to_string(), MEDIA_RSS.to_string()))
             .into_iter()
+            .chain(archive_namespace(feed))
             .collect(),
+        extensions: archive_marker(feed),
         ..Default::default()
     };
     let xml = channel
@@ -361,7 +371,7 @@ pub fn render_atom(
     let site = &config.site;
     let tz = &site.timezone;
     let path = OutputPath::new(feed.scope.clone(), Format::Atom);
-    let self_url = format!("{}{}", site.base_url, path.url_path());
+    let self_url = document_url(config, feed, Format::Atom);
     let failed = |reason: String| RenderError::failed(path.clone(), &reason);
     let entries = items
         .iter()
@@ -436,21 +446,105 @@ pub fn render_atom(
             },
         ]
         .into_iter()
-        .chain(config.websub.hubs.iter().map(|hub| atom::Link {
+        .chain(hubs(config, feed).map(|hub| atom::Link {
             href: hub.clone(),
             rel: "hub".to_string(),
             ..Default::default()
         }))
+        .chain(
+            history_links(config, feed, Format::Atom).map(|(rel, href)| atom::Link {
+                href,
+                rel: rel.to_string(),
+                mime_type: Some("application/atom+xml".to_string()),
+                ..Default::default()
+            }),
+        )
         .collect(),
         generator: Some(atom::Generator {
             value: "feedd".to_string(),
             ..Default::default()
         }),
         entries,
+        namespaces: archive_namespace(feed).into_iter().collect(),
+        extensions: atom_archive_marker(feed),
         ..Default::default()
     };
     feed.write_to(Vec::new())
         .map_err(|e| failed(format!("the XML writer failed: {e}")))
+}
+
+/// The absolute URL of `feed`'s document in `format`: the feed's own, or
+/// its archive page's.
+fn document_url(config: &Config, feed: &FeedMeta, format: Format) -> String {
+    let path = match feed.history.page {
+        Some(number) => crate::output::ArchivePage::new(feed.scope.clone(), format, number)
+            .map(|page| page.url_path()),
+        None => None,
+    };
+    let path = path.unwrap_or_else(|| OutputPath::new(feed.scope.clone(), format).url_path());
+    format!("{}{path}", config.site.base_url)
+}
+
+/// The WebSub hubs a document names: none for an archive page, which does
+/// not change and which no hub is pinged about.
+fn hubs<'a>(config: &'a Config, feed: &FeedMeta) -> impl Iterator<Item = &'a String> {
+    let hubs: &[String] = if feed.history.is_archive() {
+        &[]
+    } else {
+        &config.websub.hubs
+    };
+    hubs.iter()
+}
+
+/// RFC 5005's links of `feed`'s document in `format`.
+fn history_links(
+    config: &Config,
+    feed: &FeedMeta,
+    format: Format,
+) -> impl Iterator<Item = (&'static str, String)> {
+    feed.history
+        .links(&config.site.base_url, &feed.scope, format)
+        .into_iter()
+}
+
+/// The `fh` namespace, declared by archive pages only.
+fn archive_namespace(feed: &FeedMeta) -> Option<(String, String)> {
+    feed.history
+        .is_archive()
+        .then(|| ("fh".to_string(), crate::history::NAMESPACE.to_string()))
+}
+
+/// `<fh:archive/>` (RFC 5005 section 4) in an RSS archive page: this
+/// document is one of a feed's archives, not its current state.
+fn archive_marker(feed: &FeedMeta) -> ExtensionMap {
+    let marker = Extension {
+        name: "fh:archive".to_string(),
+        ..Default::default()
+    };
+    archive_extension(feed, marker)
+}
+
+/// [`archive_marker`] for Atom, whose crate has its own extension types.
+fn atom_archive_marker(feed: &FeedMeta) -> atom::extension::ExtensionMap {
+    let marker = atom::extension::Extension {
+        name: "fh:archive".to_string(),
+        ..Default::default()
+    };
+    archive_extension(feed, marker)
+}
+
+fn archive_extension<E>(
+    feed: &FeedMeta,
+    marker: E,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<E>>> {
+    let mut map = std::collections::BTreeMap::new();
+    if feed.history.is_archive() {
+        map.insert(
+            "fh".to_string(),
+            std::collections::BTreeMap::from([("archive".to_string(), vec![marker])]),
+        );
+    }
+    map
 }
 
 /// A feed id that, like article ids, does not change with `base_url`.

@@ -31,7 +31,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::metrics::{Health, Metrics, Route};
-use crate::output::{ArticlePage, Format, OutputPath};
+use crate::output::{ArchivePage, ArticlePage, Format, OutputPath};
 use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
 
 /// Pause after a failed accept: errors such as EMFILE persist until some
@@ -172,7 +172,7 @@ pub async fn serve_with_metrics(
             // An article page is the one answer read from disk (see
             // `pages`); everything else stays a lookup.
             let answer = match page_file(&current, &request) {
-                Some(file) => Err((file, current.cache_control.clone())),
+                Some(page) => Err(page),
                 None => Ok(respond(&current, &metrics, &request)),
             };
             drop(current);
@@ -180,10 +180,10 @@ pub async fn serve_with_metrics(
             async move {
                 let (response, route) = match answer {
                     Ok(answered) => answered,
-                    Err((file, cache_control)) => (
-                        respond_page(file, cache_control, &request).await,
-                        Route::Document(Format::Html),
-                    ),
+                    Err(page) => {
+                        let format = page.format;
+                        (respond_page(page, &request).await, Route::Document(format))
+                    }
                 };
                 let body_bytes = response.body().size_hint().exact().unwrap_or(0);
                 metrics.request(route, response.status().as_u16(), body_bytes);
@@ -455,25 +455,53 @@ fn redirect(location: HeaderValue, cache_control: &HeaderValue) -> Response<Full
     response
 }
 
-/// The article page file a request names, if it is one and pages are
-/// served (a `GET` or `HEAD` of `/{category}/{slug}.html`).
-fn page_file<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<PathBuf> {
+/// A document served from its file in the output folder: an article page
+/// or an archive page (see `pages`, `history`).
+struct PageFile {
+    file: PathBuf,
+    format: Format,
+    cache_control: HeaderValue,
+    /// An archive page that is not the newest: once a newer page exists,
+    /// no new article can change it (the file of the next page is looked
+    /// for when the request comes, as the page's own file is read).
+    sealed_unless_newest: Option<PathBuf>,
+}
+
+/// The article or archive page file a request names, if it is one and
+/// pages are served (a `GET` or `HEAD` of `/{category}/{slug}.html`,
+/// `/{category}/atom-2.xml`).
+fn page_file<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<PageFile> {
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
     let dir = snapshot.pages_dir.as_ref()?;
-    let page = ArticlePage::parse(request.uri().path())?;
-    Some(dir.join(page.relative_file()))
+    let path = request.uri().path();
+    if let Some(page) = ArticlePage::parse(path) {
+        return Some(PageFile {
+            file: dir.join(page.relative_file()),
+            format: Format::Html,
+            cache_control: snapshot.cache_control.clone(),
+            sealed_unless_newest: None,
+        });
+    }
+    let page = ArchivePage::parse(path)?;
+    let newer = page
+        .number
+        .checked_add(1)
+        .and_then(|number| ArchivePage::new(page.scope.clone(), page.format, number))
+        .map(|newer| dir.join(newer.relative_file()));
+    Some(PageFile {
+        file: dir.join(page.relative_file()),
+        format: page.format,
+        cache_control: snapshot.cache_control.clone(),
+        sealed_unless_newest: newer,
+    })
 }
 
-/// The answer for an article page: its file, read on a blocking thread,
+/// The answer for a page served from its file, read on a blocking thread,
 /// answered with the same validators and encodings as a feed.
-async fn respond_page<B>(
-    file: PathBuf,
-    cache_control: HeaderValue,
-    request: &Request<B>,
-) -> Response<Full<Bytes>> {
+async fn respond_page<B>(page: PageFile, request: &Request<B>) -> Response<Full<Bytes>> {
     let encoding = choose_encoding(request.headers());
     // The validators, for the blocking thread to skip compressing a body
     // that a 304 would not send.
@@ -483,27 +511,45 @@ async fn respond_page<B>(
             validators.append(name.clone(), value.clone());
         }
     }
+    let PageFile {
+        file,
+        format,
+        mut cache_control,
+        sealed_unless_newest,
+    } = page;
     let read = tokio::task::spawn_blocking(move || {
         let (body, modified) = read_page(&file)?;
-        Ok::<_, io::Error>(Rendered::page_from_file(
+        let sealed = sealed_unless_newest.is_some_and(|newer| newer.is_file());
+        let rendered = Rendered::page_from_file(
+            format,
             body,
             modified,
             encoding == Encoding::Gzip,
             encoding == Encoding::Br,
             |etag, modified| is_not_modified(&validators, etag, modified, false),
-        ))
+        );
+        Ok::<_, io::Error>((rendered, sealed))
     })
     .await;
     match read {
-        Ok(Ok(page)) => respond_with(&page, &cache_control, request),
+        Ok(Ok((page, sealed))) => {
+            if sealed {
+                cache_control = SEALED_CACHE_CONTROL;
+            }
+            respond_with(&page, &cache_control, request)
+        }
         Ok(Err(error)) if error.kind() == io::ErrorKind::NotFound => not_found(&cache_control),
         Ok(Err(error)) => {
-            tracing::warn!(%error, path = request.uri().path(), "article page could not be read");
+            tracing::warn!(%error, path = request.uri().path(), "page could not be read");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
         }
         Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
     }
 }
+
+/// `Cache-Control` of an archive page that is not the newest
+/// (`history::SEALED_MAX_AGE`).
+const SEALED_CACHE_CONTROL: HeaderValue = HeaderValue::from_static("public, max-age=86400");
 
 /// A page's bytes and modification time; a file larger than any page
 /// feedd writes is refused rather than read whole.
@@ -769,6 +815,14 @@ fn opaque_tag(tag: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn sealed_archive_pages_have_the_history_max_age() {
+        assert_eq!(
+            SEALED_CACHE_CONTROL.to_str().unwrap(),
+            format!("public, max-age={}", crate::history::SEALED_MAX_AGE)
+        );
+    }
 
     const ETAG: &str = "\"0123456789abcdef0123\"";
     /// Sun, 06 Nov 1994 08:49:37 GMT

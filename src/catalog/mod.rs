@@ -245,6 +245,9 @@ pub struct FeedMeta {
     /// Display name of every category its items are in, by slug, so that
     /// a category is named the same way on every item.
     pub category_names: BTreeMap<String, String>,
+    /// Where the document stands in the scope's history (RFC 5005): the
+    /// main feed, or one of its archive pages, and how many there are.
+    pub history: crate::history::History,
 }
 
 /// An article a feed shows, with its body.
@@ -306,6 +309,17 @@ impl Entry {
     /// The slug of each of its categories, the primary one first.
     pub fn category_slugs(&self) -> impl Iterator<Item = &str> {
         self.categories.iter().map(|(slug, _)| &**slug)
+    }
+
+    /// The hash of the content its metadata was read from: what an
+    /// unchanged article keeps.
+    pub fn content_hash(&self) -> &[u8; 16] {
+        &self.hash
+    }
+
+    /// The article's id.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -1041,14 +1055,52 @@ impl Catalog {
         if items.is_empty() && *scope != Scope::All {
             return None;
         }
-        let mut meta = meta;
+        let mut meta = self.named(meta, &items);
+        // Counting is a walk over the scope's keys (no file, no body):
+        // about a millisecond at 100,000 articles.
+        let archives = crate::history::archive_count(due(order, now).count(), limit);
+        meta.history = crate::history::History::main(archives);
+        Some((meta, items))
+    }
+
+    /// `meta` with the display name of every category `items` are in.
+    fn named(&self, mut meta: FeedMeta, items: &[&Entry]) -> FeedMeta {
         for (slug, _) in items.iter().flat_map(|e| e.categories.iter()) {
             if !meta.category_names.contains_key(&**slug) {
                 let name = self.category_name(slug).to_string();
                 meta.category_names.insert(slug.to_string(), name);
             }
         }
-        Some((meta, items))
+        meta
+    }
+
+    /// The archive pages of `scope`'s feeds as of `now` (RFC 5005), oldest
+    /// first: page `n` (from 1) holds the articles `(n-1)*limit..n*limit`
+    /// counted from the oldest, newest first within the page as in a feed.
+    /// Only full pages, and only while something newer is left for the
+    /// main feed to show, so that a page never has to take in a new article
+    /// and the main feed and the pages together hold every article. Empty
+    /// when everything fits in the main feed.
+    pub fn archives(&self, scope: &Scope, now: Timestamp) -> Vec<(FeedMeta, Vec<&Entry>)> {
+        let limit = self.config.feeds.limit;
+        let Some((meta, order)) = self.meta_and_order(scope) else {
+            return Vec::new();
+        };
+        let mut oldest_first: Vec<&Entry> = due(order, now)
+            .filter_map(|k| self.entries.get(&k.path))
+            .collect();
+        oldest_first.reverse();
+        let archives = crate::history::archive_count(oldest_first.len(), limit);
+        oldest_first
+            .chunks(limit.max(1))
+            .zip(crate::history::History::pages(archives))
+            .map(|(chunk, history)| {
+                let items: Vec<&Entry> = chunk.iter().rev().copied().collect();
+                let mut meta = self.named(meta.clone(), &items);
+                meta.history = history;
+                (meta, items)
+            })
+            .collect()
     }
 
     /// Where the article `key` stands in `scope`'s order as of `now`, in
@@ -1086,6 +1138,7 @@ impl Catalog {
                     description: site.description.clone(),
                     link: format!("{}/", site.base_url),
                     category_names: BTreeMap::new(),
+                    history: crate::history::History::default(),
                 },
                 &self.all,
             ),
@@ -1105,6 +1158,7 @@ impl Catalog {
                         description,
                         link: format!("{}/{slug}/", site.base_url),
                         category_names: BTreeMap::new(),
+                        history: crate::history::History::default(),
                     },
                     &index.order,
                 )
@@ -1125,6 +1179,28 @@ impl Catalog {
         let mut left_out = Vec::new();
         for entry in entries {
             match self.shown_of(entry) {
+                Ok((article, body)) => items.push(FeedItem {
+                    entry,
+                    article,
+                    body,
+                }),
+                Err(error) => left_out.push(error),
+            }
+        }
+        (items, left_out)
+    }
+
+    /// As [`Catalog::with_bodies`], but read from the files without
+    /// keeping them (unless a feed shows them already): for archive pages,
+    /// which together hold every article.
+    pub fn with_bodies_uncached<'a>(
+        &self,
+        entries: Vec<&'a Entry>,
+    ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
+        let mut items = Vec::with_capacity(entries.len());
+        let mut left_out = Vec::new();
+        for entry in entries {
+            match self.article_with_body(entry) {
                 Ok((article, body)) => items.push(FeedItem {
                     entry,
                     article,

@@ -257,7 +257,7 @@ const FINGERPRINT_FILE: &str = "pages.fingerprint";
 
 /// What article pages depend on besides their article: feedd's version (the
 /// templates) and the config values they show or parse articles with.
-fn fingerprint(config: &Config) -> String {
+pub(crate) fn fingerprint(config: &Config) -> String {
     let mut hasher = blake3::Hasher::new();
     let mut field = |value: &[u8]| {
         hasher.update(&(value.len() as u64).to_le_bytes());

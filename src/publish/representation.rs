@@ -115,13 +115,14 @@ impl Rendered {
         }
     }
 
-    /// An article page read from the output folder for one request, with
+    /// A page (article or archive) read from the output folder for one request, with
     /// the validators a snapshot entry of the same bytes would have, and
     /// only the compressed variants asked for (compressing costs more than
     /// reading a page; what the request does not use is not computed), and
     /// with no compressed body when `not_modified` says the variant's tag
     /// and date answer the request with a 304.
     pub fn page_from_file(
+        format: Format,
         body: Vec<u8>,
         modified: SystemTime,
         gzip_it: bool,
@@ -129,8 +130,7 @@ impl Rendered {
         not_modified: impl Fn(&HeaderValue, SystemTime) -> bool,
     ) -> Rendered {
         let hash = blake3::hash(&body);
-        // An article page is HTML, as the front and category pages.
-        let mut page = Rendered::with_format(Format::Html, Bytes::from(body), &hash, modified);
+        let mut page = Rendered::with_format(format, Bytes::from(body), &hash, modified);
         let tag = page.tag().to_string();
         // A conditional request that the variant's tag answers gets a 304,
         // which has no body: compressing one for it would be wasted.
@@ -282,8 +282,10 @@ mod tests {
     fn a_page_a_304_answers_is_not_compressed_but_keeps_its_tag() {
         let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let html = b"<!doctype html><p>Tin</p>".repeat(50);
-        let sent = Rendered::page_from_file(html.clone(), at, true, true, |_, _| false);
-        let revalidated = Rendered::page_from_file(html.clone(), at, true, true, |_, _| true);
+        let sent =
+            Rendered::page_from_file(Format::Html, html.clone(), at, true, true, |_, _| false);
+        let revalidated =
+            Rendered::page_from_file(Format::Html, html.clone(), at, true, true, |_, _| true);
         for (sent, revalidated) in [
             (sent.gzip.unwrap(), revalidated.gzip.unwrap()),
             (sent.br.unwrap(), revalidated.br.unwrap()),
@@ -292,7 +294,8 @@ mod tests {
             assert!(!sent.body.is_empty());
             assert!(revalidated.body.is_empty());
         }
-        let identity_only = Rendered::page_from_file(html, at, false, false, |_, _| false);
+        let identity_only =
+            Rendered::page_from_file(Format::Html, html, at, false, false, |_, _| false);
         assert!(identity_only.gzip.is_none() && identity_only.br.is_none());
     }
 

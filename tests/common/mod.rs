@@ -774,7 +774,11 @@ fn feeds_difference(
 pub fn feeds_on_disk(site: &Site) -> BTreeMap<String, Vec<u8>> {
     site.file_paths()
         .into_iter()
-        .filter(|url| feedd::output::OutputPath::parse(url).is_some() || is_page(url))
+        .filter(|url| {
+            feedd::output::OutputPath::parse(url).is_some()
+                || feedd::output::ArchivePage::parse(url).is_some()
+                || is_page(url)
+        })
         .filter_map(|url| {
             let bytes = std::fs::read(site.output().join(file_of_url(&url))).ok()?;
             Some((url, bytes))

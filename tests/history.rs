@@ -1,0 +1,354 @@
+//! History (RFC 5005): a scope with more than `feeds.limit` articles gets
+//! archive pages of its RSS and Atom feeds, fixed pages counted from the
+//! oldest article, linked from the main feed, parsed by real readers,
+//! kept current by `serve` one page at a time, and served like the feeds.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use common::{Site, assert_served_equals_fresh_build, parse_feed, reader_available};
+
+/// Three articles a page: eleven articles make three archive pages (the
+/// oldest nine) and a main feed of the newest three (one overlapping the
+/// newest page).
+const CONFIG: &str = "[feeds]\nlimit = 3\n";
+
+fn config() -> String {
+    format!("{CONFIG}\n{}", common::SERVE_CONFIG)
+}
+
+fn article(n: u32) -> String {
+    format!(
+        "+++\ntitle = \"Bài số {n}\"\ndate = \"2026-01-{n:02} 08:00\"\nupdated = \"2026-01-{n:02} 09:{n:02}\"\n+++\nNội dung bài {n}.\n"
+    )
+}
+
+fn site_with(count: u32) -> Site {
+    let site = Site::new(&config());
+    for n in 1..=count {
+        site.write(format!("Kinh tế/bai-{n}.md"), article(n));
+    }
+    site
+}
+
+fn archive_files(site: &Site) -> BTreeMap<String, Vec<u8>> {
+    site.files()
+        .into_iter()
+        .filter(|(url, _)| feedd::output::ArchivePage::parse(url).is_some())
+        .collect()
+}
+
+/// The `rel` links of a feed-rs feed, as `rel -> href`.
+fn links(feed: &feed_rs::model::Feed) -> BTreeMap<String, String> {
+    feed.links
+        .iter()
+        .filter_map(|link| Some((link.rel.clone()?, link.href.clone())))
+        .collect()
+}
+
+fn local(url: &str) -> &str {
+    url.strip_prefix("https://news.example.vn").unwrap()
+}
+
+/// Follows `rel="next"` from `start` to the oldest page: the titles of
+/// each document, in order.
+fn walk(site: &Site, start: &str, read: impl Fn(&str) -> Vec<u8>) -> Vec<(String, Vec<String>)> {
+    let mut url = start.to_string();
+    let mut documents = Vec::new();
+    loop {
+        let feed = parse_feed(&url, &read(&url));
+        let titles = feed
+            .entries
+            .iter()
+            .map(|entry| entry.title.as_ref().unwrap().content.clone())
+            .collect();
+        documents.push((url.clone(), titles));
+        assert!(documents.len() < 20, "a loop of next links: {documents:?}");
+        match links(&feed).get("next") {
+            Some(next) => url = local(next).to_string(),
+            None => break,
+        }
+    }
+    let _ = site;
+    documents
+}
+
+fn titles(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range.rev().map(|n| format!("Bài số {n}")).collect()
+}
+
+#[test]
+fn walking_next_links_from_the_main_feed_reaches_every_article_in_fixed_pages() {
+    let site = site_with(11);
+    site.build();
+    for start in [
+        "/kinh-te/atom.xml",
+        "/kinh-te/rss.xml",
+        "/atom.xml",
+        "/rss.xml",
+    ] {
+        let documents = walk(&site, start, |url| {
+            std::fs::read(site.output().join(url.trim_start_matches('/'))).unwrap()
+        });
+        let stem = start.trim_end_matches(".xml");
+        let urls: Vec<&str> = documents.iter().map(|(url, _)| url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                start.to_string(),
+                format!("{stem}-3.xml"),
+                format!("{stem}-2.xml"),
+                format!("{stem}-1.xml")
+            ]
+        );
+        // Pages counted from the oldest: 1-3, 4-6, 7-9; the main feed has
+        // the newest three, so only article 9 is in two documents.
+        let pages: Vec<&Vec<String>> = documents.iter().map(|(_, t)| t).collect();
+        assert_eq!(*pages[0], titles(9..=11));
+        assert_eq!(*pages[1], titles(7..=9));
+        assert_eq!(*pages[2], titles(4..=6));
+        assert_eq!(*pages[3], titles(1..=3));
+        let archived: Vec<&String> = pages[1..].iter().flat_map(|t| t.iter()).collect();
+        let unique: BTreeSet<&String> = archived.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            archived.len(),
+            "an article on two archive pages"
+        );
+        let all: BTreeSet<&String> = pages.iter().flat_map(|t| t.iter()).collect();
+        assert_eq!(all.len(), 11, "every article, once: {all:?}");
+    }
+    // The other links of a page, and the archive marker.
+    let page = site.feed("/kinh-te/atom-2.xml");
+    let links = links(&page);
+    let at = |rel: &str| local(&links[rel]).to_string();
+    assert_eq!(at("self"), "/kinh-te/atom-2.xml");
+    assert_eq!(at("current"), "/kinh-te/atom.xml");
+    assert_eq!(at("first"), "/kinh-te/atom.xml");
+    assert_eq!(at("last"), "/kinh-te/atom-1.xml");
+    assert_eq!(at("previous"), "/kinh-te/atom-3.xml");
+    assert_eq!(at("next"), "/kinh-te/atom-1.xml");
+    assert_eq!(at("prev-archive"), "/kinh-te/atom-1.xml");
+    assert_eq!(at("next-archive"), "/kinh-te/atom-3.xml");
+    let raw = String::from_utf8(site.files()["/kinh-te/rss-2.xml"].clone()).unwrap();
+    assert!(raw.contains("<fh:archive"), "{raw}");
+    assert!(raw.contains("xmlns:fh=\"http://purl.org/syndication/history/1.0\""));
+    // Every archive file parses, and nothing but the pages exists.
+    let files = archive_files(&site);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "/atom-1.xml",
+            "/atom-2.xml",
+            "/atom-3.xml",
+            "/kinh-te/atom-1.xml",
+            "/kinh-te/atom-2.xml",
+            "/kinh-te/atom-3.xml",
+            "/kinh-te/rss-1.xml",
+            "/kinh-te/rss-2.xml",
+            "/kinh-te/rss-3.xml",
+            "/rss-1.xml",
+            "/rss-2.xml",
+            "/rss-3.xml"
+        ]
+    );
+    for (url, bytes) in &files {
+        parse_feed(url, bytes);
+    }
+}
+
+#[test]
+fn a_scope_within_the_limit_has_no_pages_and_no_history_links() {
+    let site = site_with(3);
+    site.build();
+    assert!(archive_files(&site).is_empty());
+    let raw = String::from_utf8(site.files()["/kinh-te/atom.xml"].clone()).unwrap();
+    assert!(!raw.contains("rel=\"next\""), "{raw}");
+}
+
+#[test]
+fn a_new_article_leaves_every_archive_page_byte_identical() {
+    let site = site_with(11);
+    site.build();
+    let before = archive_files(&site);
+    let mtimes = site.mtimes();
+    site.write("Kinh tế/bai-12.md", article(12));
+    site.build();
+    assert_eq!(archive_files(&site), before);
+    let after = site.mtimes();
+    for url in before.keys() {
+        assert_eq!(after[url], mtimes[url], "{url} was rewritten");
+    }
+    // The main feed moved on.
+    let main = site.feed("/kinh-te/atom.xml");
+    assert_eq!(main.entries[0].title.as_ref().unwrap().content, "Bài số 12");
+}
+
+#[test]
+fn fewer_articles_or_a_larger_limit_remove_the_pages_no_longer_there() {
+    let site = site_with(11);
+    site.build();
+    site.remove("Kinh tế/bai-11.md");
+    site.remove("Kinh tế/bai-10.md");
+    site.build();
+    // Nine articles: two full pages leave the main feed its three.
+    assert!(
+        archive_files(&site)
+            .keys()
+            .all(|url| !url.contains("-3.xml"))
+    );
+    assert!(archive_files(&site).contains_key("/kinh-te/atom-2.xml"));
+    site.write_config(&format!(
+        "{}\n[feeds]\nlimit = 50\n\n{}",
+        common::BASE_CONFIG,
+        common::SERVE_CONFIG
+    ));
+    site.build();
+    assert!(
+        archive_files(&site).is_empty(),
+        "{:?}",
+        archive_files(&site).keys()
+    );
+    let raw = String::from_utf8(site.files()["/kinh-te/rss.xml"].clone()).unwrap();
+    assert!(!raw.contains("rel=\"next\""));
+}
+
+#[test]
+fn feedparser_reads_every_archive_page_without_complaint() {
+    if !reader_available(
+        "feedparser",
+        Command::new("/usr/bin/python3").args(["-c", "import feedparser"]),
+    ) {
+        return;
+    }
+    let site = site_with(11);
+    site.build();
+    let script = r#"
+import sys, feedparser
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    rels = sorted(l.get("rel") for l in d.feed.get("links", []))
+    print(path.split("/feeds/")[1], int(bool(d.bozo)), repr(d.get("bozo_exception", "")), len(d.entries), ",".join(rels))
+"#;
+    let files: Vec<String> = archive_files(&site)
+        .keys()
+        .map(|url| {
+            site.output()
+                .join(url.trim_start_matches('/'))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(report.lines().count(), 12, "{report}");
+    for line in report.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[1], "0", "bozo: {line}");
+        assert_eq!(fields[3], "3", "{line}");
+        assert!(
+            fields[4].contains("current") && fields[4].contains("last"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn serve_keeps_pages_current_one_page_at_a_time_and_serves_them_like_feeds() {
+    let site = site_with(11);
+    let serve = site.serve_logging("info");
+    assert_served_equals_fresh_build(&site, &serve);
+
+    // Served with the feed's type and validators; a page no new article
+    // can change is cached for a day, the newest one like the feeds.
+    let sealed = serve.get("/kinh-te/atom-1.xml");
+    assert_eq!(sealed.status, 200);
+    assert_eq!(
+        sealed.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    assert_eq!(
+        sealed.header("cache-control"),
+        Some("public, max-age=86400")
+    );
+    let newest = serve.get("/kinh-te/rss-3.xml");
+    assert_eq!(newest.header("cache-control"), Some("public, max-age=300"));
+    let etag = sealed.header("etag").unwrap().to_string();
+    let again = serve.request("/kinh-te/atom-1.xml", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    let gzip = serve.request("/kinh-te/atom-1.xml", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_eq!(serve.get("/kinh-te/atom-4.xml").status, 404);
+    assert_eq!(serve.get("/kinh-te/atom-01.xml").status, 404);
+
+    // An edit of an old article renders its page (in the category and in
+    // the site's history) and no other.
+    let before = serve.get("/kinh-te/atom-1.xml").body;
+    let rebuilds = serve.log_count("reason=\"edit\"");
+    site.write(
+        "Kinh tế/bai-2.md",
+        article(2).replace("Nội dung bài 2.", "Nội dung mới."),
+    );
+    serve.wait_until("the edit's rebuild", || {
+        serve.log_count("reason=\"edit\"") > rebuilds
+    });
+    let line = serve
+        .log()
+        .into_iter()
+        .rev()
+        .find(|line| line.contains("reason=\"edit\""))
+        .unwrap();
+    assert!(line.contains("archive_pages_rendered=2"), "{line}");
+    assert_ne!(serve.get("/kinh-te/atom-1.xml").body, before);
+    assert_served_equals_fresh_build(&site, &serve);
+
+    // Removing articles removes the pages the scope no longer has.
+    site.remove("Kinh tế/bai-11.md");
+    site.remove("Kinh tế/bai-10.md");
+    serve.wait_until("the third page to go", || {
+        serve.get("/kinh-te/atom-3.xml").status == 404
+    });
+    assert!(!site.output().join("kinh-te/rss-3.xml").exists());
+    assert_eq!(
+        serve.get("/kinh-te/atom-2.xml").header("cache-control"),
+        Some("public, max-age=300"),
+        "now the newest page"
+    );
+    assert_served_equals_fresh_build(&site, &serve);
+}
+
+#[test]
+fn a_restart_renders_no_page_already_on_disk() {
+    let site = site_with(11);
+    site.build();
+    let serve = site.serve_logging("info");
+    let line = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("reason=\"startup\""))
+        .unwrap();
+    assert!(line.contains("archive_pages_rendered=0"), "{line}");
+    // A page deleted behind feedd's back is rendered again at the next start.
+    drop(serve);
+    std::fs::remove_file(site.output().join("kinh-te/atom-2.xml")).unwrap();
+    let serve = site.serve_logging("info");
+    let line = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("reason=\"startup\""))
+        .unwrap();
+    assert!(line.contains("archive_pages_rendered=1"), "{line}");
+    assert_served_equals_fresh_build(&site, &serve);
+}
