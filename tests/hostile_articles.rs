@@ -973,6 +973,10 @@ fn drop_in(site: &Site, serve: &mut common::Serve, case: &Case, index: usize, ou
         let changes_allowed = url == "/rss.xml"
             || url == "/atom.xml"
             || url == "/feed.json"
+            // The site's archive pages: a case's article may be dated
+            // among them, which moves every newer one.
+            || feedd::output::ArchivePage::parse(url)
+                .is_some_and(|page| page.scope == feedd::output::Scope::All)
             // The list of feeds gains or loses the case's own category.
             || url == "/feeds.opml"
             // The front page lists the newest headlines and every category.
