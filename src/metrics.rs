@@ -144,6 +144,7 @@ pub struct Metrics {
     watch_batches: AtomicU64,
     watch_paths: AtomicU64,
     rescans: AtomicU64,
+    pages_compressed: AtomicU64,
     pings: [AtomicU64; PingOutcome::ALL.len()],
     pings_pending: AtomicU64,
     health: ArcSwap<Health>,
@@ -171,6 +172,7 @@ impl Metrics {
             watch_batches: AtomicU64::new(0),
             watch_paths: AtomicU64::new(0),
             rescans: AtomicU64::new(0),
+            pages_compressed: AtomicU64::new(0),
             pings: Default::default(),
             pings_pending: AtomicU64::new(0),
             health: ArcSwap::from_pointee(Health::failing(
@@ -222,6 +224,14 @@ impl Metrics {
     pub fn watch_batch(&self, paths: usize) {
         self.watch_batches.fetch_add(1, Relaxed);
         self.watch_paths.fetch_add(paths as u64, Relaxed);
+    }
+
+    /// `count` bodies of pages served from their files were compressed
+    /// for a response (none when the compressed body was cached).
+    pub fn pages_compressed(&self, count: usize) {
+        if count > 0 {
+            self.pages_compressed.fetch_add(count as u64, Relaxed);
+        }
     }
 
     /// One full rescan after startup (lost events, config reload, the
@@ -376,6 +386,13 @@ impl Metrics {
             "counter",
             "Full rescans of the articles after startup (lost events, config reload, folder back).",
             get(&self.rescans),
+        );
+        sample(
+            &mut out,
+            "feedd_page_compressions_total",
+            "counter",
+            "Article and archive pages compressed for a response (a cached compressed page costs none).",
+            get(&self.pages_compressed),
         );
         header(
             &mut out,

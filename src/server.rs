@@ -5,7 +5,9 @@
 //! path lookup, encoding negotiation, conditional request, headers. It must
 //! not know files, articles or rendering: everything it sends was computed
 //! by `publish`, so handling a request is a lookup with no lock, no I/O and
-//! no formatting; counting it is two relaxed atomic additions. `/healthz`
+//! no formatting; counting it is two relaxed atomic additions. Article and
+//! archive pages are the exception: read from their files on a blocking
+//! thread, their compressed bodies kept in [`PageVariants`]. `/healthz`
 //! and `/metrics` (never cached, never in the output folder) are answered
 //! from [`Metrics`] when no document has the path.
 
@@ -32,8 +34,13 @@ use tokio::task::JoinSet;
 
 use crate::metrics::{Health, Metrics, Route};
 use crate::output::{ArchivePage, ArticlePage, Format, OutputPath};
-use crate::publish::{Rendered, SharedSnapshot, Snapshot, Variant};
+use crate::publish::{PageVariants, Rendered, SharedSnapshot, Snapshot, Variant};
 
+/// Bytes of compressed article and archive pages kept for the next
+/// request of the same page: at about 3 KB per compressed article page,
+/// the thousands of pages a news site's readers open most, and a few
+/// dozen archive pages; a bounded part of the memory budget.
+const PAGE_VARIANTS_BUDGET: usize = 16 * 1024 * 1024;
 /// Pause after a failed accept: errors such as EMFILE persist until some
 /// connection closes, and retrying at once would spin a core.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -142,6 +149,7 @@ pub async fn serve_with_metrics(
     // the drain instead of leaving them to the runtime; its length is the
     // number of open connections.
     let mut connections = JoinSet::new();
+    let page_variants = Arc::new(PageVariants::new(PAGE_VARIANTS_BUDGET));
     tokio::pin!(shutdown);
 
     'accept: loop {
@@ -167,12 +175,13 @@ pub async fn serve_with_metrics(
         }
         let snapshot = SharedSnapshot::clone(&snapshot);
         let metrics = Arc::clone(&metrics);
+        let page_variants = Arc::clone(&page_variants);
         let service = service_fn(move |request: Request<hyper::body::Incoming>| {
             let current = snapshot.load();
-            // An article page is the one answer read from disk (see
-            // `pages`); everything else stays a lookup.
+            // Article and archive pages are the answers read from disk
+            // (see `pages`, `history`); everything else stays a lookup.
             let answer = match page_file(&current, &request) {
-                Some(page) => Err(page),
+                Some(page) => Err((page, Arc::clone(&page_variants))),
                 None => Ok(respond(&current, &metrics, &request)),
             };
             drop(current);
@@ -180,9 +189,11 @@ pub async fn serve_with_metrics(
             async move {
                 let (response, route) = match answer {
                     Ok(answered) => answered,
-                    Err(page) => {
+                    Err((page, variants)) => {
                         let format = page.format;
-                        (respond_page(page, &request).await, Route::Document(format))
+                        let response =
+                            respond_page(page, &request, variants, Arc::clone(&metrics)).await;
+                        (response, Route::Document(format))
                     }
                 };
                 let body_bytes = response.body().size_hint().exact().unwrap_or(0);
@@ -501,7 +512,12 @@ fn page_file<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<PageFile> {
 
 /// The answer for a page served from its file, read on a blocking thread,
 /// answered with the same validators and encodings as a feed.
-async fn respond_page<B>(page: PageFile, request: &Request<B>) -> Response<Full<Bytes>> {
+async fn respond_page<B>(
+    page: PageFile,
+    request: &Request<B>,
+    variants: Arc<PageVariants>,
+    metrics: Arc<Metrics>,
+) -> Response<Full<Bytes>> {
     let encoding = choose_encoding(request.headers());
     // The validators, for the blocking thread to skip compressing a body
     // that a 304 would not send.
@@ -520,14 +536,16 @@ async fn respond_page<B>(page: PageFile, request: &Request<B>) -> Response<Full<
     let read = tokio::task::spawn_blocking(move || {
         let (body, modified) = read_page(&file)?;
         let sealed = sealed_unless_newest.is_some_and(|newer| newer.is_file());
-        let rendered = Rendered::page_from_file(
+        let (rendered, compressed) = Rendered::page_from_file(
             format,
             body,
             modified,
             encoding == Encoding::Gzip,
             encoding == Encoding::Br,
+            &variants,
             |etag, modified| is_not_modified(&validators, etag, modified, false),
         );
+        metrics.pages_compressed(compressed);
         Ok::<_, io::Error>((rendered, sealed))
     })
     .await;

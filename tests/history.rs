@@ -352,3 +352,29 @@ fn a_restart_renders_no_page_already_on_disk() {
     assert!(line.contains("archive_pages_rendered=1"), "{line}");
     assert_served_equals_fresh_build(&site, &serve);
 }
+
+#[test]
+fn a_page_served_from_its_file_is_compressed_once_for_many_requests() {
+    let site = site_with(11);
+    let serve = site.serve();
+    let compressions = || {
+        let metrics = String::from_utf8(serve.get("/metrics").body).unwrap();
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("feedd_page_compressions_total "))
+            .map(|count| count.parse::<u64>().unwrap())
+            .expect("feedd_page_compressions_total in /metrics")
+    };
+    let before = compressions();
+    for url in ["/kinh-te/bai-2.html", "/kinh-te/atom-1.xml"] {
+        for encoding in ["gzip", "br"] {
+            let first = serve.request(url, &[("Accept-Encoding", encoding)]);
+            let second = serve.request(url, &[("Accept-Encoding", encoding)]);
+            assert_eq!(first.status, 200);
+            assert_eq!(first.header("content-encoding"), Some(encoding));
+            assert_eq!(first.body, second.body);
+            assert_eq!(first.header("etag"), second.header("etag"));
+        }
+    }
+    assert_eq!(compressions() - before, 4, "each page and encoding once");
+}

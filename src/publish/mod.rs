@@ -17,7 +17,7 @@ mod writer;
 
 /// Article pages are written with the same atomic write as feeds (`pages`).
 pub(crate) use disk::{Durability, write_file};
-pub use representation::{FeedLinks, Rendered, SharedSnapshot, Snapshot, Variant};
+pub use representation::{FeedLinks, PageVariants, Rendered, SharedSnapshot, Snapshot, Variant};
 pub use writer::CompressServed;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -115,32 +115,38 @@ impl Rendered {
         }
     }
 
-    /// A page (article or archive) read from the output folder for one request, with
-    /// the validators a snapshot entry of the same bytes would have, and
-    /// only the compressed variants asked for (compressing costs more than
-    /// reading a page; what the request does not use is not computed), and
-    /// with no compressed body when `not_modified` says the variant's tag
-    /// and date answer the request with a 304.
+    /// A page (article or archive) read from the output folder for one
+    /// request, with the validators a snapshot entry of the same bytes
+    /// would have, and only the compressed variants asked for (what the
+    /// request does not use is not computed), each taken from `cache` or
+    /// compressed once and put there, and with no compressed body when
+    /// `not_modified` says the variant's tag and date answer the request
+    /// with a 304. Also returns how many bodies it compressed (0 or 1).
     pub fn page_from_file(
         format: Format,
         body: Vec<u8>,
         modified: SystemTime,
         gzip_it: bool,
         br_it: bool,
+        cache: &PageVariants,
         not_modified: impl Fn(&HeaderValue, SystemTime) -> bool,
-    ) -> Rendered {
+    ) -> (Rendered, usize) {
         let hash = blake3::hash(&body);
         let mut page = Rendered::with_format(format, Bytes::from(body), &hash, modified);
         let tag = page.tag().to_string();
+        let mut compressed = 0;
         // A conditional request that the variant's tag answers gets a 304,
         // which has no body: compressing one for it would be wasted.
-        let variant = |suffix: &str, compress: fn(&[u8]) -> Vec<u8>| {
+        let mut variant = |suffix: &'static str, compress: fn(&[u8]) -> Vec<u8>| {
             let etag = format!("\"{tag}-{suffix}\"");
             let unchanged = not_modified(&header_value(etag.clone()), modified);
             let body = if unchanged {
                 Bytes::new()
             } else {
-                Bytes::from(compress(&page.identity.body))
+                let (body, fresh) = cache
+                    .get_or_compress(*hash.as_bytes(), suffix, || compress(&page.identity.body));
+                compressed += usize::from(fresh);
+                body
             };
             Variant::new(body, etag)
         };
@@ -150,7 +156,7 @@ impl Rendered {
         if br_it {
             page.br = Some(variant("br", brotli));
         }
-        page
+        (page, compressed)
     }
 
     /// The identity variant only, from a hash already computed.
@@ -248,6 +254,91 @@ impl Snapshot {
     }
 }
 
+/// Compressed bodies of pages served from their files, by content hash and
+/// encoding, so that a popular page is compressed once, not per request;
+/// at most [`PageVariants::new`]'s budget of bytes, the least recently
+/// used going first. Its lock is taken on the blocking thread that has
+/// just read the page's file, never on the feeds' request path, and held
+/// for a lookup or an insert only, never while compressing.
+#[derive(Debug)]
+pub struct PageVariants {
+    budget: usize,
+    inner: std::sync::Mutex<PageVariantsInner>,
+}
+
+#[derive(Debug, Default)]
+struct PageVariantsInner {
+    bodies: HashMap<([u8; 32], &'static str), (Bytes, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl PageVariants {
+    /// A cache of at most `budget` bytes of compressed bodies.
+    pub fn new(budget: usize) -> PageVariants {
+        PageVariants {
+            budget,
+            inner: std::sync::Mutex::new(PageVariantsInner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PageVariantsInner> {
+        // Nothing is left half-done under the lock by a panic.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The `encoding` body of the content `hash`: cached, or compressed now
+    /// (`true`) and cached if it fits.
+    fn get_or_compress(
+        &self,
+        hash: [u8; 32],
+        encoding: &'static str,
+        compress: impl FnOnce() -> Vec<u8>,
+    ) -> (Bytes, bool) {
+        {
+            let mut inner = self.lock();
+            inner.clock += 1;
+            let now = inner.clock;
+            if let Some((body, used)) = inner.bodies.get_mut(&(hash, encoding)) {
+                *used = now;
+                return (body.clone(), false);
+            }
+        }
+        let body = Bytes::from(compress());
+        if body.len() > self.budget / 4 {
+            return (body, true);
+        }
+        let mut inner = self.lock();
+        inner.bytes += body.len();
+        let now = inner.clock;
+        if let Some((old, _)) = inner.bodies.insert((hash, encoding), (body.clone(), now)) {
+            // Another request compressed it meanwhile.
+            inner.bytes -= old.len();
+        }
+        while inner.bytes > self.budget {
+            let Some(oldest) = inner
+                .bodies
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| *key)
+            else {
+                break;
+            };
+            if let Some((gone, _)) = inner.bodies.remove(&oldest) {
+                inner.bytes -= gone.len();
+            }
+        }
+        (body, true)
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
 /// The snapshot shared between the publisher (writer) and the server (readers).
 pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
@@ -282,10 +373,27 @@ mod tests {
     fn a_page_a_304_answers_is_not_compressed_but_keeps_its_tag() {
         let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let html = b"<!doctype html><p>Tin</p>".repeat(50);
-        let sent =
-            Rendered::page_from_file(Format::Html, html.clone(), at, true, true, |_, _| false);
-        let revalidated =
-            Rendered::page_from_file(Format::Html, html.clone(), at, true, true, |_, _| true);
+        let cache = PageVariants::new(1 << 20);
+        let (revalidated, compressed) = Rendered::page_from_file(
+            Format::Html,
+            html.clone(),
+            at,
+            true,
+            true,
+            &cache,
+            |_, _| true,
+        );
+        assert_eq!(compressed, 0);
+        let (sent, compressed) = Rendered::page_from_file(
+            Format::Html,
+            html.clone(),
+            at,
+            true,
+            true,
+            &cache,
+            |_, _| false,
+        );
+        assert_eq!(compressed, 2);
         for (sent, revalidated) in [
             (sent.gzip.unwrap(), revalidated.gzip.unwrap()),
             (sent.br.unwrap(), revalidated.br.unwrap()),
@@ -294,9 +402,38 @@ mod tests {
             assert!(!sent.body.is_empty());
             assert!(revalidated.body.is_empty());
         }
-        let identity_only =
-            Rendered::page_from_file(Format::Html, html, at, false, false, |_, _| false);
+        let (identity_only, _) =
+            Rendered::page_from_file(Format::Html, html, at, false, false, &cache, |_, _| false);
         assert!(identity_only.gzip.is_none() && identity_only.br.is_none());
+    }
+
+    #[test]
+    fn a_page_is_compressed_once_and_the_cache_keeps_to_its_budget() {
+        let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let cache = PageVariants::new(4096);
+        let page = |n: u32| format!("<p>trang {n}</p>").repeat(40).into_bytes();
+        let serve = |n| {
+            Rendered::page_from_file(Format::Html, page(n), at, true, false, &cache, |_, _| false)
+        };
+        let (first, compressed) = serve(1);
+        assert_eq!(compressed, 1);
+        let (again, compressed) = serve(1);
+        assert_eq!(compressed, 0, "the second request compresses nothing");
+        assert_eq!(first.gzip.unwrap().body, again.gzip.unwrap().body);
+        for n in 2..200 {
+            serve(n);
+            assert!(cache.bytes() <= 4096, "{}", cache.bytes());
+        }
+        // Long evicted, so compressed again, the same.
+        let (later, compressed) = serve(1);
+        assert_eq!(compressed, 1);
+        assert_eq!(gunzip(&later.gzip.unwrap().body), page(1));
+    }
+
+    fn gunzip(body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out).unwrap();
+        out
     }
 
     #[test]
