@@ -28,8 +28,7 @@ enum Command {
     Init(feedd::cli::init::InitArgs),
     /// Create an article file named after its title, and print its path.
     New(feedd::cli::new::NewArgs),
-    /// Explain how feedd reads one file: its values and where each came from, and whether
-    /// (and where) it is published, and if not, why.
+    /// Explain how feedd reads one file, and where it is published (or why it is not).
     Explain(feedd::cli::explain::ExplainArgs),
 }
 

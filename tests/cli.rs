@@ -470,6 +470,24 @@ fn explain_names_each_state_an_article_can_be_in() {
     );
     assert_has(&explain(&site, "Thời sự"), &["not an article: a folder"]);
 
+    // Same category and slug: one page, the newer article's.
+    site.write(
+        "Thời sự/2026-01-01-x.md",
+        "+++\ntitle = \"Cũ\"\nslug = \"trung\"\n+++\n",
+    );
+    site.write(
+        "Thời sự/2026-01-02-x.md",
+        "+++\ntitle = \"Mới\"\nslug = \"trung\"\n+++\n",
+    );
+    assert_has(
+        &explain(&site, "Thời sự/2026-01-01-x.md"),
+        &["page: /thoi-su/trung.html shows Thời sự/2026-01-02-x.md instead"],
+    );
+    assert_has(
+        &explain(&site, "Thời sự/2026-01-02-x.md"),
+        &["page: /thoi-su/trung.html\n"],
+    );
+
     let outside = feedd_in(
         site.root(),
         [

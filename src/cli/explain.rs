@@ -382,7 +382,21 @@ fn placed(out: &mut String, catalog: &Catalog, entry: &Entry, now: Timestamp) {
         line(out, "", &text);
     }
     if let Some(page) = catalog.page(entry, now) {
-        line(out, "", &format!("page: {}", page.url_path()));
+        // Two articles with one default link share one page: the newer's.
+        let shown_by = catalog
+            .pages(now)
+            .into_iter()
+            .find(|(other, _)| *other == page)
+            .map(|(_, owner)| owner.key().to_string())
+            .filter(|owner| owner != entry.key());
+        let text = match shown_by {
+            None => format!("page: {}", page.url_path()),
+            Some(owner) => format!(
+                "page: {} shows {owner} instead, a newer article with the same link; give one                  of them another slug",
+                page.url_path()
+            ),
+        };
+        line(out, "", &text);
     }
 }
 
