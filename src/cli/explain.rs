@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use crate::article::{self, NotAnArticle, Origin};
 use crate::catalog::{self, Catalog, Entry, Scope};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
-use crate::output::OutputPath;
+use crate::output::{ArchivePage, Format, OutputPath};
 use crate::state::{Seen, StateStore};
 
 /// Arguments of `feedd explain`.
@@ -367,19 +367,52 @@ fn placed(out: &mut String, catalog: &Catalog, entry: &Entry, now: Timestamp) {
             .map(|path| path.url_path())
             .collect();
         let urls = urls.join(", ");
-        let text = match catalog.place_in_feed(&scope, entry.key(), now) {
-            Some(place) if place.position <= limit => format!(
-                "{urls}: item {} of {}",
-                place.position,
-                place.published.min(limit)
-            ),
-            Some(place) => format!(
-                "{urls}: not shown: it is article {} of {} there, past feeds.limit ({limit})",
-                place.position, place.published
-            ),
-            None => format!("{urls}: not in it"),
+        let place = catalog.place_in_feed(&scope, entry.key(), now);
+        let in_main = match place {
+            Some(place) if place.position <= limit => {
+                let shown = place.published.min(limit);
+                line(
+                    out,
+                    "",
+                    &format!("{urls}: item {} of {shown}", place.position),
+                );
+                true
+            }
+            _ => false,
         };
-        line(out, "", &text);
+        // The archive pages the build writes, from the same catalog call.
+        let archived = catalog
+            .archives(&scope, now)
+            .into_iter()
+            .find_map(|(meta, items)| {
+                let index = items.iter().position(|item| item.key() == entry.key())?;
+                Some((meta.history.page?, index + 1, items.len()))
+            });
+        if let Some((number, position, of)) = archived {
+            let pages: Vec<String> = Format::ALL
+                .into_iter()
+                .filter_map(|format| ArchivePage::new(scope.clone(), format, number))
+                .map(|page| page.url_path())
+                .collect();
+            line(
+                out,
+                "",
+                &format!(
+                    "{}: item {position} of {of} (archive page {number})",
+                    pages.join(", ")
+                ),
+            );
+        } else if !in_main {
+            let text = match place {
+                Some(place) => format!(
+                    "{urls}: not shown: it is article {} of {} there, past feeds.limit ({limit}), \
+                     and archive pages hold only full pages of {limit} counted from the oldest",
+                    place.position, place.published
+                ),
+                None => format!("{urls}: not in it"),
+            };
+            line(out, "", &text);
+        }
     }
     if let Some(page) = catalog.page(entry, now) {
         // Two articles with one default link share one page: the newer's.
