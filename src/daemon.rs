@@ -398,6 +398,7 @@ impl Daemon {
         }
         let started = Instant::now();
         let mut changes = self.catalog.rescan();
+        self.catalog.compact();
         if !changes.incomplete {
             self.rescan_pending = false;
             changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());

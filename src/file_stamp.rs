@@ -27,8 +27,8 @@ impl FileStamp {
         }
     }
 
-    /// The stamp as numbers, to keep on disk.
-    pub fn to_words(&self) -> [u64; 7] {
+    /// The stamp as numbers, to hash.
+    fn to_words(self) -> [u64; 7] {
         [
             self.modified.0 as u64,
             self.modified.1 as u64,
@@ -40,16 +40,6 @@ impl FileStamp {
         ]
     }
 
-    /// The stamp [`FileStamp::to_words`] gave.
-    pub fn from_words(words: [u64; 7]) -> FileStamp {
-        FileStamp {
-            modified: (words[0] as i64, words[1] as i64),
-            changed: (words[2] as i64, words[3] as i64),
-            len: words[4],
-            inode: (words[5], words[6]),
-        }
-    }
-
     /// Only which file it is (device and inode), not its times or size.
     pub fn identity_of(meta: &std::fs::Metadata) -> FileStamp {
         FileStamp {
@@ -58,5 +48,37 @@ impl FileStamp {
             len: 0,
             inode: (meta.dev(), meta.ino()),
         }
+    }
+}
+
+/// A [`FileStamp`] as 8 bytes: what the catalog keeps of every article
+/// (the whole stamp was 56 bytes, 5 MB at 100,000 articles). Two stamps
+/// with the same digest are taken as equal; a 64-bit hash makes a false
+/// match (an edit not noticed by a rescan) a chance of 1 in 2^64 per edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StampDigest(u64);
+
+impl FileStamp {
+    /// The stamp's digest.
+    pub fn digest(self) -> StampDigest {
+        let mut hasher = blake3::Hasher::new();
+        for word in self.to_words() {
+            hasher.update(&word.to_le_bytes());
+        }
+        let hash = hasher.finalize();
+        let first: [u8; 8] = std::array::from_fn(|i| hash.as_bytes()[i]);
+        StampDigest(u64::from_le_bytes(first))
+    }
+}
+
+impl StampDigest {
+    /// The digest as a number, to keep on disk.
+    pub fn to_word(self) -> u64 {
+        self.0
+    }
+
+    /// The digest [`StampDigest::to_word`] gave.
+    pub fn from_word(word: u64) -> StampDigest {
+        StampDigest(word)
     }
 }

@@ -33,7 +33,7 @@ pub use date::parse_date;
 use decode::decode;
 use front_matter::{FrontMatter, categories_of, front_matter_date, split_front_matter};
 use id::id_from_path;
-pub use id::stable_uuid;
+pub use id::{ArticleId, stable_uuid};
 pub use image::LeadImage;
 use markdown::parse_markdown;
 pub use plain_text::escape_html_into;

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::RawPath;
 use crate::article::{self, Article, ArticleError};
 use crate::config::Config;
-use crate::file_stamp::FileStamp;
+use crate::file_stamp::{FileStamp, StampDigest};
 
 /// Folders already checked, within one batch of watcher events, to be real
 /// folders (not symbolic links) below the articles folder.
@@ -82,7 +82,7 @@ pub(super) enum FileRead {
     Failed(ArticleError),
     /// Read and parsed.
     Parsed {
-        stamp: FileStamp,
+        stamp: StampDigest,
         /// Modification time in whole seconds, as the state journal keeps
         /// them: a date must not change between the run that first saw the
         /// file and the next one.
@@ -99,7 +99,7 @@ pub(super) fn read_file(
     config: &Config,
     raw: &RawPath,
     key: &str,
-    known: Option<FileStamp>,
+    known: Option<StampDigest>,
 ) -> FileRead {
     let path = config.paths.articles.join(&raw.0);
     // A stat is enough to know that a file is unchanged, which after a
@@ -107,7 +107,7 @@ pub(super) fn read_file(
     if let Some(known) = known
         && let Ok(meta) = std::fs::symlink_metadata(&path)
         && meta.is_file()
-        && FileStamp::of(&meta) == known
+        && FileStamp::of(&meta).digest() == known
     {
         return FileRead::Unchanged;
     }
@@ -116,7 +116,7 @@ pub(super) fn read_file(
         Ok(None) => return FileRead::Gone,
         Err(error) => return FileRead::Failed(error),
     };
-    let stamp = FileStamp::of(&meta);
+    let stamp = FileStamp::of(&meta).digest();
     if known == Some(stamp) {
         return FileRead::Unchanged;
     }
