@@ -399,10 +399,7 @@ fn parse(
     let updated = date_of(&front.updated, "updated")?;
 
     let relative_text: String = relative_to_slash(relative).nfc().collect();
-    let file_name = relative_text.rsplit('/').next().unwrap_or(&relative_text);
-    let stem = file_name
-        .rsplit_once('.')
-        .map_or(file_name, |(stem, _)| stem);
+    let stem = file_stem(&relative_text);
     if published.is_none() {
         published = file_name_date(stem, tz).map_err(whole)?;
     }
@@ -421,7 +418,7 @@ fn parse(
             value
         }
         None => {
-            let value = slugify(stem);
+            let value = file_name_slug(&relative_text);
             if value.is_empty() {
                 return Err(whole(
                     "the file name has no letters or digits to make a slug from; rename it or add slug = \"...\" to the front matter".into(),
@@ -626,6 +623,20 @@ struct ParsedBody {
     byline_offset: Option<usize>,
     /// `None` unless asked for.
     body: Option<Body>,
+}
+
+/// The file name of `relative` (a `/`-separated path) without its extension.
+fn file_stem(relative: &str) -> &str {
+    let file_name = relative.rsplit('/').next().unwrap_or(relative);
+    file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem)
+}
+
+/// The slug an article at `relative` (its NFC key) has when its front
+/// matter sets none.
+pub fn file_name_slug(relative: &str) -> String {
+    slugify(file_stem(relative))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use super::PageSlug;
 use crate::config::Config;
 use crate::file_stamp::StampDigest;
 use crate::state::{push_escaped, unescape};
@@ -34,7 +35,7 @@ pub const TEMP_PREFIX: &str = ".catalog.cache-";
 
 const MAGIC: &str = "feedd-catalog-cache";
 /// Bump when the record layout or what an `Article` holds changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// One article file as the cache keeps it: what the catalog keeps of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +51,7 @@ pub struct Record {
     pub stated: (Option<Timestamp>, Option<Timestamp>),
     pub draft: bool,
     /// The slug of the article's page, if it has one.
-    pub page: Option<String>,
+    pub page: PageSlug,
     /// `(slug, name)` of each category.
     pub categories: Vec<(String, String)>,
 }
@@ -242,8 +243,15 @@ fn write_record(out: &mut String, record: &Record) {
     push_time(out, record.stated.0);
     push_time(out, record.stated.1);
     out.push_str(if record.draft { "1\t" } else { "0\t" });
-    // A slug is never empty, so an empty field means no page.
-    push_field(out, record.page.as_deref().unwrap_or(""));
+    // A slug is never empty and never has `=`, so these two cannot be one.
+    push_field(
+        out,
+        match &record.page {
+            PageSlug::None => "",
+            PageSlug::OfFileName => "=",
+            PageSlug::Stated(slug) => slug,
+        },
+    );
     let _ = write!(out, "{}", record.categories.len());
     for (slug, name) in &record.categories {
         out.push('\t');
@@ -285,7 +293,11 @@ fn parse_record(line: &str) -> Option<Record> {
         "1" => true,
         _ => return None,
     };
-    let page = Some(unescape(next()?)?).filter(|slug| !slug.is_empty());
+    let page = match unescape(next()?)?.as_str() {
+        "" => PageSlug::None,
+        "=" => PageSlug::OfFileName,
+        slug => PageSlug::Stated(Box::from(slug)),
+    };
     let count: usize = next()?.parse().ok()?;
     let mut categories = Vec::with_capacity(count.min(64));
     for _ in 0..count {
@@ -334,7 +346,11 @@ mod tests {
                 None,
             ),
             draft,
-            page: (!draft).then(|| "gia-lua-tang".into()),
+            page: if draft {
+                PageSlug::None
+            } else {
+                PageSlug::Stated("gia-lua-tang".into())
+            },
             categories: vec![
                 ("doi-song".into(), "Đời sống".into()),
                 ("empty".into(), String::new()),
@@ -368,6 +384,10 @@ mod tests {
             record("Đời sống/a\tb.txt", false),
             record("Đời sống/c.md", true),
             record("x.txt", false),
+            Record {
+                page: PageSlug::OfFileName,
+                ..record("y.txt", false)
+            },
         ];
         save(dir.path(), &config(), records.clone().into_iter()).unwrap();
         assert_eq!(

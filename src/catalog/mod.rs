@@ -49,7 +49,7 @@ pub struct Entry {
     /// (front matter `link` means no page); the page's folder is the
     /// primary category. Kept so that a removed or edited article's old
     /// page can be removed without reading the file again.
-    page: Option<Box<str>>,
+    page: PageSlug,
     /// Published date: stated, else first seen.
     pub published: Timestamp,
     /// Updated date: stated, else when the content last changed; never before `published`.
@@ -68,16 +68,34 @@ pub struct Entry {
 /// ordered by its bytes: the order that decides which of two spellings of
 /// one name is the article.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RawPath(Arc<Path>);
+struct RawPath(Arc<[u8]>);
 
 impl RawPath {
-    fn bytes(&self) -> &[u8] {
-        self.0.as_os_str().as_encoded_bytes()
+    fn new(relative: &Path) -> RawPath {
+        RawPath::from_bytes(relative.as_os_str().as_encoded_bytes())
     }
 
     fn from_bytes(bytes: &[u8]) -> RawPath {
+        RawPath(Arc::from(bytes))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn path(&self) -> &Path {
         use std::os::unix::ffi::OsStrExt as _;
-        RawPath(Arc::from(Path::new(std::ffi::OsStr::from_bytes(bytes))))
+        Path::new(std::ffi::OsStr::from_bytes(&self.0))
+    }
+
+    /// The same path, held in `key`'s allocation when it is spelled as its
+    /// key (nearly always: NFC names), so that 100,000 paths are held once.
+    fn sharing(self, key: &Key) -> RawPath {
+        if self.bytes() == key.as_bytes() {
+            RawPath(Arc::<[u8]>::from(key.clone()))
+        } else {
+            self
+        }
     }
 }
 
@@ -91,6 +109,16 @@ impl PartialOrd for RawPath {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// The slug of an article's page, when its link is its default link (front
+/// matter `link` means no page). Nearly always the file name's slug, which
+/// is then made again from the key rather than held for every article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PageSlug {
+    None,
+    OfFileName,
+    Stated(Box<str>),
 }
 
 /// `(slug, name)` of each category of an article, the primary one first;
@@ -396,7 +424,7 @@ impl Catalog {
             if self.entries.contains_key(&key) {
                 continue;
             }
-            let raw = RawPath(Arc::from(Path::new(&record.raw)));
+            let raw = RawPath::new(Path::new(&record.raw)).sharing(&key);
             let mut touched = BTreeSet::new();
             self.found(raw.clone(), key.clone(), &mut touched);
             let categories = self.intern_categories(
@@ -411,7 +439,7 @@ impl Catalog {
                 categories,
                 stated: record.stated,
                 draft: record.draft,
-                page: record.page.map(Box::from),
+                page: record.page,
                 published,
                 updated,
                 key: key.clone(),
@@ -433,14 +461,14 @@ impl Catalog {
     pub fn save_cache(&self) -> std::io::Result<()> {
         let records = self.entries.values().filter_map(|entry| {
             Some(cache::Record {
-                raw: entry.source.0.to_str()?.to_string(),
+                raw: std::str::from_utf8(entry.source.bytes()).ok()?.to_string(),
                 key: entry.key.to_string(),
                 stamp: entry.file_stamp,
                 hash: entry.hash,
                 id: entry.id.to_string(),
                 stated: entry.stated,
                 draft: entry.draft,
-                page: entry.page.as_deref().map(str::to_string),
+                page: entry.page.clone(),
                 categories: entry
                     .categories
                     .iter()
@@ -578,7 +606,7 @@ impl Catalog {
                 continue;
             }
             let path = &root.join(relative);
-            let raw = RawPath(Arc::from(relative));
+            let raw = RawPath::new(relative);
             // An intermediate symbolic link would be followed by the OS:
             // what lies behind one is, for the full scan, not there.
             let looked = folders.reachable(&root, relative).and_then(|reachable| {
@@ -617,7 +645,7 @@ impl Catalog {
                     self.forget(&raw, &mut touched);
                     self.settle_all(touched, None, &mut changes);
                     changes.merge(self.sync_tree(path, Some(&raw)));
-                    walked = Some(raw.0.to_path_buf());
+                    walked = Some(raw.path().to_path_buf());
                 }
                 Found::Article(key) => {
                     self.found(raw.clone(), key.clone(), &mut touched);
@@ -702,7 +730,7 @@ impl Catalog {
                 };
                 match self.classify(&path, relative, file_type, changes) {
                     Found::Folder => stack.push(path),
-                    Found::Article(key) => found.push((RawPath(Arc::from(relative)), key)),
+                    Found::Article(key) => found.push((RawPath::new(relative), key)),
                     Found::Nothing => {}
                 }
             }
@@ -779,6 +807,7 @@ impl Catalog {
 
     /// Records the article file `raw` under `key`.
     fn found(&mut self, raw: RawPath, key: Key, touched: &mut BTreeSet<Key>) {
+        let raw = raw.sharing(&key);
         // Known already (every file of a rescan): keep the key the indexes
         // share rather than hold a second copy of it here.
         if self.files.get(&raw) == Some(&key) {
@@ -891,7 +920,7 @@ impl Catalog {
             break winner;
         };
         let root = &self.config.paths.articles;
-        let winner_path = root.join(&winner.0);
+        let winner_path = root.join(winner.path());
         for loser in self
             .spellings
             .get(key)
@@ -900,7 +929,7 @@ impl Catalog {
             .skip(1)
         {
             changes.rejected.push(ArticleError::Whole {
-                path: root.join(&loser.0),
+                path: root.join(loser.path()),
                 message: format!(
                     "names the same article as {} (the names differ only in Unicode normalization); \
                      rename or delete one",
@@ -995,7 +1024,7 @@ impl Catalog {
                 .iter()
                 .map(|category| (category.slug.as_str(), category.name.as_str())),
         );
-        let page = page_slug(&self.config, &article);
+        let page = page_slug(&self.config, &article, key);
         let entry = Entry {
             id: ArticleId::new(&article.id),
             categories,
@@ -1026,7 +1055,7 @@ impl Catalog {
         if entry.draft {
             return;
         }
-        if entry.page.is_some() {
+        if entry.page != PageSlug::None {
             self.touched.insert(entry.key.clone());
         }
         let order = Self::order_key(entry);
@@ -1293,7 +1322,7 @@ impl Catalog {
     /// Reads `entry`'s file again, whole: an error if it no longer holds
     /// the content the catalog indexed.
     fn read_body(&self, entry: &Entry) -> Result<(Article, Body), ArticleError> {
-        let path = self.config.paths.articles.join(&entry.source.0);
+        let path = self.config.paths.articles.join(entry.source.path());
         let gone = || ArticleError::Whole {
             path: path.clone(),
             message: "is no longer there as it was read; it is left out until the change is seen"
@@ -1433,21 +1462,33 @@ fn dates(
 }
 
 /// The slug of `article`'s page, if its link is the page's URL.
-fn page_slug(config: &Config, article: &Article) -> Option<Box<str>> {
+fn page_slug(config: &Config, article: &Article, key: &str) -> PageSlug {
     let category = article.categories.first().map(|c| c.slug.as_str());
-    let page = ArticlePage::new(category, &article.slug)?;
+    let Some(page) = ArticlePage::new(category, &article.slug) else {
+        return PageSlug::None;
+    };
     let base = config.site.base_url.as_str();
     let is_default_link = article
         .link
         .strip_prefix(base)
         .is_some_and(|rest| rest == page.url_path());
-    is_default_link.then(|| Box::from(article.slug.as_str()))
+    if !is_default_link {
+        PageSlug::None
+    } else if article.slug == article::file_name_slug(key) {
+        PageSlug::OfFileName
+    } else {
+        PageSlug::Stated(Box::from(article.slug.as_str()))
+    }
 }
 
 /// The page of `entry` if it has one at all (drafts and dates aside).
 fn page_of(entry: &Entry) -> Option<ArticlePage> {
-    let slug = entry.page.as_deref()?;
-    ArticlePage::new(entry.categories.first().map(|(slug, _)| &**slug), slug)
+    let category = entry.categories.first().map(|(slug, _)| &**slug);
+    match &entry.page {
+        PageSlug::None => None,
+        PageSlug::OfFileName => ArticlePage::new(category, &article::file_name_slug(&entry.key)),
+        PageSlug::Stated(slug) => ArticlePage::new(category, slug),
+    }
 }
 
 /// The first key in feed order with a published date not after `now`.

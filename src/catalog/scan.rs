@@ -101,7 +101,7 @@ pub(super) fn read_file(
     key: &str,
     known: Option<StampDigest>,
 ) -> FileRead {
-    let path = config.paths.articles.join(&raw.0);
+    let path = config.paths.articles.join(raw.path());
     // A stat is enough to know that a file is unchanged, which after a
     // restart is true of nearly every file.
     if let Some(known) = known
