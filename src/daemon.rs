@@ -398,7 +398,6 @@ impl Daemon {
         }
         let started = Instant::now();
         let mut changes = self.catalog.rescan();
-        self.catalog.compact();
         if !changes.incomplete {
             self.rescan_pending = false;
             changes.dirty = all_scopes(&self.catalog, &self.publisher, Timestamp::now());
@@ -524,6 +523,17 @@ impl Daemon {
                     .map(|path| format!("{base_url}{}", path.url_path())),
             );
         }
+        // Before the feeds' files are written and compressed (hundreds of
+        // milliseconds when an article joins many feeds): an item now served
+        // links to its page, and a feed to its archive pages, which must not
+        // stay missing that long. After the feeds are served, so that an
+        // edit still reaches them first.
+        let which = match pages {
+            PageWork::Changed(..) => history::Which::Scopes(&scopes),
+            PageWork::All | PageWork::Missing(_) => history::Which::Everything,
+        };
+        let pages = pages::sync(&self.catalog, pages.sync(), now);
+        let archives = self.archives.sync(&self.catalog, which, now);
         let outcome = pending.finish();
         for publish_error in &outcome.errors {
             error!("{publish_error}");
@@ -536,15 +546,7 @@ impl Daemon {
             .next();
         self.metrics
             .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
-        // After the feeds, so that an edit reaches them first; an article
-        // page is one file, written in place of the old one.
-        let which = match pages {
-            PageWork::Changed(..) => history::Which::Scopes(&scopes),
-            PageWork::All | PageWork::Missing(_) => history::Which::Everything,
-        };
-        let pages = pages::sync(&self.catalog, pages.sync(), now);
         self.pages_done(&pages);
-        let archives = self.archives.sync(&self.catalog, which, now);
         self.archives_done(&archives);
         info!(
             reason,

@@ -450,7 +450,7 @@ fn fingerprint(config: &Fingerprint, meta: &FeedMeta, entries: &[&Entry]) -> Fin
     }
     for entry in entries {
         field(entry.key().as_bytes());
-        field(entry.id().as_bytes());
+        entry.id().with_text(|id| field(id.as_bytes()));
         field(entry.content_hash());
         field(&entry.published.as_nanosecond().to_le_bytes());
         field(&entry.updated.as_nanosecond().to_le_bytes());

@@ -231,9 +231,10 @@ impl StateStore {
 
     /// Records that `path` has content `hash` with modification time
     /// `mtime`, and returns its remembered dates. The journal line is
-    /// written by the next [`StateStore::flush`].
-    pub fn observe(&mut self, path: &str, mtime: Timestamp, hash: [u8; 16]) -> Seen {
-        let seen = match self.records.get(path) {
+    /// written by the next [`StateStore::flush`]. A new `path` is kept as
+    /// given, shared with the caller (the catalog's key).
+    pub fn observe(&mut self, path: &Arc<str>, mtime: Timestamp, hash: [u8; 16]) -> Seen {
+        let seen = match self.records.get(&**path) {
             Some(seen) if seen.hash == hash => return *seen,
             Some(seen) => Seen {
                 first_seen: seen.first_seen,
@@ -246,7 +247,7 @@ impl StateStore {
                 hash,
             },
         };
-        let key = self.shared_key(path).unwrap_or_else(|| Arc::from(path));
+        let key = self.shared_key(path).unwrap_or_else(|| Arc::clone(path));
         self.records.insert(key, seen);
         if self.journal.is_some() {
             self.pending.push_str(&format_line(path, &seen));
@@ -559,7 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
         for (i, name) in names.iter().enumerate() {
-            store.observe(name, ts(100 + i as i64), [1; 16]);
+            store.observe(&Arc::from(name), ts(100 + i as i64), [1; 16]);
         }
         drop(store);
         let reopened = StateStore::open(dir.path()).unwrap();
@@ -576,11 +577,11 @@ mod tests {
     fn first_seen_survives_edits_and_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        let seen = store.observe("Đời sống/a\tb.txt", ts(100), [1; 16]);
+        let seen = store.observe(&Arc::from("Đời sống/a\tb.txt"), ts(100), [1; 16]);
         assert_eq!((seen.first_seen, seen.changed), (ts(100), ts(100)));
-        let touched = store.observe("Đời sống/a\tb.txt", ts(150), [1; 16]);
+        let touched = store.observe(&Arc::from("Đời sống/a\tb.txt"), ts(150), [1; 16]);
         assert_eq!(touched.changed, ts(100), "same content: not a change");
-        let edited = store.observe("Đời sống/a\tb.txt", ts(200), [2; 16]);
+        let edited = store.observe(&Arc::from("Đời sống/a\tb.txt"), ts(200), [2; 16]);
         assert_eq!((edited.first_seen, edited.changed), (ts(100), ts(200)));
         drop(store);
 
@@ -631,7 +632,7 @@ mod tests {
         for i in 0..1000u32 {
             let mut hash = [0; 16];
             hash[..4].copy_from_slice(&i.to_le_bytes());
-            store.observe("a.txt", ts(i64::from(i)), hash);
+            store.observe(&Arc::from("a.txt"), ts(i64::from(i)), hash);
             store.flush().unwrap();
         }
         let lines = std::fs::read_to_string(dir.path().join(JOURNAL))
@@ -649,7 +650,7 @@ mod tests {
     fn a_torn_last_line_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        store.observe("a.txt", ts(5), [5; 16]);
+        store.observe(&Arc::from("a.txt"), ts(5), [5; 16]);
         drop(store);
         let mut file = OpenOptions::new()
             .append(true)
@@ -812,8 +813,8 @@ mod tests {
     fn a_journal_cut_mid_record_loses_only_that_record_and_appends_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
-        store.observe("a.txt", ts(5), [5; 16]);
-        store.observe("b.txt", ts(6), [6; 16]);
+        store.observe(&Arc::from("a.txt"), ts(5), [5; 16]);
+        store.observe(&Arc::from("b.txt"), ts(6), [6; 16]);
         drop(store);
         let path = dir.path().join(JOURNAL);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -823,7 +824,7 @@ mod tests {
         assert_eq!(store.get("a.txt").unwrap().first_seen, ts(5));
         assert_eq!(store.get("b.txt"), None);
         assert_eq!(store.take_warnings().len(), 1);
-        store.observe("c.txt", ts(7), [7; 16]);
+        store.observe(&Arc::from("c.txt"), ts(7), [7; 16]);
         drop(store);
         let mut reopened = StateStore::open(dir.path()).unwrap();
         assert!(reopened.take_warnings().is_empty());

@@ -332,7 +332,7 @@ impl Entry {
     /// The file it was read from, under the articles folder, as the file
     /// system spells it.
     pub fn source(&self) -> &Path {
-        &self.source.0
+        self.source.path()
     }
 
     /// Whether it is a draft (not published).
@@ -352,7 +352,7 @@ impl Entry {
     }
 
     /// The article's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &ArticleId {
         &self.id
     }
 }
@@ -532,6 +532,7 @@ impl Catalog {
         let root = self.config.paths.articles.clone();
         let mut changes = self.sync_tree(&root, None);
         self.flush_state(&mut changes);
+        self.compact();
         changes
     }
 
@@ -541,7 +542,7 @@ impl Catalog {
     /// entries, every node is full; later edits split only the nodes they
     /// touch. Costs a few milliseconds per 100,000 articles, so it is worth
     /// doing after a whole tree was read, not after each edit.
-    pub fn compact(&mut self) {
+    fn compact(&mut self) {
         self.entries = std::mem::take(&mut self.entries).into_iter().collect();
         self.files = std::mem::take(&mut self.files).into_iter().collect();
         self.spellings = std::mem::take(&mut self.spellings).into_iter().collect();
