@@ -560,7 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = StateStore::open(dir.path()).unwrap();
         for (i, name) in names.iter().enumerate() {
-            store.observe(&Arc::from(name), ts(100 + i as i64), [1; 16]);
+            store.observe(&Arc::from(*name), ts(100 + i as i64), [1; 16]);
         }
         drop(store);
         let reopened = StateStore::open(dir.path()).unwrap();
