@@ -97,6 +97,16 @@ impl RawPath {
             self
         }
     }
+
+    /// `relative`, held as [`RawPath::sharing`] holds it, without
+    /// allocating a copy first.
+    fn spelled(relative: &Path, key: &Key) -> RawPath {
+        if relative.as_os_str().as_encoded_bytes() == key.as_bytes() {
+            RawPath(Arc::<[u8]>::from(key.clone()))
+        } else {
+            RawPath::new(relative)
+        }
+    }
 }
 
 impl Ord for RawPath {
@@ -424,7 +434,7 @@ impl Catalog {
             if self.entries.contains_key(&key) {
                 continue;
             }
-            let raw = RawPath::new(Path::new(&record.raw)).sharing(&key);
+            let raw = RawPath::spelled(Path::new(&record.raw), &key);
             let mut touched = BTreeSet::new();
             self.found(raw.clone(), key.clone(), &mut touched);
             let categories = self.intern_categories(
@@ -731,7 +741,7 @@ impl Catalog {
                 };
                 match self.classify(&path, relative, file_type, changes) {
                     Found::Folder => stack.push(path),
-                    Found::Article(key) => found.push((RawPath::new(relative), key)),
+                    Found::Article(key) => found.push((RawPath::spelled(relative, &key), key)),
                     Found::Nothing => {}
                 }
             }
