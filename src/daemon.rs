@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use tracing::{debug, error, info, warn};
 
+use crate::article::ArticleError;
 use crate::catalog::{Catalog, Changes, Scope};
 use crate::config::Config;
 use crate::history;
@@ -27,6 +28,7 @@ use crate::pages;
 use crate::pipeline::{all_scopes, render_updates};
 use crate::publish::{FeedLinks, Publisher};
 use crate::state::StateStore;
+use crate::systemd::ServiceManager;
 use crate::watch::{self, Message, Next};
 use crate::websub::Pinger;
 
@@ -37,6 +39,11 @@ const HTTP_THREAD_NAME: &str = "feedd-http";
 pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     exit_on_panic_outside_requests();
     let runtime = http_runtime().context("cannot start the async runtime")?;
+    // Before anything slow: until they are installed, SIGHUP would kill feedd.
+    let signals = {
+        let _in_runtime = runtime.enter();
+        Signals::install()
+    };
     let (tx, rx) = channel();
     // First: a second process on the same state must stop before it touches
     // anything (loading the output folder deletes leftover temp files, which
@@ -74,7 +81,7 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
 
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let snapshot = publisher.snapshot();
-    let signals = tx.clone();
+    let signal_tx = tx.clone();
     let served_metrics = Arc::clone(&metrics);
     // A thread of its own drives the runtime, whichever its flavour: a
     // current-thread runtime only runs while someone is in `block_on`.
@@ -82,7 +89,7 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
         .name(HTTP_THREAD_NAME.into())
         .spawn(move || {
             runtime.block_on(async move {
-                tokio::spawn(forward_signals(signals));
+                tokio::spawn(forward_signals(signals, signal_tx));
                 crate::server::serve_with_metrics(
                     listener,
                     snapshot,
@@ -106,7 +113,7 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
             .context("cannot start the thread that compresses the loaded feeds")?;
     }
 
-    let outcome = Daemon::start(config, publisher, state, tx, metrics, pinger)
+    let outcome = Daemon::start(config, publisher, state, tx, metrics, pinger, address)
         .and_then(|mut daemon| daemon.run_loop(&rx));
 
     let _ = stop_server.send(());
@@ -154,18 +161,47 @@ fn exit_on_panic_outside_requests() {
     }));
 }
 
-async fn forward_signals(tx: Sender<Message>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        error!("cannot install signal handlers; stop feedd with SIGKILL");
-        return;
+/// The signals `serve` answers: SIGTERM and SIGINT stop it, SIGHUP reloads
+/// the config (`systemctl reload`).
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; must run inside the runtime.
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
+async fn forward_signals(signals: std::io::Result<Signals>, tx: Sender<Message>) {
+    let mut signals = match signals {
+        Ok(signals) => signals,
+        Err(error) => {
+            error!("cannot install signal handlers ({error}); stop feedd with SIGKILL");
+            return;
+        }
     };
-    tokio::select! {
-        _ = terminate.recv() => info!("SIGTERM: shutting down"),
-        _ = interrupt.recv() => info!("SIGINT: shutting down"),
+    loop {
+        tokio::select! {
+            _ = signals.terminate.recv() => info!("SIGTERM: shutting down"),
+            _ = signals.interrupt.recv() => info!("SIGINT: shutting down"),
+            _ = signals.hangup.recv() => {
+                info!("SIGHUP: reloading the config");
+                if tx.send(Message::Reload).is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
+        break;
     }
     let _ = tx.send(Message::Shutdown);
 }
@@ -201,6 +237,10 @@ struct Daemon {
     page_retry: Option<(Instant, Duration, BTreeSet<Arc<str>>)>,
     /// The archive pages of the feeds (RFC 5005).
     archives: history::Archives,
+    /// systemd, when feedd runs as a `Type=notify` service.
+    service: ServiceManager,
+    /// Where the server listens, for the service status.
+    address: std::net::SocketAddr,
 }
 
 /// What the `Link` header of every feed names.
@@ -233,6 +273,7 @@ impl Daemon {
         tx: Sender<Message>,
         metrics: Arc<Metrics>,
         pinger: Pinger,
+        address: std::net::SocketAddr,
     ) -> anyhow::Result<Daemon> {
         let watch_scope = watch::Scope {
             articles: config.paths.articles.clone(),
@@ -257,7 +298,10 @@ impl Daemon {
             pinger,
             page_retry: None,
             archives: history::Archives::load(Arc::clone(&config)),
+            service: ServiceManager::from_env(),
+            address,
         };
+        daemon.service.starting("starting: reading the articles and publishing");
         match daemon.catalog.load_cache() {
             Ok(known) => info!(
                 articles = known,
@@ -267,6 +311,9 @@ impl Daemon {
         }
         daemon.full_rebuild("startup");
         daemon.update_health();
+        // The first publish is served: `systemctl start` returns now.
+        let status = daemon.status_line();
+        daemon.service.ready(&status);
         daemon.save_cache();
         crate::heap::release_free_memory();
         Ok(daemon)
@@ -275,21 +322,43 @@ impl Daemon {
     /// What `/healthz` says from now on: healthy once the startup scan is
     /// done (this is called first after it) while every feed could be
     /// rendered and written and the articles folder can be read.
-    fn update_health(&self) {
-        let health = if self.folder_gone.is_some() {
-            Health::failing("the articles folder is gone; the feeds stay as they are")
-        } else if self.rescan_pending {
-            Health::failing(
-                "part of the articles folder could not be read; the feeds stay as they are",
-            )
-        } else if let Some(error) = &self.last_rebuild_error {
-            Health::failing(&format!("the last rebuild failed: {error}"))
-        } else if self.publisher.retry_due().is_some() {
-            Health::failing("some feeds could not be written; retrying")
-        } else {
-            Health::ok()
+    fn update_health(&mut self) {
+        let health = match self.unhealthy_because() {
+            Some(why) => Health::failing(&why),
+            None => Health::ok(),
         };
         self.metrics.set_health(health);
+        let status = self.status_line();
+        self.service.status(&status);
+    }
+
+    /// Why `/healthz` answers 503, if it does.
+    fn unhealthy_because(&self) -> Option<String> {
+        if self.folder_gone.is_some() {
+            Some("the articles folder is gone; the feeds stay as they are".into())
+        } else if self.rescan_pending {
+            Some("part of the articles folder could not be read; the feeds stay as they are".into())
+        } else if let Some(error) = &self.last_rebuild_error {
+            Some(format!("the last rebuild failed: {error}"))
+        } else if self.publisher.retry_due().is_some() {
+            Some("some feeds could not be written; retrying".into())
+        } else {
+            None
+        }
+    }
+
+    /// The one line `systemctl status` shows under the unit.
+    fn status_line(&self) -> String {
+        let serving = format!(
+            "serving {} feeds of {} articles on http://{}/",
+            self.publisher.published_feeds(),
+            self.catalog.len(),
+            self.address
+        );
+        match self.unhealthy_because() {
+            Some(why) => format!("{serving}; unhealthy: {why}"),
+            None => serving,
+        }
     }
 
     /// Keeps what the catalog knows for the next start (after a crash the
@@ -321,14 +390,17 @@ impl Daemon {
                 .chain(self.folder_gone.map(|(next_look, _)| next_look))
                 .chain(self.publisher.retry_due())
                 .chain(self.page_retry.as_ref().map(|(at, _, _)| *at))
+                .chain(self.service.watchdog_due())
                 .min();
             let next = watch::next(rx, &self.watch_scope, debounce, deadline);
             if matches!(next, Next::Shutdown) {
+                self.service.stopping();
                 self.save_cache();
                 return Ok(());
             }
             self.handle(next);
             self.update_health();
+            self.service.keep_alive();
         }
     }
 
@@ -450,7 +522,7 @@ impl Daemon {
     /// [`PageWork`]); else only the pages the changes touch.
     fn publish_changes(&mut self, changes: Changes, started: Instant, reason: &str, full: bool) {
         for rejected in &changes.rejected {
-            warn!(path = %rejected.path().display(), "article skipped: {rejected}");
+            log_rejected(rejected);
         }
         self.metrics
             .articles(changes.read, changes.rejected.len(), self.catalog.len());
@@ -548,15 +620,18 @@ impl Daemon {
             .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
         self.pages_done(&pages);
         self.archives_done(&archives);
+        let changed: Vec<String> = outcome.changed.iter().map(|path| path.url_path()).collect();
         info!(
             reason,
             articles_read = read,
             articles = self.catalog.len(),
-            feeds_changed = ?outcome.changed,
+            feeds_changed = outcome.changed.iter().filter(|path| path.format.is_feed()).count(),
+            changed = %changed.join(" "),
             pages_changed = pages.changed.len(),
             archive_pages_rendered = archives.rendered,
             archive_pages_changed = archives.changed.len(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            errors = rendered.errors.len() + outcome.errors.len(),
+            duration_ms = milliseconds(started.elapsed()),
             "rebuilt"
         );
     }
@@ -638,7 +713,18 @@ impl Daemon {
 
     /// Applies an edited config file. Returns true when it rebuilt everything.
     /// A broken config is reported and the one in force stays.
+    /// The service manager hears of the reload (`RELOADING=1`, then
+    /// `READY=1` once the new config is published or refused).
     fn reload_config(&mut self) -> bool {
+        self.service.reloading();
+        let reloaded = self.apply_new_config();
+        self.update_health();
+        let status = self.status_line();
+        self.service.ready(&status);
+        reloaded
+    }
+
+    fn apply_new_config(&mut self) -> bool {
         let new = match Config::load(&self.config.source) {
             Ok(config) => Arc::new(config),
             Err(error) => {
@@ -690,6 +776,31 @@ impl Daemon {
         self.full_rebuild("config reload");
         true
     }
+}
+
+/// One `warn` line per rejected article, with its position and reason as
+/// fields of their own (README, "Logs"), so that a JSON log needs no parsing.
+fn log_rejected(rejected: &ArticleError) {
+    let file = rejected.path().display();
+    match rejected {
+        ArticleError::At {
+            line,
+            column,
+            message,
+            ..
+        } => warn!(%file, line, column, reason = %message, "article skipped"),
+        ArticleError::Whole { message, .. } => warn!(%file, reason = %message, "article skipped"),
+        ArticleError::Read { source, .. } => warn!(
+            %file,
+            reason = %format_args!("cannot read: {source}; check that it exists and is readable"),
+            "article skipped"
+        ),
+    }
+}
+
+/// A duration in milliseconds, to a tenth.
+fn milliseconds(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// Which article pages a rebuild brings up to date (see [`pages::Sync`]).

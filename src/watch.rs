@@ -33,6 +33,8 @@ pub enum Message {
     Fs(notify::Result<notify::Event>),
     /// Stop: a signal arrived.
     Shutdown,
+    /// Read the config again, as when its file changes (SIGHUP, `systemctl reload`).
+    Reload,
 }
 
 /// Changes collected over one debounce window.
@@ -389,6 +391,7 @@ pub fn next(
     let mut batch = Batch::default();
     match first {
         Ok(Message::Fs(event)) => batch.add(scope, event),
+        Ok(Message::Reload) => batch.config_changed = true,
         Ok(Message::Shutdown) | Err(RecvTimeoutError::Disconnected) => return Next::Shutdown,
         Err(RecvTimeoutError::Timeout) => return Next::Deadline,
     }
@@ -401,6 +404,7 @@ pub fn next(
         }
         match rx.recv_timeout(wait) {
             Ok(Message::Fs(event)) => batch.add(scope, event),
+            Ok(Message::Reload) => batch.config_changed = true,
             Ok(Message::Shutdown) | Err(RecvTimeoutError::Disconnected) => return Next::Shutdown,
             Err(RecvTimeoutError::Timeout) => return Next::Batch(batch),
         }
@@ -550,6 +554,18 @@ mod tests {
             next(&rx, &scope(), Duration::from_millis(5), None),
             Next::Shutdown
         ));
+    }
+
+    #[test]
+    fn a_reload_request_is_a_config_change() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(Message::Reload).unwrap();
+        match next(&rx, &scope(), Duration::from_millis(5), None) {
+            Next::Batch(batch) => {
+                assert!(batch.config_changed && batch.paths.is_empty() && !batch.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn temp_scope() -> (tempfile::TempDir, Scope) {

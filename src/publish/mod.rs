@@ -545,6 +545,14 @@ impl Publisher {
         self.published.keys().cloned().collect()
     }
 
+    /// How many of the published documents are feeds (not pages or OPML).
+    pub fn published_feeds(&self) -> usize {
+        self.published
+            .keys()
+            .filter(|path| path.format.is_feed())
+            .count()
+    }
+
     /// Applies one batch of updates: [`Publisher::begin_publish`], then
     /// [`PendingPublish::finish`].
     ///

@@ -482,12 +482,20 @@ impl Site {
     }
 
     fn spawn_serve_logging(&self, rust_log: &str) -> Serve {
+        self.spawn_serve_with(&[], &[("RUST_LOG", rust_log)])
+    }
+
+    /// Starts `feedd serve` with more arguments after `--config PATH` and
+    /// with more environment variables, and waits only until it listens.
+    pub fn spawn_serve_with(&self, args: &[&str], envs: &[(&str, &str)]) -> Serve {
         use std::io::BufRead;
         let mut child = self
             .feedd_command()
             .args(["serve", "--config"])
             .arg(self.config())
-            .env("RUST_LOG", rust_log)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

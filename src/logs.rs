@@ -1,0 +1,42 @@
+//! Where `feedd serve` logs go and in which form: stderr, as human-readable
+//! lines (the default) or one JSON object per line for log shippers
+//! (`--log-format json`). `RUST_LOG` filters both; `info` by default.
+//!
+//! The fields of the lines an operator watches (README, "Logs") are
+//! tracing fields, so the JSON form carries them as keys of their own:
+//! a rebuild (`reason`, `articles_read`, `feeds_changed`, `duration_ms`...)
+//! and a rejected article (`file`, `line`, `column`, `reason`).
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `timestamp LEVEL target: message key=value ...`, coloured on a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message`
+    /// and the event's fields at the top level.
+    Json,
+}
+
+/// Installs the global subscriber. Call once, before anything logs.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        // No colour codes inside JSON strings, whatever stderr is.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_ansi(false)
+            .init(),
+    }
+}
