@@ -26,6 +26,7 @@ use crate::metrics::{Health, Metrics};
 use crate::output::ArticlePage;
 use crate::pages;
 use crate::pipeline::{all_scopes, render_updates};
+use crate::progress::Progress;
 use crate::publish::{FeedLinks, Publisher};
 use crate::state::StateStore;
 use crate::systemd::ServiceManager;
@@ -309,7 +310,13 @@ impl Daemon {
             ),
             Err(why) => info!("catalog cache not used ({why}); reading every article"),
         }
+        // Shown on a terminal only, and cleared before the startup line is logged.
+        let progress = Arc::new(Progress::default());
+        daemon.catalog.set_progress(Arc::clone(&progress));
+        daemon.publisher.set_progress(Arc::clone(&progress));
+        let display = crate::progress::Display::start("startup scan", progress);
         daemon.full_rebuild("startup");
+        display.finish();
         daemon.update_health();
         // The first publish is served: `systemctl start` returns now.
         let status = daemon.status_line();
@@ -778,8 +785,10 @@ impl Daemon {
     }
 }
 
-/// One `warn` line per rejected article, with its position and reason as
-/// fields of their own (README, "Logs"), so that a JSON log needs no parsing.
+/// One `warn` line per rejected article: the message in the
+/// `file:line:column: reason` form of every error (which editors and
+/// terminals link to the place), and its parts as fields of their own
+/// (README, "Logs"), so that a JSON log needs no parsing.
 fn log_rejected(rejected: &ArticleError) {
     let file = rejected.path().display();
     match rejected {
@@ -788,12 +797,14 @@ fn log_rejected(rejected: &ArticleError) {
             column,
             message,
             ..
-        } => warn!(%file, line, column, reason = %message, "article skipped"),
-        ArticleError::Whole { message, .. } => warn!(%file, reason = %message, "article skipped"),
+        } => warn!(%file, line, column, reason = %message, "article skipped: {rejected}"),
+        ArticleError::Whole { message, .. } => {
+            warn!(%file, reason = %message, "article skipped: {rejected}");
+        }
         ArticleError::Read { source, .. } => warn!(
             %file,
             reason = %format_args!("cannot read: {source}; check that it exists and is readable"),
-            "article skipped"
+            "article skipped: {rejected}"
         ),
     }
 }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod output;
 pub mod pages;
 pub mod pipeline;
+pub mod progress;
 pub mod publish;
 pub mod render;
 pub mod server;

@@ -22,12 +22,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// Stderr, with the progress line of a startup scan (if one is drawn)
+/// cleared around each log line.
+struct ClearingProgress;
+
+impl std::io::Write for ClearingProgress {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspended(|| std::io::stderr().write(line))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// Installs the global subscriber. Call once, before anything logs.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| ClearingProgress);
     match format {
         LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         // No colour codes inside JSON strings, whatever stderr is.

@@ -174,7 +174,12 @@ fn serve(config: Arc<Config>) -> ExitCode {
 }
 
 fn build(config: Arc<Config>) -> ExitCode {
-    match feedd::pipeline::build(config.clone()) {
+    let started = std::time::Instant::now();
+    let progress = Arc::new(feedd::progress::Progress::default());
+    let display = feedd::progress::Display::start("build", Arc::clone(&progress));
+    let built = feedd::pipeline::build_with_progress(config.clone(), progress);
+    display.finish();
+    match built {
         Ok(report) => {
             for warning in &report.state_warnings {
                 eprintln!("warning: {warning}");
@@ -193,7 +198,7 @@ fn build(config: Arc<Config>) -> ExitCode {
             }
             if report.published {
                 println!(
-                    "built {} feeds, {} archive pages of feeds and {} pages from {} articles into {} ({} changed, {} articles rejected)",
+                    "built {} feeds, {} archive pages of feeds and {} pages from {} articles into {} ({} changed, {} articles rejected) in {:.2} s",
                     report.feeds,
                     report.archive_pages,
                     report.pages,
@@ -202,7 +207,8 @@ fn build(config: Arc<Config>) -> ExitCode {
                     report.changed.len()
                         + report.pages_changed.len()
                         + report.archives_changed.len(),
-                    report.rejected.len()
+                    report.rejected.len(),
+                    started.elapsed().as_secs_f64()
                 );
             } else {
                 eprintln!(

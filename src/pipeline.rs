@@ -11,6 +11,7 @@ use crate::article::ArticleError;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::output::{ArticlePage, Format, OutputPath, Scope};
+use crate::progress::Progress;
 use crate::publish::{PublishError, Publisher, Update};
 use crate::render::{RenderError, render_feed, render_opml};
 use crate::state::{StateError, StateStore};
@@ -152,13 +153,24 @@ impl BuildReport {
 
 /// `feedd build`: reads every article and writes every feed whose bytes changed.
 pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
+    build_with_progress(config, Arc::default())
+}
+
+/// [`build`], counting files scanned, articles parsed and documents
+/// written into `progress` as it goes (for a progress line).
+pub fn build_with_progress(
+    config: Arc<Config>,
+    progress: Arc<Progress>,
+) -> anyhow::Result<BuildReport> {
     let mut state = StateStore::open(&config.paths.state)?;
     let state_warnings = state.take_warnings();
     let mut catalog = Catalog::new(config.clone(), state);
+    catalog.set_progress(Arc::clone(&progress));
     // Without a usable cache every file is read, which gives the same result.
     let _ = catalog.load_cache();
     let changes = catalog.rescan();
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
+    publisher.set_progress(progress);
     publisher.load_existing()?;
     let mut report = BuildReport {
         articles: catalog.len(),

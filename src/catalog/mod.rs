@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::file_stamp::StampDigest;
 use crate::output::ArticlePage;
 pub use crate::output::Scope;
+use crate::progress::Progress;
 use crate::state::{StateError, StateStore};
 
 mod cache;
@@ -327,6 +328,17 @@ pub struct Catalog {
     /// [`Changes`] was handed out (see its fields of the same names).
     touched: BTreeSet<Key>,
     pages_gone: BTreeSet<ArticlePage>,
+    /// Files found and read, for a progress line (relaxed atomics: the
+    /// parallel reads bump them without a lock).
+    progress: Arc<Progress>,
+}
+
+/// `read`, counted into `progress` if it parsed the file (good or rejected).
+fn counted(progress: &Progress, read: FileRead) -> FileRead {
+    if matches!(read, FileRead::Parsed { .. } | FileRead::Failed(_)) {
+        progress.article_parsed();
+    }
+    read
 }
 
 /// Articles and bodies of what the feeds show, by key, with the content
@@ -405,6 +417,7 @@ impl Catalog {
             interned_lists: std::collections::HashSet::new(),
             touched: BTreeSet::new(),
             pages_gone: BTreeSet::new(),
+            progress: Arc::default(),
         }
     }
 
@@ -741,7 +754,10 @@ impl Catalog {
                 };
                 match self.classify(&path, relative, file_type, changes) {
                     Found::Folder => stack.push(path),
-                    Found::Article(key) => found.push((RawPath::spelled(relative, &key), key)),
+                    Found::Article(key) => {
+                        self.progress.file_scanned();
+                        found.push((RawPath::spelled(relative, &key), key));
+                    }
                     Found::Nothing => {}
                 }
             }
@@ -950,6 +966,16 @@ impl Catalog {
         }
     }
 
+    /// Counts what scans and page writes do into `progress` from now on.
+    pub fn set_progress(&mut self, progress: Arc<Progress>) {
+        self.progress = progress;
+    }
+
+    /// What scans and page writes have done (see [`Catalog::set_progress`]).
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
     /// Reads the article file `raw` (key `key`) and publishes it. `force`:
     /// re-read even when its stamp is unchanged. `prefetched`: files already
     /// read (in parallel) for this batch.
@@ -963,7 +989,10 @@ impl Catalog {
     ) -> Read {
         let read = match prefetched.remove(raw) {
             Some(read) => read,
-            None => read_file(&self.config, raw, key, self.known_stamp(raw, key, force)),
+            None => counted(
+                &self.progress,
+                read_file(&self.config, raw, key, self.known_stamp(raw, key, force)),
+            ),
         };
         self.take_in(raw, key, read, changes)
     }
@@ -991,8 +1020,12 @@ impl Catalog {
             })
             .collect();
         let config = &self.config;
+        let progress = &self.progress;
         work.into_par_iter()
-            .map(|(raw, key, known)| (raw.clone(), read_file(config, raw, key, known)))
+            .map(|(raw, key, known)| {
+                let read = counted(progress, read_file(config, raw, key, known));
+                (raw.clone(), read)
+            })
             .collect()
     }
 

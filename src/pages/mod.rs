@@ -217,7 +217,9 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
         .par_iter()
         .map(|(page, entry)| {
             let bytes = render_article(catalog, entry, page)?;
-            Ok(write_page(&output, page, &bytes, known))
+            let written = write_page(&output, page, &bytes, known);
+            catalog.progress().page_written();
+            Ok(written)
         })
         .collect();
     for ((page, entry), result) in work.iter().zip(results) {

@@ -145,6 +145,8 @@ pub struct Publisher {
     /// Hash of every published feed's bytes, so an unchanged feed is detected
     /// without reading its file back (and without keeping every body twice).
     published: BTreeMap<OutputPath, blake3::Hash>,
+    /// Counts the documents written, for a progress line.
+    progress: Arc<crate::progress::Progress>,
     writer: Arc<SnapshotWriter>,
     /// Feeds that changed twice within one second, by the second of their
     /// Last-Modified: it moves forward once that second is over ([`Publisher::restamp`]).
@@ -252,7 +254,11 @@ impl PendingPublish<'_> {
             let publisher = &*publisher;
             steps
                 .into_par_iter()
-                .map(|step| publisher.apply(step, last_modified))
+                .map(|step| {
+                    let applied = publisher.apply(step, last_modified);
+                    publisher.progress.feed_written();
+                    applied
+                })
                 .collect()
         };
 
@@ -354,6 +360,7 @@ impl Publisher {
             output_dir,
             serve_variants,
             published: BTreeMap::new(),
+            progress: Arc::default(),
             writer: Arc::new(SnapshotWriter::new(Snapshot {
                 pages_dir,
                 ..Snapshot::empty(max_age)
@@ -543,6 +550,11 @@ impl Publisher {
     /// snapshot), sorted.
     pub fn published_paths(&self) -> Vec<OutputPath> {
         self.published.keys().cloned().collect()
+    }
+
+    /// Counts the documents written into `progress` from now on.
+    pub fn set_progress(&mut self, progress: Arc<crate::progress::Progress>) {
+        self.progress = progress;
     }
 
     /// How many of the published documents are feeds (not pages or OPML).
