@@ -302,7 +302,9 @@ impl Daemon {
             service: ServiceManager::from_env(),
             address,
         };
-        daemon.service.starting("starting: reading the articles and publishing");
+        daemon
+            .service
+            .starting("starting: reading the articles and publishing");
         match daemon.catalog.load_cache() {
             Ok(known) => info!(
                 articles = known,

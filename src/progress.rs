@@ -92,13 +92,15 @@ pub fn suspended<R>(write: impl FnOnce() -> R) -> R {
 
 /// Draws the line for the first time, and makes it the one log lines clear.
 fn draw(title: &'static str, progress: &Progress) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    // Hidden until whole, so that no half-made line is drawn.
+    let bar = ProgressBar::hidden();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_prefix(title);
     bar.set_message(progress.line());
+    bar.set_draw_target(ProgressDrawTarget::stderr());
     bar.tick();
     *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
     bar
