@@ -549,6 +549,11 @@ impl Daemon {
             self.rescan_pending = true;
             return;
         }
+        if full {
+            for conflict in self.catalog.page_conflicts(Timestamp::now()) {
+                warn!(path = %conflict.path().display(), "{conflict}");
+            }
+        }
         let pages = if !full {
             PageWork::changed(changes.touched, changes.pages_gone)
         } else if reason == "config reload" || !pages::fingerprint_is_current(&self.config) {

@@ -207,6 +207,9 @@ pub fn build_with_progress(
         report.rejected.extend(history.left_out);
         report.publish_errors.extend(history.errors);
         report.render_errors = rendered.errors;
+        // Published all the same (their items link to the other's page):
+        // an error, so that the build fails until one gets another slug.
+        report.rejected.extend(catalog.page_conflicts(now));
         // Changed while this build read it: not published, as if rejected.
         report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
@@ -235,6 +238,9 @@ pub fn build_with_progress(
 /// `feedd check`: reads every article and reports, writing nothing.
 pub fn check(config: Arc<Config>) -> (Catalog, Vec<ArticleError>) {
     let mut catalog = Catalog::new(config, StateStore::in_memory());
-    let changes = catalog.rescan();
+    let mut changes = catalog.rescan();
+    changes
+        .rejected
+        .extend(catalog.page_conflicts(Timestamp::now()));
     (catalog, changes.rejected)
 }

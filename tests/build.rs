@@ -1106,7 +1106,7 @@ fn feeds_have_no_xml_forbidden_characters_from_control_characters_in_files() {
     let site = Site::new("");
     site.write("Kinh tế/raw.txt", "Ti\u{1}tle\u{FFFF} một\n\nBo\u{0}dy\u{B} \u{8}text \u{1F}\u{FFFE}end.\n\nTin: Tác\u{7} giả\n");
     site.write(
-        "Kinh tế/raw.md",
+        "Kinh tế/raw-md.md",
         "+++\ntitle = \"Markdown\u{1B} title\"\nsummary = \"Sum\u{C}mary\"\ncategories = [\"Kinh tế\", \"Ca\u{2}fe\"]\n+++\nBody \u{10}text.\n",
     );
     site.build();

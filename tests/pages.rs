@@ -526,3 +526,35 @@ fn chromium_finds_the_feeds_and_renders_the_pages_for_phone_and_desktop() {
         }
     }
 }
+
+#[test]
+fn two_articles_with_one_page_are_an_error_naming_both_and_the_page_is_the_newer_ones() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/cu.md",
+        "+++\ntitle = \"Bài cũ\"\nslug = \"gia-lua\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n",
+    );
+    site.write(
+        "Kinh tế/moi.md",
+        "+++\ntitle = \"Bài mới\"\nslug = \"gia-lua\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n",
+    );
+    for command in ["check", "build"] {
+        let run = site.run(command);
+        assert_eq!(run.code, Some(1), "{command}: {run}");
+        let old = site.article("Kinh tế/cu.md").display().to_string();
+        let new = site.article("Kinh tế/moi.md").display().to_string();
+        let line = run
+            .stderr_lines()
+            .into_iter()
+            .find(|line| line.starts_with(&old))
+            .unwrap_or_else(|| panic!("{command}: no error naming {old}: {run}"));
+        assert!(line.contains(&new), "{line}");
+        assert!(line.contains("/kinh-te/gia-lua.html"), "{line}");
+        assert!(line.contains("slug"), "{line}");
+    }
+    // Both stay in the feeds; the page is the newer article's.
+    let page = String::from_utf8(site.pages()["/kinh-te/gia-lua.html"].clone()).unwrap();
+    assert!(page.contains("Bài mới") && !page.contains("Bài cũ"));
+    let feed = String::from_utf8(site.files()["/kinh-te/rss.xml"].clone()).unwrap();
+    assert!(feed.contains("Bài mới") && feed.contains("Bài cũ"));
+}

@@ -1406,6 +1406,38 @@ impl Catalog {
             .collect()
     }
 
+    /// Articles whose page another article has as of `now` (the same
+    /// primary category and slug): the page shows the newer one (as
+    /// [`Catalog::pages`] decides), so each older one's link leads to
+    /// another article. One error per such article, naming both files.
+    pub fn page_conflicts(&self, now: Timestamp) -> Vec<ArticleError> {
+        let root = &self.config.paths.articles;
+        let mut owners: HashMap<ArticlePage, &Entry> = HashMap::new();
+        let mut conflicts = Vec::new();
+        for entry in due(&self.all, now).filter_map(|order| self.entries.get(&order.path)) {
+            let Some(page) = self.page(entry, now) else {
+                continue;
+            };
+            match owners.get(&page) {
+                Some(owner) => conflicts.push(ArticleError::Whole {
+                    path: root.join(entry.source.path()),
+                    message: format!(
+                        "has the same page, {}{}, as the newer {} (same category and slug), \
+                         so its link leads to that article; give one of them another `slug` \
+                         in its front matter",
+                        self.config.site.base_url,
+                        page.url_path(),
+                        root.join(owner.source.path()).display()
+                    ),
+                }),
+                None => {
+                    owners.insert(page, entry);
+                }
+            }
+        }
+        conflicts
+    }
+
     /// Whether some published article has `page` as of `now` (scans the
     /// page's category; used for the few pages an edit may remove).
     pub fn has_page(&self, page: &ArticlePage, now: Timestamp) -> bool {
