@@ -236,6 +236,9 @@ struct Daemon {
     /// full or read-only output folder): the articles, when, and the wait
     /// after the next failure.
     page_retry: Option<(Instant, Duration, BTreeSet<Arc<str>>)>,
+    /// When to give freed heap memory back (see [`Daemon::heap_trim_due`]),
+    /// and when the first rebuild since the last time was.
+    heap_trim: Option<(Instant, Instant)>,
     /// The archive pages of the feeds (RFC 5005).
     archives: history::Archives,
     /// systemd, when feedd runs as a `Type=notify` service.
@@ -298,6 +301,7 @@ impl Daemon {
             last_rebuild_error: None,
             pinger,
             page_retry: None,
+            heap_trim: None,
             archives: history::Archives::load(Arc::clone(&config)),
             service: ServiceManager::from_env(),
             address,
@@ -399,6 +403,7 @@ impl Daemon {
                 .chain(self.folder_gone.map(|(next_look, _)| next_look))
                 .chain(self.publisher.retry_due())
                 .chain(self.page_retry.as_ref().map(|(at, _, _)| *at))
+                .chain(self.heap_trim.map(|(at, _)| at))
                 .chain(self.service.watchdog_due())
                 .min();
             let next = watch::next(rx, &self.watch_scope, debounce, deadline);
@@ -449,6 +454,10 @@ impl Daemon {
                 {
                     self.retry_pages();
                 }
+                if self.heap_trim.is_some_and(|(at, _)| at <= Instant::now()) {
+                    self.heap_trim = None;
+                    crate::heap::release_free_memory();
+                }
             }
             Next::Batch(batch) if batch.is_empty() => {}
             Next::Batch(batch) => {
@@ -485,6 +494,7 @@ impl Daemon {
         }
         self.publish_changes(changes, started, reason, true);
         crate::heap::release_free_memory();
+        self.heap_trim = None;
     }
 
     /// Notices the articles folder gone, or back, or replaced by another
@@ -634,6 +644,7 @@ impl Daemon {
             .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
         self.pages_done(&pages);
         self.archives_done(&archives);
+        self.heap_trim_due();
         let changed: Vec<String> = outcome.changed.iter().map(|path| path.url_path()).collect();
         info!(
             reason,
@@ -648,6 +659,19 @@ impl Daemon {
             duration_ms = milliseconds(started.elapsed()),
             "rebuilt"
         );
+    }
+
+    /// Schedules giving freed heap memory back once edits have been quiet
+    /// for a while. Each rebuild renders and compresses feeds of hundreds
+    /// of kilobytes, and glibc keeps what they freed: at 100,000 articles,
+    /// 20 edits grew the daemon by 30 MB. A trim takes milliseconds, so it
+    /// waits for a quiet moment, but not longer than a minute of steady edits.
+    fn heap_trim_due(&mut self) {
+        const QUIET: Duration = Duration::from_secs(2);
+        const LONGEST: Duration = Duration::from_secs(60);
+        let now = Instant::now();
+        let first = self.heap_trim.map_or(now, |(_, first)| first);
+        self.heap_trim = Some(((now + QUIET).min(first + LONGEST), first));
     }
 
     /// Logs what a page sync did wrong, and schedules another try of the
