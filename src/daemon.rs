@@ -443,7 +443,7 @@ impl Daemon {
                     "retry"
                 };
                 let none = PageWork::changed(BTreeSet::new(), BTreeSet::new());
-                self.publish_scopes(retries, 0, Instant::now(), reason, none);
+                self.publish_scopes(retries, 0, Instant::now(), reason, none, None);
                 for restamp_error in self.publisher.restamp() {
                     error!("{restamp_error}");
                 }
@@ -572,7 +572,15 @@ impl Daemon {
         } else {
             PageWork::Missing(changes.touched)
         };
-        self.publish_scopes(changes.dirty, changes.read, started, reason, pages);
+        let oldest_change = changes.oldest_change;
+        self.publish_scopes(
+            changes.dirty,
+            changes.read,
+            started,
+            reason,
+            pages,
+            oldest_change,
+        );
     }
 
     /// Renders and publishes `scopes`, plus those of every article that fell
@@ -584,8 +592,11 @@ impl Daemon {
         started: Instant,
         reason: &str,
         mut pages: PageWork,
+        oldest_change: Option<Timestamp>,
     ) {
         let now = Timestamp::now();
+        // Articles that fell due since then are changes at their dates.
+        let changed_since = oldest_change.map_or(self.due_until, |at| at.min(self.due_until));
         scopes.extend(self.catalog.scopes_due_between(self.due_until, now));
         // Scheduled articles that are due now get their pages now.
         pages.touch(self.catalog.due_between(self.due_until, now));
@@ -625,7 +636,10 @@ impl Daemon {
         // stay missing that long. After the feeds are served, so that an
         // edit still reaches them first.
         let which = match pages {
-            PageWork::Changed(..) => history::Which::Scopes(&scopes),
+            PageWork::Changed(..) => history::Which::Scopes {
+                dirty: &scopes,
+                changed_since,
+            },
             PageWork::All | PageWork::Missing(_) => history::Which::Everything,
         };
         let pages = pages::sync(&self.catalog, pages.sync(), now);
@@ -653,6 +667,7 @@ impl Daemon {
             feeds_changed = outcome.changed.iter().filter(|path| path.format.is_feed()).count(),
             changed = %changed.join(" "),
             pages_changed = pages.changed.len(),
+            archive_pages_checked = archives.checked,
             archive_pages_rendered = archives.rendered,
             archive_pages_changed = archives.changed.len(),
             errors = rendered.errors.len() + outcome.errors.len(),
@@ -720,7 +735,10 @@ impl Daemon {
         if self.archives.has_retries() {
             let report = self.archives.sync(
                 &self.catalog,
-                history::Which::Scopes(&BTreeSet::new()),
+                history::Which::Scopes {
+                    dirty: &BTreeSet::new(),
+                    changed_since: Timestamp::MIN,
+                },
                 Timestamp::now(),
             );
             for publish_error in &report.errors {

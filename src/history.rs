@@ -151,8 +151,13 @@ pub enum Which<'a> {
     /// build, a start, a rescan, a config reload).
     Everything,
     /// The pages of these scopes (an edit's dirty scopes), trusting that
-    /// the output folder holds what was last written.
-    Scopes(&'a BTreeSet<Scope>),
+    /// the output folder holds what was last written; pages whose articles
+    /// are all older than `changed_since` (see
+    /// [`crate::catalog::Changes::oldest_change`]) are not even looked at.
+    Scopes {
+        dirty: &'a BTreeSet<Scope>,
+        changed_since: Timestamp,
+    },
 }
 
 /// What [`Archives::sync`] did.
@@ -160,6 +165,9 @@ pub enum Which<'a> {
 pub struct HistoryReport {
     /// Archive files there are now ([`Which::Everything`] only).
     pub pages: usize,
+    /// Pages whose fingerprint was computed (those an edit's changes can
+    /// have reached; every page of a full sync).
+    pub checked: usize,
     /// Pages rendered (each in RSS and Atom), whether their bytes changed or not.
     pub rendered: usize,
     /// Files written or removed because their bytes changed.
@@ -234,28 +242,51 @@ impl Archives {
         let config = Arc::clone(&self.config);
         let output = &config.paths.output;
         let full = which == Which::Everything;
-        let mut scopes: BTreeSet<Scope> = std::mem::take(&mut self.retry);
+        let retried: BTreeSet<Scope> = std::mem::take(&mut self.retry);
+        let mut scopes = retried.clone();
+        let mut changed_since = None;
         match which {
             Which::Everything => {
                 scopes.extend(catalog.scopes(now));
                 scopes.extend(self.known.keys().cloned());
             }
-            Which::Scopes(dirty) => scopes.extend(dirty.iter().cloned()),
+            Which::Scopes {
+                dirty,
+                changed_since: since,
+            } => {
+                scopes.extend(dirty.iter().cloned());
+                changed_since = Some(since);
+            }
         }
         let config_print = config_fingerprint(&config);
         let mut report = HistoryReport::default();
         let mut work: Vec<(Scope, Work)> = Vec::new();
         let mut now_known: BTreeMap<Scope, Vec<Option<Fingerprint>>> = BTreeMap::new();
         for scope in &scopes {
-            let pages = catalog.archives(scope, now);
             let before = self.known.get(scope).map(Vec::as_slice).unwrap_or(&[]);
-            let mut prints = Vec::with_capacity(pages.len());
-            for (meta, entries) in pages {
+            let since = changed_since.filter(|_| !retried.contains(scope));
+            let mut archived = catalog.archives_changed_since(scope, now, since);
+            // A page left out keeps the fingerprint it had; one that has none
+            // (never rendered by this process) is looked at after all.
+            let looked_at: HashSet<usize> =
+                archived.pages.iter().map(|(number, ..)| *number).collect();
+            let left_out_unknown = (0..archived.count).any(|number| {
+                !looked_at.contains(&number) && before.get(number).copied().flatten().is_none()
+            });
+            if left_out_unknown {
+                archived = catalog.archives_changed_since(scope, now, None);
+            }
+            let mut prints: Vec<Option<Fingerprint>> = (0..archived.count)
+                .map(|number| before.get(number).copied().flatten())
+                .collect();
+            report.checked += archived.pages.len();
+            for (number, meta, entries) in archived.pages {
                 let fingerprint = fingerprint(&config_print, &meta, &entries);
-                let number = prints.len();
                 let unchanged = before.get(number).copied().flatten() == Some(fingerprint)
                     && (!full || both_written(output, scope, number + 1));
-                prints.push(Some(fingerprint));
+                if let Some(print) = prints.get_mut(number) {
+                    *print = Some(fingerprint);
+                }
                 if !unchanged {
                     work.push((scope.clone(), Work { meta, entries }));
                 }

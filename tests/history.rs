@@ -329,6 +329,60 @@ fn serve_keeps_pages_current_one_page_at_a_time_and_serves_them_like_feeds() {
     assert_served_equals_fresh_build(&site, &serve);
 }
 
+/// The log line of the newest rebuild for an edit, once there is one more than `before`.
+fn next_edit_line(serve: &common::Serve, before: usize) -> String {
+    serve.wait_until("the edit's rebuild", || {
+        serve.log_count("reason=\"edit\"") > before
+    });
+    serve
+        .log()
+        .into_iter()
+        .rev()
+        .find(|line| line.contains("reason=\"edit\""))
+        .unwrap()
+}
+
+#[test]
+fn an_edit_looks_only_at_the_pages_it_can_reach_and_serve_still_equals_a_build() {
+    let site = site_with(11);
+    let serve = site.serve_logging("info");
+    assert_served_equals_fresh_build(&site, &serve);
+
+    // The newest article: only the newest page of the category and of
+    // the site is looked at (their links depend on the page count).
+    let edits = serve.log_count("reason=\"edit\"");
+    site.write(
+        "Kinh tế/bai-11.md",
+        article(11).replace("Nội dung bài 11.", "Nội dung mới."),
+    );
+    let line = next_edit_line(&serve, edits);
+    assert!(line.contains("archive_pages_checked=2"), "{line}");
+    assert_served_equals_fresh_build(&site, &serve);
+
+    // A back-dated article moves every article after it to the next
+    // place: every page from the first one changes.
+    let edits = serve.log_count("reason=\"edit\"");
+    site.write(
+        "Kinh tế/bai-0.md",
+        "+++\ntitle = \"Bài số 0\"\ndate = \"2025-12-31 08:00\"\n+++\nNội dung bài 0.\n",
+    );
+    let line = next_edit_line(&serve, edits);
+    assert!(line.contains("archive_pages_checked=6"), "{line}");
+    assert_served_equals_fresh_build(&site, &serve);
+
+    // A new article that spells the category another way can change the
+    // name every page shows for it.
+    let edits = serve.log_count("reason=\"edit\"");
+    site.write(
+        "Kinh tế/bai-12.md",
+        "+++\ntitle = \"Bài số 12\"\ndate = \"2026-01-12 08:00\"\ncategory = \"Kinh Tế\"\n+++\nNội dung bài 12.\n",
+    );
+    let line = next_edit_line(&serve, edits);
+    // Thirteen articles: four pages in each of the two scopes.
+    assert!(line.contains("archive_pages_checked=8"), "{line}");
+    assert_served_equals_fresh_build(&site, &serve);
+}
+
 #[test]
 fn a_restart_renders_no_page_already_on_disk() {
     let site = site_with(11);

@@ -260,6 +260,11 @@ pub struct Changes {
     /// Pages of articles removed or changed: each goes unless an article
     /// still has it ([`Catalog::has_page`]).
     pub pages_gone: BTreeSet<ArticlePage>,
+    /// The oldest published date an article was added at or removed from
+    /// (an edit does both), or the beginning of time when the name a
+    /// category shows changed: archive pages of only older articles are
+    /// as they were ([`Catalog::archives`]).
+    pub oldest_change: Option<Timestamp>,
 }
 
 impl Changes {
@@ -271,7 +276,17 @@ impl Changes {
         self.incomplete |= other.incomplete;
         self.touched.extend(other.touched);
         self.pages_gone.extend(other.pages_gone);
+        self.oldest_change = earliest(self.oldest_change, other.oldest_change);
     }
+}
+
+/// Archive pages of one scope ([`Catalog::archives_changed_since`]).
+#[derive(Debug, Default)]
+pub struct ArchivePages<'a> {
+    /// How many archive pages the scope has.
+    pub count: usize,
+    /// Each page asked for: its index (0 for page 1), what it shows and its articles.
+    pub pages: Vec<(usize, FeedMeta, Vec<&'a Entry>)>,
 }
 
 /// Title, description and links of one feed.
@@ -328,6 +343,10 @@ pub struct Catalog {
     /// [`Changes`] was handed out (see its fields of the same names).
     touched: BTreeSet<Key>,
     pages_gone: BTreeSet<ArticlePage>,
+    oldest_change: Option<Timestamp>,
+    /// Categories whose set of spellings changed: the name they show may
+    /// have, and every page of their articles shows it.
+    renamed: BTreeSet<String>,
     /// Files found and read, for a progress line (relaxed atomics: the
     /// parallel reads bump them without a lock).
     progress: Arc<Progress>,
@@ -417,6 +436,8 @@ impl Catalog {
             interned_lists: std::collections::HashSet::new(),
             touched: BTreeSet::new(),
             pages_gone: BTreeSet::new(),
+            oldest_change: None,
+            renamed: BTreeSet::new(),
             progress: Arc::default(),
         }
     }
@@ -477,6 +498,8 @@ impl Catalog {
         // Pages of cached articles are on disk already (a missing one is
         // found by `pages::sync`); only what is read anew is rendered.
         self.touched.clear();
+        self.renamed.clear();
+        self.oldest_change = None;
         Ok(loaded)
     }
 
@@ -581,6 +604,14 @@ impl Catalog {
         changes
             .pages_gone
             .extend(std::mem::take(&mut self.pages_gone));
+        changes.oldest_change = earliest(changes.oldest_change, self.oldest_change.take());
+        for slug in std::mem::take(&mut self.renamed) {
+            if let Some(index) = self.categories.get(&slug) {
+                changes
+                    .touched
+                    .extend(index.order.iter().map(|order| order.path.clone()));
+            }
+        }
         if let Err(error) = self.state.flush() {
             changes.state_errors.push(error);
         }
@@ -1103,12 +1134,20 @@ impl Catalog {
             self.touched.insert(entry.key.clone());
         }
         let order = Self::order_key(entry);
+        let mut change = entry.published;
         for (slug, name) in entry.categories.iter() {
             let index = self.categories.entry(slug.to_string()).or_default();
             index.order.insert(order.clone());
-            *index.names.entry(name.to_string()).or_default() += 1;
+            let uses = index.names.entry(name.to_string()).or_default();
+            if *uses == 0 {
+                // A new spelling may become the name the category shows.
+                change = Timestamp::MIN;
+                self.renamed.insert(slug.to_string());
+            }
+            *uses += 1;
             dirty.insert(Scope::Category(slug.to_string()));
         }
+        self.oldest_change = earliest(self.oldest_change, Some(change));
         self.all.insert(order);
         dirty.insert(Scope::All);
     }
@@ -1124,6 +1163,7 @@ impl Catalog {
             return;
         }
         let order = Self::order_key(&entry);
+        let mut change = entry.published;
         for (slug, name) in entry.categories.iter() {
             if let Some(index) = self.categories.get_mut(&**slug) {
                 index.order.remove(&order);
@@ -1131,6 +1171,8 @@ impl Catalog {
                     *count -= 1;
                     if *count == 0 {
                         index.names.remove(&**name);
+                        change = Timestamp::MIN;
+                        self.renamed.insert(slug.to_string());
                     }
                 }
                 if index.order.is_empty() {
@@ -1141,6 +1183,7 @@ impl Catalog {
         }
         self.all.remove(&order);
         dirty.insert(Scope::All);
+        self.oldest_change = earliest(self.oldest_change, Some(change));
     }
 
     /// Every scope that has a feed now: all articles, and each category
@@ -1195,25 +1238,54 @@ impl Catalog {
     /// and the main feed and the pages together hold every article. Empty
     /// when everything fits in the main feed.
     pub fn archives(&self, scope: &Scope, now: Timestamp) -> Vec<(FeedMeta, Vec<&Entry>)> {
+        self.archives_changed_since(scope, now, None)
+            .pages
+            .into_iter()
+            .map(|(_, meta, items)| (meta, items))
+            .collect()
+    }
+
+    /// [`Catalog::archives`], leaving out the pages that cannot have changed
+    /// since the articles changed at `since` or later
+    /// ([`Changes::oldest_change`]): a page whose articles are all older
+    /// holds the same articles as before, since pages are counted from the
+    /// oldest. The newest page is always in (its links change when a newer
+    /// page appears). At 100,000 articles this is what keeps an edit from
+    /// going over 2,000 pages of the site's feed.
+    pub fn archives_changed_since(
+        &self,
+        scope: &Scope,
+        now: Timestamp,
+        since: Option<Timestamp>,
+    ) -> ArchivePages<'_> {
         let limit = self.config.feeds.limit;
         let Some((meta, order)) = self.meta_and_order(scope) else {
-            return Vec::new();
+            return ArchivePages::default();
         };
-        let mut oldest_first: Vec<&Entry> = due(order, now)
-            .filter_map(|k| self.entries.get(&k.path))
-            .collect();
+        let mut oldest_first: Vec<&OrderKey> = due(order, now).collect();
         oldest_first.reverse();
         let archives = crate::history::archive_count(oldest_first.len(), limit);
-        oldest_first
+        let count = usize::try_from(archives).unwrap_or(usize::MAX);
+        let pages = oldest_first
             .chunks(limit.max(1))
             .zip(crate::history::History::pages(archives))
-            .map(|(chunk, history)| {
-                let items: Vec<&Entry> = chunk.iter().rev().copied().collect();
+            .enumerate()
+            .filter(|(number, (chunk, _))| {
+                let newest = chunk.last().map(|key| key.published.0);
+                number + 1 == count || since.is_none_or(|since| newest >= Some(since))
+            })
+            .map(|(number, (chunk, history))| {
+                let items: Vec<&Entry> = chunk
+                    .iter()
+                    .rev()
+                    .filter_map(|key| self.entries.get(&key.path))
+                    .collect();
                 let mut meta = self.named(meta.clone(), &items);
                 meta.history = history;
-                (meta, items)
+                (number, meta, items)
             })
-            .collect()
+            .collect();
+        ArchivePages { count, pages }
     }
 
     /// Where the article `key` stands in `scope`'s order as of `now`, in
@@ -1564,6 +1636,14 @@ fn page_of(entry: &Entry) -> Option<ArticlePage> {
         PageSlug::None => None,
         PageSlug::OfFileName => ArticlePage::new(category, &article::file_name_slug(&entry.key)),
         PageSlug::Stated(slug) => ArticlePage::new(category, slug),
+    }
+}
+
+/// The earlier of two optional times; `None` only when both are.
+fn earliest(one: Option<Timestamp>, other: Option<Timestamp>) -> Option<Timestamp> {
+    match (one, other) {
+        (Some(one), Some(other)) => Some(one.min(other)),
+        (one, other) => one.or(other),
     }
 }
 
