@@ -22,7 +22,9 @@
 //! [`Archives::sync`] keeps the pages in the output folder equal to the
 //! catalog: it computes a fingerprint of what each page shows (its
 //! articles' keys, content hashes and dates, the feed's names and the
-//! config) and renders only pages whose fingerprint changed, reading
+//! config) and renders only pages whose fingerprint changed (an edit
+//! fingerprints only the pages its changes can reach: those with an
+//! article at or after the oldest date it added or removed), reading
 //! their bodies from the article files and dropping them once written.
 //! The fingerprints (32 bytes a page) live in memory and in
 //! `paths.state/history.fingerprints`, so a restart renders nothing that
