@@ -2,8 +2,8 @@
 //! that a restart stats the tree and re-reads only the files that changed
 //! while feedd was down, instead of reading every article again.
 //!
-//! Per article file: its raw path, key, stamp (size, nanosecond mtime and
-//! ctime, inode), content hash and parsed metadata. Nothing here is trusted
+//! Per article file: its raw path, key, stamp (a 64-bit digest of size,
+//! nanosecond mtime and ctime, inode), content hash and parsed metadata. Nothing here is trusted
 //! beyond what a stat confirms: an entry is used only while its file still
 //! has the recorded stamp, and its dates still come from the state journal.
 //! So a cache left by a crash, or older than the tree, gives the same output
