@@ -24,7 +24,8 @@ It builds `target/release/feedd` and the `gen_corpus` example (unless
    is spawn -> the edit visible over HTTP (no edit is visible before the
    startup scan ends). After the clean restart: VmRSS once started, then
    `--edits` edits one by one (edit -> new content over HTTP, p50 and p95;
-   includes `watch.debounce_ms` = 100), then VmRSS again.
+   includes `watch.debounce_ms` = 100), then VmRSS again once the daemon
+   has been quiet for 3 s (it gives freed heap back 2 s after the last edit).
 
 Then serving against nginx, through ../shared/bench/serve_compare.sh only
 (feedd pinned to CPU 1, wrk to CPU 0, alternating slices): the bundled
@@ -335,7 +336,7 @@ def measure_size(args, articles, figures):
             raise BenchError(f"edit {edit} was not visible within 30 s: see {log_path}")
         latencies.append(visible * 1000)
         time.sleep(DEBOUNCE_MS * 1.5 / 1000)  # let the watcher go quiet: each edit on its own
-    time.sleep(0.5)
+    time.sleep(3.0)  # quiet: the daemon trims its heap 2 s after the last edit
     figures[("rss_edits", articles)] = f"{server.rss_kib() / 1024:.0f}"
     figures[("hwm_serve", articles)] = f"{vm_kib(server.process.pid, 'VmHWM') / 1024:.0f}"
     figures[("edit_p50", articles)] = f"{percentile(latencies, 0.50):.0f}"
