@@ -202,11 +202,17 @@ impl Site {
             .collect()
     }
 
-    /// The modification time of every file under the output folder, by URL path.
+    /// The modification time of every file under the output folder, by URL
+    /// path. A file gone between the listing and its stat (a running
+    /// `serve`'s temporary file, renamed into place) is left out.
     pub fn mtimes(&self) -> BTreeMap<String, SystemTime> {
         walk(&self.output())
             .into_iter()
-            .map(|(url, path)| (url, std::fs::metadata(path).unwrap().modified().unwrap()))
+            .filter_map(|(url, path)| match std::fs::metadata(&path) {
+                Ok(meta) => Some((url, meta.modified().unwrap())),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+                Err(error) => panic!("{}: {error}", path.display()),
+            })
             .collect()
     }
 
@@ -394,11 +400,16 @@ pub fn is_page(url: &str) -> bool {
     url.ends_with('/') || url.ends_with(".html")
 }
 
-/// Every file under `dir` with its bytes, by URL path.
+/// Every file under `dir` with its bytes, by URL path; a file gone between
+/// the listing and its read (a running `serve`'s temporary file) is left out.
 pub fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir)
         .into_iter()
-        .map(|(url, path)| (url, std::fs::read(path).unwrap()))
+        .filter_map(|(url, path)| match std::fs::read(&path) {
+            Ok(bytes) => Some((url, bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => panic!("{}: {error}", path.display()),
+        })
         .collect()
 }
 
