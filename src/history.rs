@@ -44,7 +44,7 @@ use crate::article::ArticleError;
 use crate::catalog::{Catalog, Entry, FeedMeta};
 use crate::config::Config;
 use crate::output::{ArchivePage, Format, OutputPath, Scope};
-use crate::publish::{Durability, PublishError};
+use crate::publish::{Durability, PublishError, output_entries, remove_output_file};
 use crate::render::render_feed;
 
 /// The namespace of `fh:archive` (RFC 5005 section 4).
@@ -524,61 +524,20 @@ fn render_and_write(
 }
 
 fn remove_page(output: &Path, page: &ArchivePage, report: &mut HistoryReport) {
-    let path = output.join(page.relative_file());
-    match std::fs::remove_file(&path) {
-        Ok(()) => {
-            report.changed.push(page.clone());
-            // A category gone from the site takes its folder with its
-            // last file, as its feeds and article pages do.
-            if page.scope != Scope::All
-                && let Some(dir) = path.parent()
-            {
-                let _ = std::fs::remove_dir(dir);
-            }
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => report.errors.push(PublishError::Remove { path, error }),
+    match remove_output_file(output, &page.relative_file()) {
+        Ok(true) => report.changed.push(page.clone()),
+        Ok(false) => {}
+        Err(error) => report.errors.push(error),
     }
 }
 
 /// Every archive page file in the output folder, at its top and in its
 /// category folders.
 fn existing_pages(output: &Path) -> Result<Vec<ArchivePage>, PublishError> {
-    let read = |dir: &Path| -> Result<Vec<(String, bool)>, PublishError> {
-        match std::fs::read_dir(dir) {
-            Ok(entries) => Ok(entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| {
-                    let file_type = entry.file_type().ok()?;
-                    let name = entry.file_name().into_string().ok()?;
-                    Some((name, file_type.is_dir()))
-                })
-                .collect()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(error) => Err(PublishError::Read {
-                path: dir.to_owned(),
-                error,
-            }),
-        }
-    };
-    let mut pages = Vec::new();
-    for (name, is_dir) in read(output)? {
-        if is_dir {
-            if !Scope::Category(name.clone()).is_well_formed() {
-                continue;
-            }
-            for (file, is_dir) in read(&output.join(&name))? {
-                if !is_dir {
-                    pages.extend(ArchivePage::from_relative_file(
-                        &Path::new(&name).join(file),
-                    ));
-                }
-            }
-        } else {
-            pages.extend(ArchivePage::from_relative_file(Path::new(&name)));
-        }
-    }
-    Ok(pages)
+    Ok(output_entries(output)?
+        .iter()
+        .filter_map(|(relative, _)| ArchivePage::from_relative_file(relative))
+        .collect())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use crate::article::ArticleError;
 use crate::catalog::{Catalog, Entry, FeedItem, FeedMeta};
 use crate::config::Config;
 use crate::output::{ArticlePage, Format, OutputPath, Scope};
-use crate::publish::{Durability, PublishError};
+use crate::publish::{Durability, PublishError, output_entries, remove_output_file};
 use templates::{ArticleView, Date, FeedLinks, Headline, Labels, NavLink, Section, SiteInfo};
 
 /// Headlines per category on the front page.
@@ -339,62 +339,20 @@ fn write_page(
 }
 
 fn remove_page(output: &Path, page: &ArticlePage, report: &mut PageReport) {
-    let path = output.join(page.relative_file());
-    match std::fs::remove_file(&path) {
-        Ok(()) => {
-            report.changed.push(page.clone());
-            // A category with no articles left has lost its feeds and page
-            // already; its folder goes with its last article page. Succeeds
-            // only if the folder is empty, as the publisher's removal.
-            if page.category.is_some()
-                && let Some(dir) = path.parent()
-            {
-                let _ = std::fs::remove_dir(dir);
-            }
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => report.errors.push(PublishError::Remove { path, error }),
+    match remove_output_file(output, &page.relative_file()) {
+        Ok(true) => report.changed.push(page.clone()),
+        Ok(false) => {}
+        Err(error) => report.errors.push(error),
     }
 }
 
 /// Every article page in the output folder: `*.html` files (other than
 /// `index.html`) at its top and in its category folders.
 fn existing_pages(output: &Path) -> Result<Vec<ArticlePage>, PublishError> {
-    let read = |dir: &Path| -> Result<Vec<(String, bool)>, PublishError> {
-        match std::fs::read_dir(dir) {
-            Ok(entries) => Ok(entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| {
-                    let file_type = entry.file_type().ok()?;
-                    let name = entry.file_name().into_string().ok()?;
-                    Some((name, file_type.is_dir()))
-                })
-                .collect()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(error) => Err(PublishError::Read {
-                path: dir.to_owned(),
-                error,
-            }),
-        }
-    };
-    let mut pages = Vec::new();
-    for (name, is_dir) in read(output)? {
-        if is_dir {
-            if !Scope::Category(name.clone()).is_well_formed() {
-                continue;
-            }
-            for (file, is_dir) in read(&output.join(&name))? {
-                if !is_dir {
-                    pages.extend(ArticlePage::from_relative_file(
-                        &Path::new(&name).join(file),
-                    ));
-                }
-            }
-        } else {
-            pages.extend(ArticlePage::from_relative_file(Path::new(&name)));
-        }
-    }
-    Ok(pages)
+    Ok(output_entries(output)?
+        .iter()
+        .filter_map(|(relative, _)| ArticlePage::from_relative_file(relative))
+        .collect())
 }
 
 fn site_info(config: &Config) -> SiteInfo<'_> {

@@ -21,52 +21,79 @@ pub(super) fn scan_output_dir(
     output_dir: &Path,
 ) -> Result<Vec<(OutputPath, PathBuf)>, PublishError> {
     let mut found = Vec::new();
-    let entries = match std::fs::read_dir(output_dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(found),
-        Err(error) => {
-            return Err(PublishError::Read {
-                path: output_dir.to_owned(),
-                error,
-            });
-        }
-    };
-    for entry in entries {
-        let entry = entry.map_err(|error| PublishError::Read {
-            path: output_dir.to_owned(),
-            error,
-        })?;
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            continue; // not UTF-8, so not an output path
-        };
+    for (relative, file_type) in output_entries(output_dir)? {
         if file_type.is_file() {
-            collect_feed_file(&entry.path(), Path::new(&name), &mut found);
-        } else if file_type.is_dir() && Scope::Category(name.clone()).is_well_formed() {
-            // Symlinked folders are not followed: nothing outside the
-            // output directory may end up served.
-            let dir = entry.path();
-            let inner = std::fs::read_dir(&dir).map_err(|error| PublishError::Read {
-                path: dir.clone(),
-                error,
-            })?;
-            for inner in inner {
-                let inner = inner.map_err(|error| PublishError::Read {
-                    path: dir.clone(),
-                    error,
-                })?;
-                let is_file = inner.file_type().is_ok_and(|t| t.is_file());
-                if is_file {
-                    let relative = Path::new(&name).join(inner.file_name());
-                    collect_feed_file(&inner.path(), &relative, &mut found);
-                }
-            }
+            collect_feed_file(&output_dir.join(&relative), &relative, &mut found);
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// Every entry that can be an output file, relative to the output
+/// directory, with its type: those at its top and in its category folders
+/// (folders named as a well-formed category slug). Symlinked folders are
+/// not followed: nothing outside the output directory may end up served.
+/// A folder gone meanwhile has nothing in it.
+pub(crate) fn output_entries(
+    output_dir: &Path,
+) -> Result<Vec<(PathBuf, std::fs::FileType)>, PublishError> {
+    let list = |dir: &Path| -> Result<Vec<(String, std::fs::FileType)>, PublishError> {
+        let read_error = |error| PublishError::Read {
+            path: dir.to_owned(),
+            error,
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(read_error(error)),
+        };
+        let mut listed = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(read_error)?;
+            // Not UTF-8, so not an output path.
+            if let (Ok(file_type), Ok(name)) = (entry.file_type(), entry.file_name().into_string())
+            {
+                listed.push((name, file_type));
+            }
+        }
+        Ok(listed)
+    };
+    let mut found = Vec::new();
+    for (name, file_type) in list(output_dir)? {
+        if !file_type.is_dir() {
+            found.push((PathBuf::from(name), file_type));
+        } else if Scope::Category(name.clone()).is_well_formed() {
+            for (inner, file_type) in list(&output_dir.join(&name))? {
+                if !file_type.is_dir() {
+                    found.push((Path::new(&name).join(inner), file_type));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Removes the output file `relative` (`Ok(false)` if it was not there),
+/// then its category folder if that leaves it empty, as a category gone
+/// from the site takes its folder with its last file.
+pub(crate) fn remove_output_file(output_dir: &Path, relative: &Path) -> Result<bool, PublishError> {
+    let path = output_dir.join(relative);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {
+            if relative
+                .parent()
+                .is_some_and(|dir| !dir.as_os_str().is_empty())
+                && let Some(dir) = path.parent()
+            {
+                // Succeeds only if the folder is empty.
+                let _ = std::fs::remove_dir(dir);
+            }
+            Ok(true)
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(PublishError::Remove { path, error }),
+    }
 }
 
 /// The bytes of a feed file and its modification time: the mtime of the very

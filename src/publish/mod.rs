@@ -16,7 +16,7 @@ mod representation;
 mod writer;
 
 /// Article pages are written with the same atomic write as feeds (`pages`).
-pub(crate) use disk::{Durability, write_file};
+pub(crate) use disk::{Durability, output_entries, remove_output_file, write_file};
 pub use representation::{FeedLinks, PageVariants, Rendered, SharedSnapshot, Snapshot, Variant};
 pub use writer::CompressServed;
 
