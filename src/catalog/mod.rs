@@ -1360,19 +1360,7 @@ impl Catalog {
         &self,
         entries: Vec<&'a Entry>,
     ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
-        let mut items = Vec::with_capacity(entries.len());
-        let mut left_out = Vec::new();
-        for entry in entries {
-            match self.shown_of(entry) {
-                Ok((article, body)) => items.push(FeedItem {
-                    entry,
-                    article,
-                    body,
-                }),
-                Err(error) => left_out.push(error),
-            }
-        }
-        (items, left_out)
+        self.items_of(entries, Catalog::shown_of)
     }
 
     /// As [`Catalog::with_bodies`], but read from the files without
@@ -1382,10 +1370,18 @@ impl Catalog {
         &self,
         entries: Vec<&'a Entry>,
     ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
+        self.items_of(entries, Catalog::article_with_body)
+    }
+
+    fn items_of<'a>(
+        &self,
+        entries: Vec<&'a Entry>,
+        read: impl Fn(&Catalog, &Entry) -> Result<(Arc<Article>, Arc<Body>), ArticleError>,
+    ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
         let mut items = Vec::with_capacity(entries.len());
         let mut left_out = Vec::new();
         for entry in entries {
-            match self.article_with_body(entry) {
+            match read(self, entry) {
                 Ok((article, body)) => items.push(FeedItem {
                     entry,
                     article,
