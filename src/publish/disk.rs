@@ -175,11 +175,6 @@ pub(crate) fn write_file(
             "feed path has no folder",
         ))
     })?;
-    std::fs::create_dir_all(dir).map_err(|error| PublishError::CreateDir {
-        path: dir.to_owned(),
-        error,
-    })?;
-
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     // tempfile defaults to 0600; a feed must stay readable by a static
@@ -189,7 +184,27 @@ pub(crate) fn write_file(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut file = builder.tempfile_in(dir).map_err(write_error)?;
+    // The folder nearly always exists: creating it only when the file
+    // cannot be saves two system calls per write (a tenth of a cold
+    // build's system time with an article page per article). A file where
+    // the folder should be is reported by the folder's creation, which
+    // names the folder.
+    let mut file = match builder.tempfile_in(dir) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            std::fs::create_dir_all(dir).map_err(|error| PublishError::CreateDir {
+                path: dir.to_owned(),
+                error,
+            })?;
+            builder.tempfile_in(dir)
+        }
+        created => created,
+    }
+    .map_err(write_error)?;
     file.write_all(body).map_err(write_error)?;
     // The mtime is the Last-Modified the snapshot already announces, so that
     // a restart and a static server of the output directory announce it too.
