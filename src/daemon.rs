@@ -25,7 +25,7 @@ use crate::history;
 use crate::metrics::{Health, Metrics};
 use crate::output::ArticlePage;
 use crate::pages;
-use crate::pipeline::{all_scopes, render_updates};
+use crate::pipeline::{Bodies, all_scopes, render_updates};
 use crate::progress::Progress;
 use crate::publish::{FeedLinks, Publisher};
 use crate::state::StateStore;
@@ -559,10 +559,14 @@ impl Daemon {
             self.rescan_pending = true;
             return;
         }
-        if full {
-            for conflict in self.catalog.page_conflicts(Timestamp::now()) {
-                warn!(path = %conflict.path().display(), "{conflict}");
-            }
+        let conflicts = if full {
+            self.catalog.page_conflicts(Timestamp::now())
+        } else {
+            self.catalog
+                .page_conflicts_of(&changes.touched, Timestamp::now())
+        };
+        for conflict in conflicts {
+            warn!(path = %conflict.path().display(), "{conflict}");
         }
         let pages = if !full {
             PageWork::changed(changes.touched, changes.pages_gone)
@@ -606,7 +610,7 @@ impl Daemon {
         if scopes.is_empty() || self.rescan_pending {
             return;
         }
-        let rendered = render_updates(&self.catalog, &scopes, now);
+        let rendered = render_updates(&self.catalog, &scopes, now, Bodies::Kept);
         for render_error in &rendered.errors {
             error!("{render_error}");
         }
@@ -666,7 +670,7 @@ impl Daemon {
             articles = self.catalog.len(),
             feeds_changed = outcome.changed.iter().filter(|path| path.format.is_feed()).count(),
             changed = %changed.join(" "),
-            pages_changed = pages.changed.len(),
+            pages_changed = pages.changed,
             archive_pages_checked = archives.checked,
             archive_pages_rendered = archives.rendered,
             archive_pages_changed = archives.changed.len(),
@@ -761,10 +765,7 @@ impl Daemon {
             self.page_retry = Some((Instant::now(), wait, touched));
         }
         self.pages_done(&report);
-        info!(
-            pages_changed = report.changed.len(),
-            "article pages retried"
-        );
+        info!(pages_changed = report.changed, "article pages retried");
     }
 
     /// Applies an edited config file. Returns true when it rebuilt everything.

@@ -59,6 +59,7 @@ struct ConfigArg {
 }
 
 fn main() -> ExitCode {
+    feedd::heap::limit_arenas();
     match Cli::parse().command {
         Command::Serve(args) => {
             feedd::logs::init(args.log_format);
@@ -204,9 +205,7 @@ fn build(config: Arc<Config>) -> ExitCode {
                     report.pages,
                     report.articles,
                     config.paths.output.display(),
-                    report.changed.len()
-                        + report.pages_changed.len()
-                        + report.archives_changed.len(),
+                    report.changed.len() + report.pages_changed + report.archives_changed.len(),
                     report.rejected.len(),
                     started.elapsed().as_secs_f64()
                 );

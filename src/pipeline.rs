@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use crate::article::ArticleError;
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::output::{ArticlePage, Format, OutputPath, Scope};
+use crate::output::{Format, OutputPath, Scope};
 use crate::progress::Progress;
-use crate::publish::{PublishError, Publisher, Update};
+use crate::publish::{PublishError, PublishOutcome, Publisher, Update};
 use crate::render::{RenderError, render_feed, render_opml};
 use crate::state::{StateError, StateStore};
 
@@ -32,17 +32,28 @@ pub struct Rendered {
     pub left_out: Vec<ArticleError>,
 }
 
+/// Whether the feeds' article bodies stay in the catalog after rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// `serve`: the next edit re-renders the feeds that show them.
+    Kept,
+    /// `build`: nothing renders a feed twice, so keeping them only adds
+    /// to the peak.
+    Dropped,
+}
+
 /// Renders every feed of `scopes` as of `now`.
 pub fn render_updates<'a>(
     catalog: &Catalog,
     scopes: impl IntoIterator<Item = &'a Scope>,
     now: Timestamp,
+    bodies: Bodies,
 ) -> Rendered {
     let scopes: Vec<&Scope> = scopes.into_iter().collect();
     // Scopes render independently; their bodies are read from disk.
     let per_scope: Vec<Rendered> = scopes
         .par_iter()
-        .map(|scope| render_scope(catalog, scope, now))
+        .map(|scope| render_scope(catalog, scope, now, bodies))
         .collect();
     catalog.prune_bodies(now);
     let mut rendered = Rendered::default();
@@ -59,9 +70,43 @@ pub fn render_updates<'a>(
     rendered
 }
 
+/// Scopes rendered and written together by a one-shot build: enough for
+/// both cores, few enough that the feeds in memory at once stay a small part
+/// of the build's peak (all 51 scopes' full-content feeds of a 50-category
+/// site are about 35 MB).
+const SCOPES_PER_BUILD_CHUNK: usize = 4;
+
+/// [`render_updates`] and [`Publisher::publish`] of `scopes`, a few scopes
+/// at a time, for `build`: no reader sees the feeds between two chunks, so
+/// nothing needs them published together.
+fn render_and_publish_in_chunks(
+    catalog: &Catalog,
+    publisher: &mut Publisher,
+    scopes: &BTreeSet<Scope>,
+    now: Timestamp,
+) -> (Rendered, PublishOutcome) {
+    let scopes: Vec<&Scope> = scopes.iter().collect();
+    let mut rendered = Rendered::default();
+    let mut outcome = PublishOutcome::default();
+    let mut left_out_paths = BTreeSet::new();
+    for chunk in scopes.chunks(SCOPES_PER_BUILD_CHUNK) {
+        let mut part = render_updates(catalog, chunk.iter().copied(), now, Bodies::Dropped);
+        let published = publisher.publish(std::mem::take(&mut part.updates));
+        outcome.changed.extend(published.changed);
+        outcome.errors.extend(published.errors);
+        rendered.errors.extend(part.errors);
+        for error in part.left_out {
+            if left_out_paths.insert(error.path().to_path_buf()) {
+                rendered.left_out.push(error);
+            }
+        }
+    }
+    (rendered, outcome)
+}
+
 /// Every output of `scope`: one format failing keeps the last good version
 /// of all of them (no update at all).
-fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp) -> Rendered {
+fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp, bodies: Bodies) -> Rendered {
     let config = catalog.config();
     let Some((meta, entries)) = catalog.feed(scope, now) else {
         return Rendered {
@@ -69,7 +114,10 @@ fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp) -> Rendered {
             ..Rendered::default()
         };
     };
-    let (items, left_out) = catalog.with_bodies(entries);
+    let (items, left_out) = match bodies {
+        Bodies::Kept => catalog.with_bodies(entries),
+        Bodies::Dropped => catalog.with_bodies_uncached(entries),
+    };
     let (rendered, failed): (Vec<_>, Vec<_>) = OutputPath::all_of(scope)
         .map(|path| match path.format {
             // Site-wide, rendered with the site's feeds: any change to the
@@ -125,8 +173,8 @@ pub struct BuildReport {
     pub rejected: Vec<ArticleError>,
     /// Feeds and pages that could not be written.
     pub publish_errors: Vec<PublishError>,
-    /// Article pages written or removed because their bytes changed.
-    pub pages_changed: Vec<ArticlePage>,
+    /// How many article pages were written or removed because their bytes changed.
+    pub pages_changed: usize,
     /// Archive page files (RSS and Atom) after the build.
     pub archive_pages: usize,
     /// Archive page files written or removed because their bytes changed.
@@ -189,11 +237,7 @@ pub fn build_with_progress(
         // time, and the pages fill it (10,000 articles on 2 cores: the
         // build takes about a third less time than one after the other).
         let ((rendered, outcome), pages) = rayon::join(
-            || {
-                let mut rendered = render_updates(&catalog, &scopes, now);
-                let outcome = publisher.publish(std::mem::take(&mut rendered.updates));
-                (rendered, outcome)
-            },
+            || render_and_publish_in_chunks(&catalog, &mut publisher, &scopes, now),
             || {
                 let pages = crate::pages::sync(&catalog, crate::pages::Sync::All, now);
                 let mut archives = crate::history::Archives::load(config.clone());
@@ -205,7 +249,6 @@ pub fn build_with_progress(
         report.archive_pages = history.pages;
         report.archives_changed = history.changed;
         report.rejected.extend(history.left_out);
-        report.publish_errors.extend(history.errors);
         report.render_errors = rendered.errors;
         // Published all the same (their items link to the other's page):
         // an error, so that the build fails until one gets another slug.
@@ -214,6 +257,7 @@ pub fn build_with_progress(
         report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
         report.publish_errors = outcome.errors;
+        report.publish_errors.extend(history.errors);
         report.pages = pages.pages;
         report.pages_changed = pages.changed;
         report.rejected.extend(pages.rejected);

@@ -217,6 +217,24 @@ fn fewer_articles_or_a_larger_limit_remove_the_pages_no_longer_there() {
 }
 
 #[test]
+fn an_archive_page_that_cannot_be_written_fails_the_build_and_names_the_file() {
+    let site = site_with(11);
+    // As root permission bits would not stop the write: a folder where the
+    // page's file goes makes its rename fail.
+    std::fs::create_dir_all(site.output().join("kinh-te/atom-2.xml/inside")).unwrap();
+    let run = site.run("build");
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("atom-2.xml") && run.stderr.contains("cannot write"),
+        "{}",
+        run.stderr
+    );
+    // The other pages and the feeds are written all the same.
+    assert!(archive_files(&site).contains_key("/kinh-te/rss-2.xml"));
+    assert!(site.files().contains_key("/kinh-te/atom.xml"));
+}
+
+#[test]
 fn feedparser_reads_every_archive_page_without_complaint() {
     if !reader_available(
         "feedparser",

@@ -558,3 +558,24 @@ fn two_articles_with_one_page_are_an_error_naming_both_and_the_page_is_the_newer
     let feed = String::from_utf8(site.files()["/kinh-te/rss.xml"].clone()).unwrap();
     assert!(feed.contains("Bài mới") && feed.contains("Bài cũ"));
 }
+
+#[test]
+fn serve_warns_of_a_second_article_with_one_page_as_soon_as_it_is_saved() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/cu.md",
+        "+++\ntitle = \"Bài cũ\"\nslug = \"gia-lua\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n",
+    );
+    let serve = site.serve();
+    serve.wait_for_log("the first build", "reason=\"startup\"");
+    assert_eq!(serve.log_count("has the same page"), 0);
+    site.write(
+        "Kinh tế/moi.md",
+        "+++\ntitle = \"Bài mới\"\nslug = \"gia-lua\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n",
+    );
+    serve.wait_for_log("a warning naming both files", "has the same page");
+    let old = site.article("Kinh tế/cu.md").display().to_string();
+    serve.wait_until("the warning names the older file", || {
+        serve.log_count(&old) > 0
+    });
+}

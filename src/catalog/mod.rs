@@ -7,7 +7,7 @@
 //! index and the rules for keeping it equal to the tree.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -1479,13 +1479,55 @@ impl Catalog {
     /// [`Catalog::pages`] decides), so each older one's link leads to
     /// another article. One error per such article, naming both files.
     pub fn page_conflicts(&self, now: Timestamp) -> Vec<ArticleError> {
+        self.conflicts_among(due(&self.all, now), None, now)
+    }
+
+    /// As [`Catalog::page_conflicts`], for the pages of the articles `keys`
+    /// only (an edit's): scans their categories, not every article.
+    pub fn page_conflicts_of<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k Arc<str>>,
+        now: Timestamp,
+    ) -> Vec<ArticleError> {
+        let pages: HashSet<ArticlePage> = keys
+            .into_iter()
+            .filter_map(|key| self.entries.get(key))
+            .filter_map(|entry| self.page(entry, now))
+            .collect();
+        let categories: BTreeSet<Option<&str>> =
+            pages.iter().map(|page| page.category.as_deref()).collect();
+        let mut conflicts = Vec::new();
+        for category in categories {
+            let order = match category {
+                Some(slug) => match self.categories.get(slug) {
+                    Some(index) => &index.order,
+                    None => continue,
+                },
+                None => &self.all,
+            };
+            conflicts.extend(self.conflicts_among(due(order, now), Some(&pages), now));
+        }
+        conflicts
+    }
+
+    /// The articles of `order` (newest first) whose page a newer one of
+    /// them has, among `only` when given.
+    fn conflicts_among<'o>(
+        &self,
+        order: impl Iterator<Item = &'o OrderKey>,
+        only: Option<&HashSet<ArticlePage>>,
+        now: Timestamp,
+    ) -> Vec<ArticleError> {
         let root = &self.config.paths.articles;
         let mut owners: HashMap<ArticlePage, &Entry> = HashMap::new();
         let mut conflicts = Vec::new();
-        for entry in due(&self.all, now).filter_map(|order| self.entries.get(&order.path)) {
+        for entry in order.filter_map(|order| self.entries.get(&order.path)) {
             let Some(page) = self.page(entry, now) else {
                 continue;
             };
+            if only.is_some_and(|only| !only.contains(&page)) {
+                continue;
+            }
             match owners.get(&page) {
                 Some(owner) => conflicts.push(ArticleError::Whole {
                     path: root.join(entry.source.path()),
@@ -1792,7 +1834,12 @@ mod tree_tests {
     /// Every feed's bytes (and the set of feeds) as of a fixed time.
     fn feeds(catalog: &Catalog) -> BTreeMap<String, Option<Vec<u8>>> {
         let now = Timestamp::from_second(4_000_000_000).unwrap();
-        let rendered = crate::pipeline::render_updates(catalog, &catalog.scopes(now), now);
+        let rendered = crate::pipeline::render_updates(
+            catalog,
+            &catalog.scopes(now),
+            now,
+            crate::pipeline::Bodies::Kept,
+        );
         assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
         assert!(rendered.left_out.is_empty(), "{:?}", rendered.left_out);
         rendered
@@ -2101,8 +2148,12 @@ mod tree_tests {
         assert_eq!(left_out[0].path(), b);
         // Whole feeds: still rendered, and the article named once although
         // two feeds (the site's and its category's) would show it.
-        let rendered =
-            crate::pipeline::render_updates(&tree.catalog, &tree.catalog.scopes(now), now);
+        let rendered = crate::pipeline::render_updates(
+            &tree.catalog,
+            &tree.catalog.scopes(now),
+            now,
+            crate::pipeline::Bodies::Kept,
+        );
         assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
         assert_eq!(rendered.left_out.len(), 1, "{:?}", rendered.left_out);
         let documents = crate::output::OutputPath::all_of(&Scope::All).count()

@@ -151,8 +151,8 @@ pub enum Sync<'a> {
 pub struct PageReport {
     /// Article pages there are now (counted by [`Sync::All`] only).
     pub pages: usize,
-    /// Pages whose bytes changed (written) or that were removed.
-    pub changed: Vec<ArticlePage>,
+    /// How many pages changed bytes (written) or were removed.
+    pub changed: usize,
     /// Articles whose page could not be rendered (the old page stays).
     pub rejected: Vec<ArticleError>,
     /// Pages that could not be written or removed.
@@ -222,9 +222,9 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
             Ok(written)
         })
         .collect();
-    for ((page, entry), result) in work.iter().zip(results) {
+    for ((_, entry), result) in work.iter().zip(results) {
         match result {
-            Ok(Ok(true)) => report.changed.push(page.clone()),
+            Ok(Ok(true)) => report.changed += 1,
             Ok(Ok(false)) => {}
             Ok(Err(error)) => {
                 report.errors.push(error);
@@ -340,7 +340,7 @@ fn write_page(
 
 fn remove_page(output: &Path, page: &ArticlePage, report: &mut PageReport) {
     match remove_output_file(output, &page.relative_file()) {
-        Ok(true) => report.changed.push(page.clone()),
+        Ok(true) => report.changed += 1,
         Ok(false) => {}
         Err(error) => report.errors.push(error),
     }
