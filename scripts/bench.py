@@ -22,7 +22,8 @@ It builds `target/release/feedd` and the `gen_corpus` example (unless
    Each time it edits the article right after spawning and polls the first
    category's feed: "first feed" is spawn -> first 200 on that URL, "rescan"
    is spawn -> the edit visible over HTTP (no edit is visible before the
-   startup scan ends). After the clean restart: VmRSS once started, then
+   startup scan ends). After the clean restart: VmRSS 3 s after the
+   startup rebuild's log line (pages written, heap trimmed), then
    `--edits` edits one by one (edit -> new content over HTTP, p50 and p95;
    includes `watch.debounce_ms` = 100), then VmRSS again once the daemon
    has been quiet for 3 s (it gives freed heap back 2 s after the last edit).
@@ -152,6 +153,19 @@ def run_build(config, log_path):
     if child.returncode != 0:
         raise BenchError(f"feedd build failed ({child.returncode}): see {log_path}")
     return seconds, usage.ru_maxrss
+
+
+# The log line of the rebuild that ends a `serve` start-up.
+STARTUP_LINE = 'reason="startup"'
+
+
+def log_count(log_path, needle):
+    """How many lines of the log file contain `needle`."""
+    try:
+        with open(log_path, errors="replace") as file:
+            return sum(needle in line for line in file)
+    except FileNotFoundError:
+        return 0
 
 
 class Server:
@@ -323,8 +337,15 @@ def measure_size(args, articles, figures):
     server = start("cold")
     server.stop(signal.SIGTERM)
 
+    startups_before = log_count(log_path, STARTUP_LINE)
     server = start("clean")
-    time.sleep(0.5)
+    # Once the startup rebuild is over (the edit shows as soon as the feeds
+    # are published; the article pages follow) and the daemon has trimmed
+    # its heap, which it does 2 s after the last rebuild.
+    deadline = time.perf_counter() + timeout
+    while log_count(log_path, STARTUP_LINE) <= startups_before and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    time.sleep(3.0)
     figures[("rss_start", articles)] = f"{server.rss_kib() / 1024:.0f}"
     latencies = []
     for edit in range(1, args.edits + 1):

@@ -3,7 +3,8 @@
 //! A startup scan or a full rescan parses every article on rayon's threads,
 //! and glibc's allocator keeps what they freed in per-thread arenas, so the
 //! daemon's resident size stays at the scan's peak although the catalog it
-//! keeps is a fraction of that. `malloc_trim` returns those free pages.
+//! keeps is a fraction of that. `malloc_trim` returns those free pages,
+//! and capping the arenas at one per CPU keeps fewer of them apart.
 
 /// Returns free heap pages to the system (glibc only; elsewhere a no-op).
 /// Takes milliseconds on a large heap: call it after a full rebuild, not on
