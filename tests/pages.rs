@@ -579,3 +579,40 @@ fn serve_warns_of_a_second_article_with_one_page_as_soon_as_it_is_saved() {
         serve.log_count(&old) > 0
     });
 }
+
+#[test]
+fn serve_gives_a_shared_page_to_the_newer_article_whichever_was_saved_last_and_to_the_next_when_it_goes()
+ {
+    let site = Site::new("");
+    let newer =
+        "+++\ntitle = \"Bài mới\"\nslug = \"gia-lua\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n";
+    let older =
+        "+++\ntitle = \"Bài cũ\"\nslug = \"gia-lua\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n";
+    site.write("Kinh tế/moi.md", newer);
+    let serve = site.serve();
+    let page = |serve: &common::Serve| {
+        let response = serve.get("/kinh-te/gia-lua.html");
+        (
+            response.status,
+            String::from_utf8_lossy(&response.body).into_owned(),
+        )
+    };
+    assert!(page(&serve).1.contains("Bài mới"));
+
+    // The older article, saved last, must not take the page over.
+    site.write("Kinh tế/cu.md", older);
+    serve.wait_for_log("the older article read", "has the same page");
+    assert_served_equals_fresh_build(&site, &serve);
+    assert!(page(&serve).1.contains("Bài mới"));
+
+    // The newer one deleted: the page shows the older one, not the deleted text.
+    site.remove("Kinh tế/moi.md");
+    serve.wait_until("the page of the remaining article", || {
+        page(&serve).1.contains("Bài cũ")
+    });
+    assert_served_equals_fresh_build(&site, &serve);
+
+    site.remove("Kinh tế/cu.md");
+    serve.wait_until("the page gone", || page(&serve).0 == 404);
+    assert_served_equals_fresh_build(&site, &serve);
+}

@@ -258,7 +258,7 @@ pub struct Changes {
     /// Articles (by key) read anew or added: their pages need rendering.
     pub touched: BTreeSet<Arc<str>>,
     /// Pages of articles removed or changed: each goes unless an article
-    /// still has it ([`Catalog::has_page`]).
+    /// still has it ([`Catalog::page_owners`]).
     pub pages_gone: BTreeSet<ArticlePage>,
     /// The oldest published date an article was added at or removed from
     /// (an edit does both), or the beginning of time when the name a
@@ -1548,19 +1548,42 @@ impl Catalog {
         conflicts
     }
 
-    /// Whether some published article has `page` as of `now` (scans the
-    /// page's category; used for the few pages an edit may remove).
-    pub fn has_page(&self, page: &ArticlePage, now: Timestamp) -> bool {
-        let order = match &page.category {
-            Some(slug) => match self.categories.get(slug) {
-                Some(index) => &index.order,
-                None => return false,
-            },
-            None => &self.all,
-        };
-        due(order, now)
-            .filter_map(|order| self.entries.get(&order.path))
-            .any(|entry| self.page(entry, now).as_ref() == Some(page))
+    /// The article each of `pages` shows as of `now` (the newest that has
+    /// it, as [`Catalog::pages`] decides); a page no published article has
+    /// is missing from the map. Scans the pages' categories once each.
+    pub fn page_owners<'p>(
+        &self,
+        pages: impl IntoIterator<Item = &'p ArticlePage>,
+        now: Timestamp,
+    ) -> BTreeMap<ArticlePage, &Entry> {
+        let mut wanted: BTreeMap<Option<&str>, BTreeSet<&ArticlePage>> = BTreeMap::new();
+        for page in pages {
+            wanted
+                .entry(page.category.as_deref())
+                .or_default()
+                .insert(page);
+        }
+        let mut owners = BTreeMap::new();
+        for (category, pages) in wanted {
+            let order = match category {
+                Some(slug) => match self.categories.get(slug) {
+                    Some(index) => &index.order,
+                    None => continue,
+                },
+                None => &self.all,
+            };
+            for entry in due(order, now).filter_map(|order| self.entries.get(&order.path)) {
+                if owners.len() == pages.len() {
+                    break;
+                }
+                if let Some(page) = self.page(entry, now)
+                    && pages.contains(&page)
+                {
+                    owners.entry(page).or_insert(entry);
+                }
+            }
+        }
+        owners
     }
 
     /// Articles whose published date falls in `(after, until]`: their pages appear then.

@@ -192,16 +192,22 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
             }
         }
         Sync::Changed { touched, gone } => {
+            // A page shows the newest article that has it, whichever of
+            // them changed: an older one saved last must not take it over,
+            // and a page whose article went shows the next one that has it.
+            let mut pages: BTreeSet<ArticlePage> = touched
+                .iter()
+                .filter_map(|key| catalog.entry(key))
+                .filter_map(|entry| catalog.page(entry, now))
+                .collect();
+            pages.extend(gone.iter().cloned());
+            let owners = catalog.page_owners(&pages, now);
             for page in gone {
-                if !catalog.has_page(page, now) {
+                if !owners.contains_key(page) {
                     remove_page(&output, page, &mut report);
                 }
             }
-            touched
-                .iter()
-                .filter_map(|key| catalog.entry(key))
-                .filter_map(|entry| Some((catalog.page(entry, now)?, entry)))
-                .collect()
+            owners.into_iter().collect()
         }
     };
     // The pages there before this pass (for a full pass, which also
