@@ -269,13 +269,16 @@ impl Archives {
             let since = changed_since.filter(|_| !retried.contains(scope));
             let mut archived = catalog.archives_changed_since(scope, now, since);
             // A page left out keeps the fingerprint it had; one that has none
-            // (never rendered by this process) is looked at after all.
+            // (never rendered by this process) is looked at after all, and
+            // so is every page when their number changed: the page that was
+            // the newest links to the new one (or is the newest again), and
+            // the batch may have added or removed more than one page's worth.
             let looked_at: HashSet<usize> =
                 archived.pages.iter().map(|(number, ..)| *number).collect();
             let left_out_unknown = (0..archived.count).any(|number| {
                 !looked_at.contains(&number) && before.get(number).copied().flatten().is_none()
             });
-            if left_out_unknown {
+            if left_out_unknown || archived.count != before.len() {
                 archived = catalog.archives_changed_since(scope, now, None);
             }
             let mut prints: Vec<Option<Fingerprint>> = (0..archived.count)

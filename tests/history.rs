@@ -345,6 +345,18 @@ fn serve_keeps_pages_current_one_page_at_a_time_and_serves_them_like_feeds() {
         "now the newest page"
     );
     assert_served_equals_fresh_build(&site, &serve);
+
+    // New articles that make a new page give the page before it, newest
+    // until then, its link to the new one.
+    for n in 10..=12 {
+        site.write(format!("Kinh tế/bai-{n}.md"), article(n));
+    }
+    serve.wait_until("the new third page", || {
+        serve.get("/kinh-te/atom-3.xml").status == 200
+    });
+    assert_served_equals_fresh_build(&site, &serve);
+    let second = String::from_utf8(serve.get("/kinh-te/atom-2.xml").body).unwrap();
+    assert!(second.contains("atom-3.xml"), "{second}");
 }
 
 /// The log line of the newest rebuild for an edit, once there is one more than `before`.
