@@ -556,7 +556,18 @@ async fn respond_page<B>(
             }
             respond_with(&page, &cache_control, request)
         }
-        Ok(Err(error)) if error.kind() == io::ErrorKind::NotFound => not_found(&cache_control),
+        // A name too long for the file system, or a file where a folder
+        // would be, names no page either: a client's 404, not a fault.
+        Ok(Err(error))
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::NotADirectory
+                    | io::ErrorKind::InvalidFilename
+            ) =>
+        {
+            not_found(&cache_control)
+        }
         Ok(Err(error)) => {
             tracing::warn!(%error, path = request.uri().path(), "page could not be read");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")

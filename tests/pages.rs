@@ -616,3 +616,21 @@ fn serve_gives_a_shared_page_to_the_newer_article_whichever_was_saved_last_and_t
     serve.wait_until("the page gone", || page(&serve).0 == 404);
     assert_served_equals_fresh_build(&site, &serve);
 }
+
+#[test]
+fn a_page_url_no_file_can_have_is_a_404_not_a_server_error() {
+    let site = Site::new("");
+    site.write("Kinh tế/a.md", "+++\ntitle = \"A\"\n+++\nA.\n");
+    let serve = site.serve();
+    let long = "a".repeat(300);
+    for path in [
+        format!("/kinh-te/{long}.html"),
+        format!("/{long}.html"),
+        format!("/{long}/a.html"),
+        format!("/kinh-te/{long}-2.xml"),
+        "/kinh-te/a.html/b.html".to_string(),
+    ] {
+        assert_eq!(serve.get(&path).status, 404, "{path}");
+    }
+    assert_eq!(serve.get("/kinh-te/a.html").status, 200);
+}
