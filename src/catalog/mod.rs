@@ -1572,14 +1572,17 @@ impl Catalog {
                 },
                 None => &self.all,
             };
+            let mut found = 0;
             for entry in due(order, now).filter_map(|order| self.entries.get(&order.path)) {
-                if owners.len() == pages.len() {
+                if found == pages.len() {
                     break;
                 }
                 if let Some(page) = self.page(entry, now)
                     && pages.contains(&page)
+                    && !owners.contains_key(&page)
                 {
-                    owners.entry(page).or_insert(entry);
+                    owners.insert(page, entry);
+                    found += 1;
                 }
             }
         }
