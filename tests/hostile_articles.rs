@@ -105,6 +105,58 @@ fn rejected(file: &'static str, message: &'static [&'static str]) -> Expect {
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            name: "slug-too-long",
+            make: |d, _| {
+                let slug = "a".repeat(300);
+                write(
+                    &d.join("a.md"),
+                    format!("+++\ntitle = \"Dài\"\nslug = \"{slug}\"\n+++\nThân.\n"),
+                )
+            },
+            expect: rejected("a.md", &[":3:8: the slug is 300 characters long"]),
+        },
+        Case {
+            name: "slug-of-a-file-name-too-long",
+            make: |d, _| {
+                write(
+                    &d.join(format!("{}.txt", "b".repeat(230))),
+                    "Dài\n\nThân.\n",
+                )
+            },
+            expect: Expect::Rejected {
+                file: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.txt",
+                message: &["made from the file name", "rename the file"],
+                also: None,
+            },
+        },
+        Case {
+            name: "slug-index",
+            make: |d, _| {
+                write(
+                    &d.join("a.md"),
+                    "+++\ntitle = \"Chỉ mục\"\nslug = \"index\"\n+++\nThân.\n",
+                );
+                write(&d.join("b.txt"), "Bài thường\n\nThân.\n");
+            },
+            expect: Expect::Rejected {
+                file: "a.md",
+                message: &[":3:8: the slug `index` would make its page the category's front page"],
+                also: Some("Bài thường"),
+            },
+        },
+        Case {
+            name: "file-named-index",
+            make: |d, _| {
+                write(&d.join("index.txt"), "Chỉ mục\n\nThân.\n");
+                write(&d.join("b.txt"), "Bài thường\n\nThân.\n");
+            },
+            expect: Expect::Rejected {
+                file: "index.txt",
+                message: &["the slug `index`", "made from the file name"],
+                also: Some("Bài thường"),
+            },
+        },
+        Case {
             name: "invalid-utf8",
             make: |d, _| {
                 write(

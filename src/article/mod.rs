@@ -283,6 +283,11 @@ impl Format {
 /// whose title line is missing.
 pub const MAX_TITLE_CHARS: usize = 300;
 
+/// The longest slug: its page's file name (`{slug}.html`) must fit the 255
+/// bytes most file systems allow, with room for the temporary name feedd
+/// writes it under first.
+pub const MAX_SLUG_BYTES: usize = 200;
+
 /// Reads one article's metadata. `path` is only for messages; `relative` is
 /// its path under `paths.articles` (which gives category, slug, id and date
 /// prefix). Rejects exactly the files [`parse_article_with_body`] rejects.
@@ -445,6 +450,34 @@ fn parse(
             None => format!("{}/{}.html", config.site.base_url, slug),
         },
     };
+    // An article with a page must have a slug its file can be named by,
+    // and that is not the category page's `index.html`.
+    if front.link.is_none() {
+        let problem = if slug.len() > MAX_SLUG_BYTES {
+            Some(format!(
+                "the slug is {} characters long, more than {MAX_SLUG_BYTES}, too long for its page's file name",
+                slug.len()
+            ))
+        } else if slug == "index" {
+            Some(
+                "the slug `index` would make its page the category's front page (index.html)"
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(match &front.slug {
+                Some(stated) => span_at(
+                    stated.span().start,
+                    format!("{problem}; write another slug = \"...\""),
+                ),
+                None => whole(format!(
+                    "{problem} (made from the file name); rename the file or add slug = \"...\" to the front matter"
+                )),
+            });
+        }
+    }
     // Checked whether or not the body is wanted, so that an article is
     // rejected alike by metadata scans and by the feeds that show it.
     let front_image = front
