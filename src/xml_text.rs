@@ -1,12 +1,24 @@
-//! Text that may go into XML: the characters XML 1.0 forbids (C0 controls
-//! but tab and newlines, U+FFFE, U+FFFF) make a feed unparseable, so every
-//! string from a file (config or article) passes through here once, when it
-//! is read. Pure; knows nothing else.
+//! Text that may go into XML and HTML: the characters XML 1.0 forbids (C0
+//! controls but tab and newlines, U+FFFE, U+FFFF) make a feed unparseable,
+//! and those it discourages (DEL and the C1 controls, U+007F-U+009F) are
+//! parse errors in HTML and draw the feed validator's "bad characters", so
+//! every string from a file (config or article) passes through here once,
+//! when it is read. NEL (U+0085), the one C1 control with a meaning in text,
+//! becomes the line break it stands for. Pure; knows nothing else.
 
 use std::borrow::Cow;
 
 fn is_forbidden(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{B}'
+            | '\u{C}'
+            | '\u{E}'..='\u{1F}'
+            | '\u{7F}'..='\u{9F}'
+            | '\u{FFFE}'
+            | '\u{FFFF}'
+    )
 }
 
 /// Whether `text` holds a character XML 1.0 forbids. A scan of bytes
@@ -15,6 +27,9 @@ pub fn has_forbidden(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.iter().enumerate().any(|(i, &byte)| {
         (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
+            || byte == 0x7F
+            // U+0080..U+009F: C2 80 ..= C2 9F.
+            || (byte == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F)))
             // U+FFFE and U+FFFF: EF BF BE and EF BF BF.
             || (byte == 0xEF
                 && bytes.get(i + 1) == Some(&0xBF)
@@ -25,7 +40,14 @@ pub fn has_forbidden(text: &str) -> bool {
 /// `text` without the characters XML 1.0 forbids; borrowed when it has none.
 pub fn strip_forbidden(text: &str) -> Cow<'_, str> {
     if has_forbidden(text) {
-        text.replace(is_forbidden, "").into()
+        text.chars()
+            .filter_map(|c| match c {
+                '\u{85}' => Some('\n'),
+                c if is_forbidden(c) => None,
+                c => Some(c),
+            })
+            .collect::<String>()
+            .into()
     } else {
         text.into()
     }
@@ -46,10 +68,11 @@ mod tests {
     #[test]
     fn forbidden_characters_go_and_allowed_ones_stay() {
         assert_eq!(
-            clean("a\u{0}b\u{B}c\u{1F}d\u{FFFE}e\u{FFFF}".into()),
-            "abcde"
+            clean("a\u{0}b\u{B}c\u{1F}d\u{FFFE}e\u{FFFF}f\u{7F}g\u{80}h\u{9F}i".into()),
+            "abcdefghi"
         );
-        let allowed = "tab\tnl\ncr\r Đời \u{85} \u{FFFD} \u{FFEF} \u{EFBF} 😀";
+        assert_eq!(clean("dòng một\u{85}dòng hai".into()), "dòng một\ndòng hai");
+        let allowed = "tab\tnl\ncr\r Đời \u{A0} \u{7E} \u{FFFD} \u{FFEF} \u{EFBF} 😀";
         assert!(matches!(strip_forbidden(allowed), Cow::Borrowed(_)));
     }
 

@@ -53,9 +53,10 @@ fn assert_format(url_path: &str, feed: &Feed) {
     assert_eq!(feed.feed_type, expected, "{url_path}");
 }
 
-/// XML 1.0 `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+/// XML 1.0 `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF],
+/// without the controls XML 1.0 discourages and HTML forbids (#x7F-#x9F).
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Characters XML 1.0 forbids in `bytes`, written raw or as character references.
@@ -1109,6 +1110,10 @@ fn feeds_have_no_xml_forbidden_characters_from_control_characters_in_files() {
         "Kinh tế/raw-md.md",
         "+++\ntitle = \"Markdown\u{1B} title\"\nsummary = \"Sum\u{C}mary\"\ncategories = [\"Kinh tế\", \"Ca\u{2}fe\"]\n+++\nBody \u{10}text.\n",
     );
+    site.write(
+        "Kinh tế/c1.md",
+        "+++\ntitle = \"C1\\u007F\\u0085 title\\u009f\"\n+++\nBody\u{80} &#x9f;text &#127;.\n",
+    );
     site.build();
     for (url_path, bytes) in site.feed_files() {
         assert_eq!(xml_forbidden(&bytes), Vec::<String>::new(), "{url_path}");
@@ -1117,7 +1122,7 @@ fn feeds_have_no_xml_forbidden_characters_from_control_characters_in_files() {
     let feed = site.feed("/kinh-te/rss.xml");
     let mut list = titles(&feed);
     list.sort();
-    assert_eq!(list, ["Markdown title", "Title một"]);
+    assert_eq!(list, ["C1\n title", "Markdown title", "Title một"]);
 }
 
 // ---------------------------------------------------------------------------

@@ -220,6 +220,22 @@ fn cases() -> Vec<Case> {
             expect: published("Tin điều khiển"),
         },
         Case {
+            name: "c1-controls",
+            // DEL and C1 controls, raw and as Markdown character references:
+            // gone from every feed and page; NEL is a line break.
+            make: |d, _| {
+                write(
+                    &d.join("a.md"),
+                    "# Tin\u{7f} C1\u{9f}\n\nMột\u{85}hai &#x9f; ba &#127; bốn\u{80}.\n",
+                )
+            },
+            expect: Expect::Published {
+                title: "Tin C1",
+                feed: None,
+                rss: &["Một\nhai  ba  bốn."],
+            },
+        },
+        Case {
             name: "oversized",
             make: |d, _| {
                 let mut text = "Tin rất lớn\n\n".as_bytes().to_vec();

@@ -504,14 +504,21 @@ fn parse(
         ),
         None => (parsed.title, body_offset + parsed.title_offset),
     };
-    let title = title.filter(|t| !t.is_empty()).ok_or_else(|| {
-        whole(match format {
-            Format::PlainText => "no title: the first non-empty line is the title; add one".into(),
-            Format::Markdown => {
-                "no title: add `title = \"...\"` to the front matter or a `# Heading` line".into()
-            }
-        })
-    })?;
+    // Cleaned before it is judged: a title of control characters is none.
+    let title = title
+        .map(|t| clean(t).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            whole(match format {
+                Format::PlainText => {
+                    "no title: the first non-empty line is the title; add one".into()
+                }
+                Format::Markdown => {
+                    "no title: add `title = \"...\"` to the front matter or a `# Heading` line"
+                        .into()
+                }
+            })
+        })?;
     let title_length = title.chars().count();
     if title_length > MAX_TITLE_CHARS {
         return Err(at(
@@ -535,7 +542,7 @@ fn parse(
     let article = Article {
         path: relative_text,
         id: clean(id),
-        title: clean(title),
+        title,
         slug,
         link: clean(link),
         author: front
