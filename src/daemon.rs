@@ -560,10 +560,10 @@ impl Daemon {
             return;
         }
         let conflicts = if full {
-            self.catalog.page_conflicts(Timestamp::now())
+            self.catalog.conflicts(Timestamp::now())
         } else {
             self.catalog
-                .page_conflicts_of(&changes.touched, Timestamp::now())
+                .conflicts_of(&changes.touched, Timestamp::now())
         };
         for conflict in conflicts {
             warn!(path = %conflict.path().display(), "{conflict}");

@@ -250,9 +250,10 @@ pub fn build_with_progress(
         report.archives_changed = history.changed;
         report.rejected.extend(history.left_out);
         report.render_errors = rendered.errors;
-        // Published all the same (their items link to the other's page):
-        // an error, so that the build fails until one gets another slug.
-        report.rejected.extend(catalog.page_conflicts(now));
+        // Two articles with one page (both published, the older one's items
+        // linking to the other's page) or one id (feeds show the newer):
+        // an error, so that the build fails until one gets another slug or id.
+        report.rejected.extend(catalog.conflicts(now));
         // Changed while this build read it: not published, as if rejected.
         report.rejected.extend(rendered.left_out);
         report.changed = outcome.changed;
@@ -283,8 +284,6 @@ pub fn build_with_progress(
 pub fn check(config: Arc<Config>) -> (Catalog, Vec<ArticleError>) {
     let mut catalog = Catalog::new(config, StateStore::in_memory());
     let mut changes = catalog.rescan();
-    changes
-        .rejected
-        .extend(catalog.page_conflicts(Timestamp::now()));
+    changes.rejected.extend(catalog.conflicts(Timestamp::now()));
     (catalog, changes.rejected)
 }

@@ -931,6 +931,74 @@ fn nfd_and_nfc_spellings_of_names_give_the_same_feeds() {
 }
 
 #[test]
+fn two_articles_with_one_id_are_an_error_naming_both_and_feeds_show_the_newer() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/cu.md",
+        "+++\ntitle = \"Bài cũ\"\nid = \"tag:x,2026:mot\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n",
+    );
+    site.write(
+        "Kinh tế/moi.md",
+        "+++\ntitle = \"Bài mới\"\nid = \"tag:x,2026:mot\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n",
+    );
+    site.write(
+        "Kinh tế/khac.md",
+        "+++\ntitle = \"Bài khác\"\ndate = \"2025-12-01 08:00\"\n+++\nKhác.\n",
+    );
+    for command in ["check", "build"] {
+        let run = site.run(command);
+        assert_eq!(run.code, Some(1), "{command}: {run}");
+        let old = site.article("Kinh tế/cu.md").display().to_string();
+        let new = site.article("Kinh tế/moi.md").display().to_string();
+        let line = run
+            .stderr_lines()
+            .into_iter()
+            .find(|line| line.starts_with(&old) && line.contains("same id"))
+            .unwrap_or_else(|| panic!("{command}: no error naming {old}: {run}"));
+        assert!(
+            line.contains(&new) && line.contains("tag:x,2026:mot"),
+            "{line}"
+        );
+    }
+    for (url_path, feed) in site.feeds() {
+        assert_eq!(titles(&feed), ["Bài mới", "Bài khác"], "{url_path}");
+    }
+}
+
+#[test]
+fn an_id_that_is_not_a_uri_is_rejected_at_its_line() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/a.md",
+        "+++\ntitle = \"A\"\nid = \"bai 123\"\n+++\nA.\n",
+    );
+    site.write(
+        "Kinh tế/b.md",
+        "+++\ntitle = \"B\"\nid = \"dupid\"\n+++\nB.\n",
+    );
+    site.write(
+        "Kinh tế/c.md",
+        "+++\ntitle = \"C\"\nid = \"urn:isbn:0451450523\"\n+++\nC.\n",
+    );
+    let run = site.run("check");
+    assert_eq!(run.code, Some(1), "{run}");
+    for file in ["a.md", "b.md"] {
+        let path = site
+            .article(format!("Kinh tế/{file}"))
+            .display()
+            .to_string();
+        assert!(
+            run.stderr_lines()
+                .iter()
+                .any(|line| line.starts_with(&format!("{path}:3:6: id must be a URI"))),
+            "{file}: {run}"
+        );
+    }
+    site.run("build");
+    assert_eq!(titles(&site.feed("/kinh-te/atom.xml")), ["C"]);
+}
+
+#[test]
 fn feeds_hold_the_newest_items_up_to_the_limit_ties_broken_by_id() {
     let site = Site::new("[feeds]\nlimit = 3\n");
     let articles = [

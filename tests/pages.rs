@@ -634,3 +634,21 @@ fn a_page_url_no_file_can_have_is_a_404_not_a_server_error() {
     }
     assert_eq!(serve.get("/kinh-te/a.html").status, 200);
 }
+
+#[test]
+fn serve_warns_of_a_second_article_with_one_id_and_serves_what_a_build_writes() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/moi.md",
+        "+++\ntitle = \"Bài mới\"\nid = \"tag:x,2026:mot\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n",
+    );
+    let serve = site.serve();
+    site.write(
+        "Kinh tế/cu.md",
+        "+++\ntitle = \"Bài cũ\"\nid = \"tag:x,2026:mot\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n",
+    );
+    serve.wait_for_log("a warning naming both files", "has the same id");
+    let feeds = assert_served_equals_fresh_build(&site, &serve);
+    let rss = String::from_utf8(feeds["/kinh-te/rss.xml"].clone()).unwrap();
+    assert!(rss.contains("Bài mới") && !rss.contains("Bài cũ"), "{rss}");
+}

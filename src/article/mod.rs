@@ -283,6 +283,22 @@ impl Format {
 /// whose title line is missing.
 pub const MAX_TITLE_CHARS: usize = 300;
 
+/// Whether `id` can be an Atom entry id and an RSS guid: an absolute URI
+/// (RFC 3986: a scheme, a colon, then something), with no whitespace or
+/// character a URI may not hold.
+fn is_uri(id: &str) -> bool {
+    let Some((scheme, rest)) = id.split_once(':') else {
+        return false;
+    };
+    let mut scheme_chars = scheme.chars();
+    scheme_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme_chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !rest
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+}
+
 /// The longest slug: its page's file name (`{slug}.html`) must fit the 255
 /// bytes most file systems allow, with room for the temporary name feedd
 /// writes it under first.
@@ -530,12 +546,22 @@ fn parse(
         ));
     }
 
-    let id = front
-        .id
-        .as_ref()
-        .map(|id| id.get_ref().trim().to_string())
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| id_from_path(&relative_text));
+    let id = match front.id.as_ref() {
+        Some(stated) => {
+            let id = clean(stated.get_ref().trim().to_string());
+            if !is_uri(&id) {
+                return Err(span_at(
+                    stated.span().start,
+                    "id must be a URI (an Atom feed's entry id is one), e.g. \
+                     id = \"urn:uuid:…\", id = \"tag:example.vn,2026:bai-123\" or an http(s) \
+                     URL; or leave it out for one made from the file's path"
+                        .into(),
+                ));
+            }
+            id
+        }
+        None => id_from_path(&relative_text),
+    };
 
     // TOML escapes and Markdown character references can produce characters
     // that the raw text did not contain, so every field is cleaned once more.

@@ -1204,9 +1204,14 @@ impl Catalog {
     pub fn feed(&self, scope: &Scope, now: Timestamp) -> Option<(FeedMeta, Vec<&Entry>)> {
         let limit = self.config.feeds.limit;
         let (meta, order) = self.meta_and_order(scope)?;
+        let mut ids = std::collections::HashSet::new();
         let items: Vec<&Entry> = due(order, now)
-            .take(limit)
             .filter_map(|k| self.entries.get(&k.path))
+            // A second article with an id already shown would make the feed
+            // invalid (and readers merge the two): the newer one stands,
+            // and `Catalog::conflicts` reports the other.
+            .filter(|entry| ids.insert(&entry.id))
+            .take(limit)
             .collect();
         if items.is_empty() && *scope != Scope::All {
             return None;
@@ -1275,10 +1280,12 @@ impl Catalog {
                 number + 1 == count || since.is_none_or(|since| newest >= Some(since))
             })
             .map(|(number, (chunk, history))| {
+                let mut ids = std::collections::HashSet::new();
                 let items: Vec<&Entry> = chunk
                     .iter()
                     .rev()
                     .filter_map(|key| self.entries.get(&key.path))
+                    .filter(|entry| ids.insert(&entry.id))
                     .collect();
                 let mut meta = self.named(meta.clone(), &items);
                 meta.history = history;
@@ -1480,6 +1487,63 @@ impl Catalog {
     /// another article. One error per such article, naming both files.
     pub fn page_conflicts(&self, now: Timestamp) -> Vec<ArticleError> {
         self.conflicts_among(due(&self.all, now), None, now)
+    }
+
+    /// Every error of two articles that cannot both be what they claim:
+    /// [`Catalog::page_conflicts`] and [`Catalog::id_conflicts`].
+    pub fn conflicts(&self, now: Timestamp) -> Vec<ArticleError> {
+        let mut conflicts = self.page_conflicts(now);
+        conflicts.extend(self.id_conflicts(now, None));
+        conflicts
+    }
+
+    /// [`Catalog::conflicts`] that involve the articles `keys` (an edit's).
+    pub fn conflicts_of(&self, keys: &BTreeSet<Arc<str>>, now: Timestamp) -> Vec<ArticleError> {
+        let mut conflicts = self.page_conflicts_of(keys, now);
+        let ids: HashSet<&ArticleId> = keys
+            .iter()
+            .filter_map(|key| self.entries.get(key))
+            .map(|entry| &entry.id)
+            .collect();
+        if !ids.is_empty() {
+            conflicts.extend(self.id_conflicts(now, Some(&ids)));
+        }
+        conflicts
+    }
+
+    /// Published articles whose id a newer one has as of `now` (only ids
+    /// in `only`, when given): feeds show the newer one only, since two
+    /// items with one id make a feed invalid and readers merge them. One
+    /// error per such article, naming both files.
+    fn id_conflicts(
+        &self,
+        now: Timestamp,
+        only: Option<&HashSet<&ArticleId>>,
+    ) -> Vec<ArticleError> {
+        let root = &self.config.paths.articles;
+        let mut owners: HashMap<&ArticleId, &Entry> = HashMap::new();
+        let mut conflicts = Vec::new();
+        for entry in due(&self.all, now).filter_map(|order| self.entries.get(&order.path)) {
+            if only.is_some_and(|only| !only.contains(&entry.id)) {
+                continue;
+            }
+            match owners.get(&entry.id) {
+                Some(owner) => conflicts.push(ArticleError::Whole {
+                    path: root.join(entry.source.path()),
+                    message: format!(
+                        "has the same id, {}, as the newer {}, so feeds show only that one; \
+                         give one of them another `id` in its front matter (or none: one is \
+                         made from the file's path)",
+                        entry.id,
+                        root.join(owner.source.path()).display()
+                    ),
+                }),
+                None => {
+                    owners.insert(&entry.id, entry);
+                }
+            }
+        }
+        conflicts
     }
 
     /// As [`Catalog::page_conflicts`], for the pages of the articles `keys`
