@@ -5,7 +5,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::xml_text::strip_forbidden;
 
 /// UTF-8 with an optional BOM -> NFC text with LF line ends and no character
-/// that XML 1.0 forbids. Err: the offset of the first invalid byte.
+/// that XML 1.0 forbids or HTML does not allow (`xml_text`). Err: the offset of the first invalid byte.
 pub(super) fn decode(bytes: &[u8]) -> Result<String, usize> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
@@ -28,7 +28,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, usize> {
     }
 }
 
-/// Whether `text` may hold a CR, a character XML forbids, or a character
+/// Whether `text` may hold a CR, a character `xml_text` drops, or a character
 /// that may not be in NFC. False only when it holds none: every character
 /// is below U+0300 (no combining marks there), or Latin Extended Additional
 /// (U+1E00-U+1EFF, Vietnamese's precomposed letters), or the General
@@ -41,10 +41,12 @@ fn may_need_rewriting(text: &str) -> bool {
     let mut i = 0;
     while let Some(&lead) = bytes.get(i) {
         match lead {
-            b'\n' | b'\t' | 0x20..=0x7F => i += 1,
-            // CR and the C0 controls XML forbids.
-            0x00..=0x1F => return true,
-            // U+0080-U+02FF (lead bytes C2-CB); U+0300 and up from CC.
+            b'\n' | b'\t' | 0x20..=0x7E => i += 1,
+            // CR, the C0 controls XML forbids, and DEL.
+            0x00..=0x1F | 0x7F => return true,
+            // The C1 controls, U+0080-U+009F (C2 80 ..= C2 9F).
+            0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => return true,
+            // U+00A0-U+02FF (lead bytes C2-CB); U+0300 and up from CC.
             0xC2..=0xCB => i += 2,
             0xE0..=0xEF => {
                 let code = ((u32::from(lead) & 0x0F) << 12)
@@ -79,6 +81,9 @@ mod tests {
             "a\rb",
             "a\u{0}b",
             "a\u{B}b",
+            "a\u{7F}b",
+            "a\u{85}b",
+            "a\u{9F}b",
             "e\u{301}",
             "\u{FFFE}",
             "\u{FFFF}",
