@@ -38,7 +38,10 @@ impl std::io::Write for ClearingProgress {
 
 /// Installs the global subscriber. Call once, before anything logs.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // notify logs at info that it could not remove the watch of a folder
+    // that is gone, which the kernel had removed with the folder: noise.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,notify=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| ClearingProgress);

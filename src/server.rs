@@ -176,7 +176,8 @@ pub async fn serve_with_metrics(
         let snapshot = SharedSnapshot::clone(&snapshot);
         let metrics = Arc::clone(&metrics);
         let page_variants = Arc::clone(&page_variants);
-        let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+        let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
+            decode_unreserved(&mut request);
             let current = snapshot.load();
             // Article and archive pages are the answers read from disk
             // (see `pages`, `history`); everything else stays a lookup.
@@ -423,7 +424,9 @@ fn respond<B>(
             }
             _ => {}
         }
-        if let Some(folder) = folder_without_slash(snapshot, request.uri().path()) {
+        if let Some(folder) = folder_without_slash(snapshot, request.uri().path())
+            .or_else(|| folder_of_index_html(snapshot, request.uri().path()))
+        {
             return (redirect(folder, &snapshot.cache_control), Route::Other);
         }
         return (not_found(&snapshot.cache_control), Route::Other);
@@ -432,6 +435,53 @@ fn respond<B>(
         respond_with(feed, &snapshot.cache_control, request),
         Route::Document(feed.format),
     )
+}
+
+/// Decodes the percent-encoded unreserved characters of the request's path
+/// (`/%72ss.xml` is `/rss.xml`: RFC 3986 §6.2.2.2 makes them equivalent).
+/// Every other escape stays, so a path still matches only what feedd
+/// publishes; `%2F` and `%2E%2E` decode to nothing a lookup accepts (`.` is
+/// decoded, but no published path or page file has a `..` segment).
+fn decode_unreserved<B>(request: &mut Request<B>) {
+    let path = request.uri().path();
+    if !path.contains('%') {
+        return;
+    }
+    let hex = |byte: Option<&u8>| byte.and_then(|b| char::from(*b).to_digit(16));
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte == b'%'
+            && let (Some(high), Some(low)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2)))
+            && let Ok(unescaped) = u8::try_from(high * 16 + low)
+            && (unescaped.is_ascii_alphanumeric() || matches!(unescaped, b'-' | b'.' | b'_' | b'~'))
+        {
+            decoded.push(unescaped);
+            i += 3;
+        } else {
+            decoded.push(byte);
+            i += 1;
+        }
+    }
+    if decoded.len() == bytes.len() {
+        return;
+    }
+    let Ok(mut path_and_query) = String::from_utf8(decoded) else {
+        return;
+    };
+    if let Some(query) = request.uri().query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(path_and_query) = hyper::http::uri::PathAndQuery::try_from(path_and_query) else {
+        return;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = hyper::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
 }
 
 fn not_found(cache_control: &HeaderValue) -> Response<Full<Bytes>> {
@@ -455,6 +505,17 @@ fn folder_without_slash(snapshot: &Snapshot, path: &str) -> Option<HeaderValue> 
     let page = OutputPath::parse(&folder).filter(|p| p.format == Format::Html)?;
     snapshot.feeds.contains_key(folder.as_str()).then_some(())?;
     HeaderValue::try_from(page.url_path()).ok()
+}
+
+/// `/x/index.html` -> `/x/` when that is a published folder page: the file
+/// a static server of the output folder would answer with, sent to its one
+/// URL rather than a 404.
+fn folder_of_index_html(snapshot: &Snapshot, path: &str) -> Option<HeaderValue> {
+    let folder = path.strip_suffix("index.html")?;
+    if !folder.ends_with('/') || !snapshot.feeds.contains_key(folder) {
+        return None;
+    }
+    HeaderValue::from_str(folder).ok()
 }
 
 /// `301` to `location`, cacheable like the pages.

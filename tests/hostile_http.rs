@@ -378,6 +378,10 @@ fn traversal_targets_get_404_or_400_and_never_a_file() {
         "/feeds/",
         "/.",
         "/..",
+        // Decoded unreserved escapes make `..` segments, which match nothing.
+        "/%2e%2e/rss.xml",
+        "/big/%2E%2E/rss.xml",
+        "/big/.%2e/secret.txt",
     ] {
         let response = server.exchange(&get(target));
         assert_serves_only_feeds(target, &response);
@@ -389,7 +393,16 @@ fn traversal_targets_get_404_or_400_and_never_a_file() {
         );
     }
     // The raw client does reach the feeds, in origin and absolute form.
-    for target in ["/rss.xml", "/big/rss.xml", "http://feedd/rss.xml"] {
+    // Percent-encoded unreserved characters are the characters (RFC 3986
+    // §6.2.2.2).
+    for target in [
+        "/rss.xml",
+        "/big/rss.xml",
+        "http://feedd/rss.xml",
+        "/%72ss.xml",
+        "/b%69g/rss%2Exml",
+        "http://feedd/%72ss.xml?x=%2F",
+    ] {
         let response = server.exchange(&get(target));
         assert_eq!(first_status(&response), Some(200), "{target}");
         assert_serves_only_feeds(target, &response);

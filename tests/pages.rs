@@ -346,11 +346,11 @@ fn served_pages_revalidate_compress_redirect_and_follow_edits_page_by_page() {
     assert_eq!(redirect.header("location"), Some("/chinh-tri/"));
     assert_eq!(serve.get("/no-such-category").status, 404);
     assert_eq!(serve.get("/chinh-tri/no-such-article.html").status, 404);
-    assert_eq!(
-        serve.get("/chinh-tri/index.html").status,
-        404,
-        "one URL per page"
-    );
+    // One URL per page: the folder's index.html (which a static server of
+    // the output folder would answer) redirects to it.
+    let index = serve.get("/chinh-tri/index.html");
+    assert_eq!(index.status, 301);
+    assert_eq!(index.header("location"), Some("/chinh-tri/"));
     assert_eq!(
         serve.get("/kinh-te/elsewhere.html").status,
         404,
@@ -651,4 +651,27 @@ fn serve_warns_of_a_second_article_with_one_id_and_serves_what_a_build_writes() 
     let feeds = assert_served_equals_fresh_build(&site, &serve);
     let rss = String::from_utf8(feeds["/kinh-te/rss.xml"].clone()).unwrap();
     assert!(rss.contains("Bài mới") && !rss.contains("Bài cũ"), "{rss}");
+}
+
+#[test]
+fn index_html_redirects_to_its_folder_and_percent_encoded_letters_name_the_same_documents() {
+    let site = Site::new("");
+    site.write("Kinh tế/a.md", "+++\ntitle = \"A\"\n+++\nA.\n");
+    let serve = site.serve();
+    for (index, folder) in [("/index.html", "/"), ("/kinh%2Dte/index.html", "/kinh-te/")] {
+        let redirect = serve.get(index);
+        assert_eq!(redirect.status, 301, "{index}");
+        assert_eq!(redirect.header("location"), Some(folder), "{index}");
+    }
+    for (alias, canonical) in [
+        ("/kinh%2Dte/rss.xml", "/kinh-te/rss.xml"),
+        ("/%6Binh-te/%61.html", "/kinh-te/a.html"),
+        ("/%66eed.json", "/feed.json"),
+    ] {
+        let (a, b) = (serve.get(alias), serve.get(canonical));
+        assert_eq!((a.status, b.status), (200, 200), "{alias}");
+        assert_eq!(a.body, b.body, "{alias}");
+    }
+    assert_eq!(serve.get("/kinh-te/index.htm").status, 404);
+    assert_eq!(serve.get("/kinh-teindex.html").status, 404);
 }
