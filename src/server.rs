@@ -906,6 +906,43 @@ mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
+    fn decoded(target: &str) -> String {
+        let mut request = Request::get(target).body(()).unwrap();
+        decode_unreserved(&mut request);
+        request.uri().to_string()
+    }
+
+    #[test]
+    fn unreserved_escapes_are_decoded_and_no_other() {
+        assert_eq!(decoded("/%72ss.xml"), "/rss.xml");
+        assert_eq!(
+            decoded("/kinh%2dte/%7E%5F.html?q=%72"),
+            "/kinh-te/~_.html?q=%72"
+        );
+        assert_eq!(decoded("/a%2Fb%20c%25d%00"), "/a%2Fb%20c%25d%00");
+        assert_eq!(decoded("/%2e%2E/x"), "/../x");
+        assert_eq!(decoded("/%7"), "/%7");
+        assert_eq!(decoded("/%zz%"), "/%zz%");
+        assert_eq!(decoded("/%252e"), "/%252e");
+        assert_eq!(decoded("/%%372"), "/%72");
+    }
+
+    proptest::proptest! {
+        /// Any path a client may send: no panic, each decoded escape takes
+        /// two bytes off, and a path without one is left alone. (Decoding
+        /// is done once: `%%372` gives `%72`, which is looked up as such.)
+        #[test]
+        fn decoding_is_total_and_only_shortens(path in "/[a-zA-Z0-9%./_~!$&'()*+,;=:@-]{0,40}") {
+            let Ok(uri) = path.parse::<hyper::Uri>() else { return Ok(()); };
+            let once = decoded(&uri.to_string());
+            proptest::prop_assert!(once.len() <= path.len());
+            proptest::prop_assert_eq!((path.len() - once.len()) % 2, 0);
+            if !path.contains('%') {
+                proptest::prop_assert_eq!(once, path);
+            }
+        }
+    }
+
     #[test]
     fn sealed_archive_pages_have_the_history_max_age() {
         assert_eq!(
