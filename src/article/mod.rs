@@ -399,7 +399,11 @@ fn parse(
         Some(range) => toml::from_str(text.get(range).unwrap_or_default()).map_err(|e| {
             span_at(
                 e.span().map_or(0, |s| s.start),
-                format!("front matter: {}", e.message().trim_end()),
+                format!(
+                    "front matter: {}; fix this value (the keys, their types and date forms \
+                     are in the README's \"Articles\")",
+                    e.message().trim_end()
+                ),
             )
         })?,
     };
