@@ -355,6 +355,8 @@ impl Daemon {
             Some(format!("the last rebuild failed: {error}"))
         } else if self.publisher.retry_due().is_some() {
             Some("some feeds could not be written; retrying".into())
+        } else if self.page_retry.is_some() {
+            Some("some article or archive pages could not be written; retrying".into())
         } else {
             None
         }
@@ -658,8 +660,11 @@ impl Daemon {
             .map(ToString::to_string)
             .chain(outcome.errors.iter().map(ToString::to_string))
             .next();
-        self.metrics
-            .rebuild(started.elapsed(), self.last_rebuild_error.is_none());
+        let write_errors = outcome.errors.len() + pages.errors.len() + archives.errors.len();
+        self.metrics.rebuild(
+            started.elapsed(),
+            rendered.errors.is_empty() && write_errors == 0,
+        );
         self.pages_done(&pages);
         self.archives_done(&archives);
         self.heap_trim_due();
@@ -674,7 +679,7 @@ impl Daemon {
             archive_pages_checked = archives.checked,
             archive_pages_rendered = archives.rendered,
             archive_pages_changed = archives.changed.len(),
-            errors = rendered.errors.len() + outcome.errors.len(),
+            errors = rendered.errors.len() + write_errors,
             duration_ms = milliseconds(started.elapsed()),
             "rebuilt"
         );

@@ -279,6 +279,48 @@ fn healthz_is_503_while_a_feed_cannot_be_written_and_200_after_the_retry() {
 }
 
 #[test]
+fn healthz_is_503_while_an_article_page_cannot_be_written_and_200_after_the_retry() {
+    let site = Site::new(SERVE_CONFIG);
+    site.write("Thời sự/2026-11-20-a.txt", article("Tin A"));
+    let serve = site.serve();
+    serve.wait_until("healthz to answer 200", || {
+        serve.get("/healthz").status == 200
+    });
+    let before = metrics(&serve);
+
+    // A folder where the new article's page goes: its rename fails.
+    std::fs::create_dir_all(site.output().join("thoi-su/2026-11-21-b.html/x")).unwrap();
+    site.write("Thời sự/2026-11-21-b.txt", article("Tin B"));
+    serve.wait_until("healthz to answer 503", || {
+        serve.get("/healthz").status == 503
+    });
+    let failing = String::from_utf8(serve.get("/healthz").body).unwrap();
+    assert!(failing.contains("pages could not be written"), "{failing}");
+    let during = metrics(&serve);
+    assert!(
+        value(&during, "feedd_rebuilds_total{result=\"error\"}")
+            > value(&before, "feedd_rebuilds_total{result=\"error\"}")
+    );
+    // Logged before health turns, but perhaps not collected yet.
+    serve.wait_until("the edit's rebuild line", || {
+        serve.log_contains("reason=\"edit\"")
+    });
+    let line = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("reason=\"edit\""))
+        .unwrap();
+    assert!(line.contains("errors=1"), "{line}");
+
+    std::fs::remove_dir_all(site.output().join("thoi-su/2026-11-21-b.html")).unwrap();
+    serve.wait_until("healthz to answer 200 after the retry", || {
+        serve.get("/healthz").status == 200
+    });
+    assert_eq!(serve.get("/thoi-su/2026-11-21-b.html").status, 200);
+    common::assert_served_equals_fresh_build(&site, &serve);
+}
+
+#[test]
 fn metrics_count_requests_rebuilds_and_file_events() {
     let site = Site::new(SERVE_CONFIG);
     site.write("Thời sự/2026-11-20-a.txt", article("Tin A"));
