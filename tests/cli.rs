@@ -548,3 +548,30 @@ fn explain_works_beside_a_running_serve_and_changes_nothing() {
     assert_eq!(std::fs::read(&journal).unwrap(), journal_before);
     drop(serve);
 }
+
+#[test]
+fn explain_of_an_article_a_newer_one_shares_its_id_or_page_with_says_so() {
+    let site = Site::new("");
+    site.write(
+        "Kinh tế/cu.md",
+        "+++\ntitle = \"Bài cũ\"\nid = \"tag:x,2026:mot\"\nslug = \"gia-lua\"\ndate = \"2026-01-01 08:00\"\n+++\nCũ.\n",
+    );
+    site.write(
+        "Kinh tế/moi.md",
+        "+++\ntitle = \"Bài mới\"\nid = \"tag:x,2026:mot\"\nslug = \"gia-lua\"\ndate = \"2026-01-02 08:00\"\n+++\nMới.\n",
+    );
+    let older = explain(&site, "Kinh tế/cu.md");
+    assert!(older.contains("has the same id"), "{older}");
+    assert!(older.contains("has the same page"), "{older}");
+    // Not in the feeds, which show the newer one only.
+    assert!(
+        !older.contains("item 1 of") && !older.contains("item 2 of"),
+        "{older}"
+    );
+    let newer = explain(&site, "Kinh tế/moi.md");
+    assert!(!newer.contains("has the same"), "{newer}");
+    assert!(
+        newer.contains("/kinh-te/rss.xml, /kinh-te/atom.xml, /kinh-te/feed.json: item 1 of 1"),
+        "{newer}"
+    );
+}

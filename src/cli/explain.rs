@@ -159,6 +159,17 @@ pub fn explain(config: Arc<Config>, file: &Path, now: Timestamp) -> Result<Strin
     for error in &errors {
         line(&mut out, "", error);
     }
+    // What it shares with a newer article (its page, its id), as `check`
+    // reports it.
+    if let Some(entry) = &entry {
+        let file = config.paths.articles.join(entry.source());
+        let keys = std::collections::BTreeSet::from([std::sync::Arc::from(entry.key())]);
+        for conflict in catalog.conflicts_of(&keys, now) {
+            if conflict.path() == file {
+                line(&mut out, "", &conflict.to_string());
+            }
+        }
+    }
     if let (Some(entry), Some(_)) = (&entry, errors.first()) {
         line(
             &mut out,
@@ -368,18 +379,18 @@ fn placed(out: &mut String, catalog: &Catalog, entry: &Entry, now: Timestamp) {
             .collect();
         let urls = urls.join(", ");
         let place = catalog.place_in_feed(&scope, entry.key(), now);
-        let in_main = match place {
-            Some(place) if place.position <= limit => {
-                let shown = place.published.min(limit);
-                line(
-                    out,
-                    "",
-                    &format!("{urls}: item {} of {shown}", place.position),
-                );
-                true
-            }
-            _ => false,
-        };
+        // The items the build writes, from the same catalog call (an
+        // article whose id a newer one has is not among them).
+        let in_main = catalog
+            .feed(&scope, now)
+            .and_then(|(_, items)| {
+                let index = items.iter().position(|item| item.key() == entry.key())?;
+                Some((index + 1, items.len()))
+            })
+            .map(|(position, shown)| {
+                line(out, "", &format!("{urls}: item {position} of {shown}"));
+            })
+            .is_some();
         // The archive pages the build writes, from the same catalog call.
         let archived = catalog
             .archives(&scope, now)
