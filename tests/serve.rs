@@ -484,12 +484,15 @@ async fn serves_feeds_with_the_headers_of_the_spec() {
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 
-    // `/` and `/thoi-su/` are pages (tests/pages.rs); their files are not
-    // served under their own names.
+    // `/` and `/thoi-su/` are pages (tests/pages.rs); their files' names
+    // redirect there (one URL per page).
+    for (path, folder) in [("/index.html", "/"), ("/thoi-su/index.html", "/thoi-su/")] {
+        let response = feedd.get(path).await;
+        assert_eq!(response.status, StatusCode::MOVED_PERMANENTLY, "{path}");
+        assert_eq!(response.header("location"), Some(folder), "{path}");
+    }
     for path in [
-        "/index.html",
         "/nope.xml",
-        "/thoi-su/index.html",
         "/feedd.toml",
         "/../feedd.toml",
         "/%2e%2e/feedd.toml",
