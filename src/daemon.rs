@@ -561,15 +561,8 @@ impl Daemon {
             self.rescan_pending = true;
             return;
         }
-        let conflicts = if full {
-            self.catalog.conflicts(Timestamp::now())
-        } else {
-            self.catalog
-                .conflicts_of(&changes.touched, Timestamp::now())
-        };
-        for conflict in conflicts {
-            warn!(path = %conflict.path().display(), "{conflict}");
-        }
+        // Looked for once the feeds are out: not on the edit's way to readers.
+        let conflicts_among = (!full).then(|| changes.touched.clone());
         let pages = if !full {
             PageWork::changed(changes.touched, changes.pages_gone)
         } else if reason == "config reload" || !pages::fingerprint_is_current(&self.config) {
@@ -587,6 +580,13 @@ impl Daemon {
             pages,
             oldest_change,
         );
+        let conflicts = match conflicts_among {
+            None => self.catalog.conflicts(Timestamp::now()),
+            Some(keys) => self.catalog.conflicts_of(&keys, Timestamp::now()),
+        };
+        for conflict in conflicts {
+            warn!(path = %conflict.path().display(), "{conflict}");
+        }
     }
 
     /// Renders and publishes `scopes`, plus those of every article that fell

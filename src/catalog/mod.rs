@@ -1521,12 +1521,28 @@ impl Catalog {
         only: Option<&HashSet<&ArticleId>>,
     ) -> Vec<ArticleError> {
         let root = &self.config.paths.articles;
+        let newest_first: Vec<&Entry> = match only {
+            None => due(&self.all, now)
+                .filter_map(|order| self.entries.get(&order.path))
+                .collect(),
+            // An edit's few ids: a pass over the entries themselves (no
+            // lookup per article: 100,000 of those took 40 ms), then the
+            // holders of those ids in the order of `all`.
+            Some(only) => {
+                let mut holders: Vec<&Entry> = self
+                    .entries
+                    .values()
+                    .filter(|entry| {
+                        only.contains(&entry.id) && !entry.draft && entry.published <= now
+                    })
+                    .collect();
+                holders.sort_by_cached_key(|entry| Catalog::order_key(entry));
+                holders
+            }
+        };
         let mut owners: HashMap<&ArticleId, &Entry> = HashMap::new();
         let mut conflicts = Vec::new();
-        for entry in due(&self.all, now).filter_map(|order| self.entries.get(&order.path)) {
-            if only.is_some_and(|only| !only.contains(&entry.id)) {
-                continue;
-            }
+        for entry in newest_first {
             match owners.get(&entry.id) {
                 Some(owner) => conflicts.push(ArticleError::Whole {
                     path: root.join(entry.source.path()),
