@@ -1204,7 +1204,7 @@ impl Catalog {
     pub fn feed(&self, scope: &Scope, now: Timestamp) -> Option<(FeedMeta, Vec<&Entry>)> {
         let limit = self.config.feeds.limit;
         let (meta, order) = self.meta_and_order(scope)?;
-        let mut ids = std::collections::HashSet::new();
+        let mut ids = HashSet::new();
         let items: Vec<&Entry> = due(order, now)
             .filter_map(|k| self.entries.get(&k.path))
             // A second article with an id already shown would make the feed
@@ -1280,7 +1280,7 @@ impl Catalog {
                 number + 1 == count || since.is_none_or(|since| newest >= Some(since))
             })
             .map(|(number, (chunk, history))| {
-                let mut ids = std::collections::HashSet::new();
+                let mut ids = HashSet::new();
                 let items: Vec<&Entry> = chunk
                     .iter()
                     .rev()
