@@ -57,17 +57,28 @@ pub fn render_updates<'a>(
         .collect();
     catalog.prune_bodies(now);
     let mut rendered = Rendered::default();
-    let mut left_out_paths = BTreeSet::new();
     for scope in per_scope {
-        rendered.updates.extend(scope.updates);
-        rendered.errors.extend(scope.errors);
-        for error in scope.left_out {
-            if left_out_paths.insert(error.path().to_path_buf()) {
-                rendered.left_out.push(error);
+        rendered.absorb(scope);
+    }
+    rendered
+}
+
+impl Rendered {
+    /// Takes in `part`'s updates and errors, and its left-out articles
+    /// that are not noted yet (one article is in several scopes' feeds).
+    fn absorb(&mut self, part: Rendered) {
+        self.updates.extend(part.updates);
+        self.errors.extend(part.errors);
+        for error in part.left_out {
+            if !self
+                .left_out
+                .iter()
+                .any(|noted| noted.path() == error.path())
+            {
+                self.left_out.push(error);
             }
         }
     }
-    rendered
 }
 
 /// Scopes rendered and written together by a one-shot build: enough for
@@ -88,18 +99,12 @@ fn render_and_publish_in_chunks(
     let scopes: Vec<&Scope> = scopes.iter().collect();
     let mut rendered = Rendered::default();
     let mut outcome = PublishOutcome::default();
-    let mut left_out_paths = BTreeSet::new();
     for chunk in scopes.chunks(SCOPES_PER_BUILD_CHUNK) {
         let mut part = render_updates(catalog, chunk.iter().copied(), now, Bodies::Dropped);
         let published = publisher.publish(std::mem::take(&mut part.updates));
         outcome.changed.extend(published.changed);
         outcome.errors.extend(published.errors);
-        rendered.errors.extend(part.errors);
-        for error in part.left_out {
-            if left_out_paths.insert(error.path().to_path_buf()) {
-                rendered.left_out.push(error);
-            }
-        }
+        rendered.absorb(part);
     }
     (rendered, outcome)
 }
