@@ -1320,6 +1320,16 @@ impl Catalog {
 
     /// The title, description and link of `scope`'s feed, and its articles
     /// in feed order; `None` for a category with no article at all.
+    /// The order of the articles whose pages are in `category`'s folder
+    /// (`None`: the site's top, the pages of articles with no category,
+    /// which only the site-wide order holds).
+    fn order_of(&self, category: Option<&str>) -> Option<&BTreeSet<OrderKey>> {
+        match category {
+            Some(slug) => self.categories.get(slug).map(|index| &index.order),
+            None => Some(&self.all),
+        }
+    }
+
     fn meta_and_order(&self, scope: &Scope) -> Option<(FeedMeta, &BTreeSet<OrderKey>)> {
         let site = &self.config.site;
         Some(match scope {
@@ -1578,12 +1588,8 @@ impl Catalog {
             pages.iter().map(|page| page.category.as_deref()).collect();
         let mut conflicts = Vec::new();
         for category in categories {
-            let order = match category {
-                Some(slug) => match self.categories.get(slug) {
-                    Some(index) => &index.order,
-                    None => continue,
-                },
-                None => &self.all,
+            let Some(order) = self.order_of(category) else {
+                continue;
             };
             conflicts.extend(self.conflicts_among(due(order, now), Some(&pages), now));
         }
@@ -1645,12 +1651,8 @@ impl Catalog {
         }
         let mut owners = BTreeMap::new();
         for (category, pages) in wanted {
-            let order = match category {
-                Some(slug) => match self.categories.get(slug) {
-                    Some(index) => &index.order,
-                    None => continue,
-                },
-                None => &self.all,
+            let Some(order) = self.order_of(category) else {
+                continue;
             };
             let mut found = 0;
             for entry in due(order, now).filter_map(|order| self.entries.get(&order.path)) {
