@@ -948,15 +948,10 @@ fn two_articles_with_one_id_are_an_error_naming_both_and_feeds_show_the_newer() 
     for command in ["check", "build"] {
         let run = site.run(command);
         assert_eq!(run.code, Some(1), "{command}: {run}");
-        let old = site.article("Kinh tế/cu.md").display().to_string();
-        let new = site.article("Kinh tế/moi.md").display().to_string();
-        let line = run
-            .stderr_lines()
-            .into_iter()
-            .find(|line| line.starts_with(&old) && line.contains("same id"))
-            .unwrap_or_else(|| panic!("{command}: no error naming {old}: {run}"));
+        let line = run.error_about(&site.article("Kinh tế/cu.md"), "same id");
+        let newer = site.article("Kinh tế/moi.md").display().to_string();
         assert!(
-            line.contains(&new) && line.contains("tag:x,2026:mot"),
+            line.contains(&newer) && line.contains("tag:x,2026:mot"),
             "{line}"
         );
     }

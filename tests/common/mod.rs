@@ -265,6 +265,16 @@ impl Run {
             .filter(|l| !l.trim().is_empty())
             .collect()
     }
+
+    /// The stderr line about `file` (it starts with its path) that holds
+    /// `needle`; panics naming both when there is none.
+    pub fn error_about(&self, file: &Path, needle: &str) -> &str {
+        let file = file.display().to_string();
+        self.stderr_lines()
+            .into_iter()
+            .find(|line| line.starts_with(&file) && line.contains(needle))
+            .unwrap_or_else(|| panic!("no error about {file} with {needle:?}: {self}"))
+    }
 }
 
 impl std::fmt::Display for Run {
