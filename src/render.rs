@@ -9,6 +9,7 @@ use atom_syndication as atom;
 use jiff::Timestamp;
 use jiff::Zoned;
 use jiff::tz::{Offset, TimeZone};
+use memchr::memmem;
 use rss::extension::atom::{AtomExtension, Link as RssAtomLink};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::{Extension, ExtensionMap};
@@ -302,27 +303,44 @@ pub fn render_rss(
 /// hexadecimal character references, the form most aggregators decode
 /// as text rather than markup. The XML writer escaped them with named
 /// entities, which are the only `&` a title element holds.
-fn titles_with_hex_references(xml: String) -> Vec<u8> {
-    const OPEN: &str = "<title>";
-    const CLOSE: &str = "</title>";
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml.as_str();
-    while let Some((before, after)) = rest.split_once(OPEN)
-        && let Some((title, tail)) = after.split_once(CLOSE)
+///
+/// Works on bytes, as [`descriptions_as_text`]: every marker and entity is
+/// ASCII, so no cut falls inside a character, and an archive page's 200 KB
+/// need no UTF-8 validation or `str` searching (7% of a build's CPU when
+/// both passes worked on `str`).
+fn titles_with_hex_references(xml: Vec<u8>) -> Vec<u8> {
+    const OPEN: &[u8] = b"<title>";
+    const CLOSE: &[u8] = b"</title>";
+    let open = memmem::Finder::new(OPEN);
+    let close = memmem::Finder::new(CLOSE);
+    let mut out = Vec::with_capacity(xml.len() + 64);
+    let mut rest = xml.as_slice();
+    while let Some(start) = open.find(rest)
+        && let Some((before, after)) = rest.split_at_checked(start + OPEN.len())
+        && let Some(end) = close.find(after)
+        && let Some((title, tail)) = after.split_at_checked(end)
     {
-        out.push_str(before);
-        out.push_str(OPEN);
-        out.push_str(
-            &title
-                .replace("&amp;", "&#x26;")
-                .replace("&lt;", "&#x3C;")
-                .replace("&gt;", "&#x3E;"),
-        );
-        out.push_str(CLOSE);
+        out.extend_from_slice(before);
+        let mut text = title;
+        while let Some(amp) = memchr::memchr(b'&', text) {
+            let (plain, entity) = text.split_at(amp);
+            out.extend_from_slice(plain);
+            let (replacement, skip) = [
+                (&b"&amp;"[..], &b"&#x26;"[..]),
+                (b"&lt;", b"&#x3C;"),
+                (b"&gt;", b"&#x3E;"),
+            ]
+            .into_iter()
+            .find(|(named, _)| entity.starts_with(named))
+            .map_or((&b"&"[..], 1), |(named, hex)| (hex, named.len()));
+            out.extend_from_slice(replacement);
+            text = entity.get(skip..).unwrap_or_default();
+        }
+        out.extend_from_slice(text);
         rest = tail;
     }
-    out.push_str(rest);
-    out.into_bytes()
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The rss crate writes every item `description` as CDATA. Readers take it
@@ -331,34 +349,42 @@ fn titles_with_hex_references(xml: String) -> Vec<u8> {
 /// once and XML escaped once. Nothing else can hold the marker: titles and
 /// channel text are written escaped, and `content:encoded` is HTML whose
 /// `<` in text is escaped.
-fn descriptions_as_text(xml: Vec<u8>) -> Result<String, String> {
-    const OPEN: &str = "<description><![CDATA[";
-    const CLOSE: &str = "]]></description>";
-    let xml = String::from_utf8(xml).map_err(|e| format!("the XML writer wrote non-UTF-8: {e}"))?;
-    let mut out = String::with_capacity(xml.len() + xml.len() / 8);
-    let mut rest = xml.as_str();
-    while let Some((before, after)) = rest.split_once(OPEN) {
-        out.push_str(before);
-        let (cdata, tail) = after
-            .split_once(CLOSE)
+fn descriptions_as_text(xml: Vec<u8>) -> Result<Vec<u8>, String> {
+    const OPEN: &[u8] = b"<description><![CDATA[";
+    const CLOSE: &[u8] = b"]]></description>";
+    let open = memmem::Finder::new(OPEN);
+    let close = memmem::Finder::new(CLOSE);
+    let mut out = Vec::with_capacity(xml.len() + xml.len() / 8);
+    let mut rest = xml.as_slice();
+    while let Some(start) = open.find(rest) {
+        let (before, after) = rest.split_at(start);
+        out.extend_from_slice(before);
+        let after = after.get(OPEN.len()..).unwrap_or_default();
+        let end = close
+            .find(after)
             .ok_or("a description's CDATA section is not closed")?;
+        let (cdata, tail) = after.split_at(end);
         // HTML-escaped text holds no `>`, so the writer never split it.
-        if cdata.contains("]]>") {
+        if memmem::find(cdata, b"]]>").is_some() {
             return Err("a description was split into several CDATA sections".into());
         }
-        out.push_str("<description>");
-        for c in cdata.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                _ => out.push(c),
-            }
+        out.extend_from_slice(b"<description>");
+        let mut text = cdata;
+        while let Some(special) = memchr::memchr3(b'&', b'<', b'>', text) {
+            let (plain, marked) = text.split_at(special);
+            out.extend_from_slice(plain);
+            out.extend_from_slice(match marked.first() {
+                Some(b'&') => b"&amp;",
+                Some(b'<') => b"&lt;",
+                _ => b"&gt;",
+            });
+            text = marked.get(1..).unwrap_or_default();
         }
-        out.push_str("</description>");
-        rest = tail;
+        out.extend_from_slice(text);
+        out.extend_from_slice(b"</description>");
+        rest = tail.get(CLOSE.len()..).unwrap_or_default();
     }
-    out.push_str(rest);
+    out.extend_from_slice(rest);
     Ok(out)
 }
 
@@ -594,11 +620,20 @@ mod tests {
     }
 
     #[test]
+    fn title_entities_become_hex_references_and_nothing_else_changes() {
+        let xml = "<title>A &amp; B &lt;b&gt; &amp;lt; &quot;Đ&quot;</title><link>x?a=1&amp;b=2</link><title>&amp;</title><title>&amp;";
+        assert_eq!(
+            String::from_utf8(titles_with_hex_references(xml.into())).unwrap(),
+            "<title>A &#x26; B &#x3C;b&#x3E; &#x26;lt; &quot;Đ&quot;</title><link>x?a=1&amp;b=2</link><title>&#x26;</title><title>&amp;"
+        );
+    }
+
+    #[test]
     fn item_descriptions_become_escaped_text() {
         let xml = "<rss><channel><description>Kênh &amp; tin</description><item><description><![CDATA[NN&amp;PTNT &lt;b&gt;]]></description><content:encoded><![CDATA[<p>x</p>]]></content:encoded></item><item><description><![CDATA[]]></description></item></channel></rss>";
         let out = descriptions_as_text(xml.into()).unwrap();
         assert_eq!(
-            out,
+            String::from_utf8(out).unwrap(),
             "<rss><channel><description>Kênh &amp; tin</description><item><description>NN&amp;amp;PTNT &amp;lt;b&amp;gt;</description><content:encoded><![CDATA[<p>x</p>]]></content:encoded></item><item><description></description></item></channel></rss>"
         );
         assert!(
