@@ -648,8 +648,13 @@ impl Daemon {
             },
             PageWork::All | PageWork::Missing(_) => history::Which::Everything,
         };
-        let pages = pages::sync(&self.catalog, pages.sync(), now);
-        let archives = self.archives.sync(&self.catalog, which, now);
+        let (pages, archives) = crate::pipeline::sync_pages_and_archives(
+            &self.catalog,
+            &mut self.archives,
+            pages.sync(),
+            which,
+            now,
+        );
         let outcome = pending.finish();
         for publish_error in &outcome.errors {
             error!("{publish_error}");

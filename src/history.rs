@@ -25,7 +25,10 @@
 //! config) and renders only pages whose fingerprint changed (an edit
 //! fingerprints only the pages its changes can reach: those with an
 //! article at or after the oldest date it added or removed), reading
-//! their bodies from the article files and dropping them once written.
+//! their bodies from the article files and dropping them once written
+//! (`pipeline::sync_pages_and_archives` renders them beside the article
+//! pages, so that each article is parsed once for its page and both its
+//! archive pages).
 //! The fingerprints (32 bytes a page) live in memory and in
 //! `paths.state/history.fingerprints`, so a restart renders nothing that
 //! is already on disk. Pages are not synced to disk, as article pages
@@ -41,7 +44,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 
 use crate::article::ArticleError;
-use crate::catalog::{Catalog, Entry, FeedMeta};
+use crate::catalog::{Catalog, Entry, FeedMeta, ParseSharing};
 use crate::config::Config;
 use crate::output::{ArchivePage, Format, OutputPath, Scope};
 use crate::publish::{Durability, PublishError, output_entries, remove_output_file};
@@ -202,12 +205,56 @@ const STATE_FILE: &str = "history.fingerprints";
 const STATE_HEADER: &str = "feedd history 1";
 
 /// The files of one page whose bytes changed, and the articles left out of it.
-type Written = (Vec<ArchivePage>, Vec<ArticleError>);
+pub type Written = (Vec<ArchivePage>, Vec<ArticleError>);
 
 /// One archive page to render, both formats.
 struct Work<'a> {
     meta: FeedMeta,
     entries: Vec<&'a Entry>,
+}
+
+/// The pages one [`Archives::sync`] renders, between [`Archives::plan`]
+/// and [`Archives::finish`].
+pub struct ArchivePass<'a> {
+    config: Arc<Config>,
+    full: bool,
+    scopes: BTreeSet<Scope>,
+    work: Vec<(Scope, Work<'a>)>,
+    now_known: BTreeMap<Scope, Vec<Option<Fingerprint>>>,
+    report: HistoryReport,
+}
+
+impl<'a> ArchivePass<'a> {
+    /// How many pages to render.
+    pub fn len(&self) -> usize {
+        self.work.len()
+    }
+
+    /// Whether there is no page to render.
+    pub fn is_empty(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    /// The articles page `page` shows.
+    pub fn entries(&self, page: usize) -> &[&'a Entry] {
+        self.work
+            .get(page)
+            .map_or(&[], |(_, work)| work.entries.as_slice())
+    }
+
+    /// Renders page `page` of the pass in both formats, reading its
+    /// articles through `sharing`, and writes each file whose bytes differ.
+    pub fn render(
+        &self,
+        catalog: &Catalog,
+        sharing: &ParseSharing,
+        page: usize,
+    ) -> Result<Written, PublishError> {
+        match self.work.get(page) {
+            Some((_, work)) => render_and_write(catalog, sharing, &self.config, work),
+            None => Ok((Vec::new(), Vec::new())),
+        }
+    }
 }
 
 impl Archives {
@@ -241,6 +288,25 @@ impl Archives {
     /// whose fingerprint changed, writes each file whose bytes changed,
     /// removes the pages a scope no longer has.
     pub fn sync(&mut self, catalog: &Catalog, which: Which, now: Timestamp) -> HistoryReport {
+        let pass = self.plan(catalog, which, now);
+        let sharing = ParseSharing::none();
+        let results = (0..pass.len())
+            .into_par_iter()
+            .map(|page| pass.render(catalog, &sharing, page))
+            .collect();
+        self.finish(pass, results)
+    }
+
+    /// The first half of [`Archives::sync`]: which pages to render, and the
+    /// removals that need no rendering. Render each with
+    /// [`ArchivePass::render`], in any order, then hand the results in the
+    /// pass's order to [`Archives::finish`].
+    pub fn plan<'a>(
+        &mut self,
+        catalog: &'a Catalog,
+        which: Which,
+        now: Timestamp,
+    ) -> ArchivePass<'a> {
         let config = Arc::clone(&self.config);
         let output = &config.paths.output;
         let full = which == Which::Everything;
@@ -308,10 +374,32 @@ impl Archives {
             now_known.insert(scope.clone(), prints);
         }
 
-        let results: Vec<Result<Written, PublishError>> = work
-            .par_iter()
-            .map(|(_, work)| render_and_write(catalog, &config, work))
-            .collect();
+        ArchivePass {
+            config,
+            full,
+            scopes,
+            work,
+            now_known,
+            report,
+        }
+    }
+
+    /// The second half of [`Archives::sync`]: `results` are the pass's
+    /// renders, in its order.
+    pub fn finish(
+        &mut self,
+        pass: ArchivePass,
+        results: Vec<Result<Written, PublishError>>,
+    ) -> HistoryReport {
+        let ArchivePass {
+            config,
+            full,
+            scopes,
+            work,
+            mut now_known,
+            mut report,
+        } = pass;
+        let output = &config.paths.output;
         report.rendered = work.len();
         for ((scope, work), result) in work.iter().zip(results) {
             match result {
@@ -498,10 +586,11 @@ fn fingerprint(config: &Fingerprint, meta: &FeedMeta, entries: &[&Entry]) -> Fin
 /// differ. The bodies are dropped on return.
 fn render_and_write(
     catalog: &Catalog,
+    sharing: &ParseSharing,
     config: &Config,
     work: &Work,
 ) -> Result<Written, PublishError> {
-    let (items, left_out) = catalog.with_bodies_uncached(work.entries.clone());
+    let (items, left_out) = sharing.items(catalog, work.entries.clone());
     let mut changed = Vec::new();
     let Some(number) = work.meta.history.page else {
         return Ok((changed, left_out));

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 
 use crate::article::ArticleError;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, ParseSharing};
 use crate::config::Config;
 use crate::output::{Format, OutputPath, Scope};
 use crate::progress::Progress;
@@ -204,6 +204,94 @@ impl BuildReport {
     }
 }
 
+/// Bytes of parsed bodies that [`sync_pages_and_archives`] may hold for
+/// their next use. 20,000 generated articles in 50 categories, with
+/// `feeds.limit` 50, held 8 MB at most (an article waits for its category's
+/// archive page to fill: about 50 x 50 articles later); fewer, larger
+/// categories hold less, and past this many small ones parse again.
+const SHARED_BODIES_BUDGET: usize = 32 << 20;
+
+/// One rendering of [`sync_pages_and_archives`]: an index into its pass.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Page(usize),
+    Archive(usize),
+}
+
+/// What one [`Job`] came to.
+enum Done {
+    Page(usize, crate::pages::PageResult),
+    Archive(usize, Result<crate::history::Written, PublishError>),
+}
+
+/// [`crate::pages::sync`] and [`crate::history::Archives::sync`] as one
+/// pass that parses each article once for its page and its archive pages
+/// (the site's and its category's): the renders run in the order of the
+/// newest article each needs, oldest first, so that an article's uses come
+/// close together and its body is held only between them ([`ParseSharing`]).
+pub fn sync_pages_and_archives(
+    catalog: &Catalog,
+    archives: &mut crate::history::Archives,
+    pages: crate::pages::Sync,
+    which: crate::history::Which,
+    now: Timestamp,
+) -> (crate::pages::PageReport, crate::history::HistoryReport) {
+    let page_pass = crate::pages::plan(catalog, pages, now);
+    let archive_pass = archives.plan(catalog, which, now);
+    let mut jobs: Vec<(Timestamp, Job)> = Vec::with_capacity(page_pass.len() + archive_pass.len());
+    for page in 0..page_pass.len() {
+        if let Some(entry) = page_pass.entry(page) {
+            jobs.push((entry.published, Job::Page(page)));
+        }
+    }
+    for page in 0..archive_pass.len() {
+        let entries = archive_pass.entries(page);
+        let newest = entries.iter().map(|entry| entry.published).max();
+        jobs.push((newest.unwrap_or(Timestamp::MIN), Job::Archive(page)));
+    }
+    // Stable: a page before the archive pages that end with its article.
+    jobs.sort_by_key(|(newest, _)| *newest);
+    let uses = (0..page_pass.len())
+        .filter_map(|page| page_pass.entry(page))
+        .chain((0..archive_pass.len()).flat_map(|page| archive_pass.entries(page).iter().copied()));
+    let sharing = ParseSharing::new(uses, SHARED_BODIES_BUDGET);
+    // `par_bridge` hands the jobs out in this order as threads come free
+    // (an indexed parallel iterator would split the list in halves, far
+    // apart in time).
+    let done: Vec<Done> = jobs
+        .into_iter()
+        .map(|(_, job)| job)
+        .par_bridge()
+        .map(|job| match job {
+            Job::Page(page) => Done::Page(page, page_pass.render(catalog, &sharing, page)),
+            Job::Archive(page) => Done::Archive(page, archive_pass.render(catalog, &sharing, page)),
+        })
+        .collect();
+    tracing::debug!(
+        held_at_most = sharing.peak_bytes(),
+        "article pages and archive pages rendered"
+    );
+    let (mut page_results, mut archive_results) = (Vec::new(), Vec::new());
+    for done in done {
+        match done {
+            Done::Page(page, result) => page_results.push((page, result)),
+            Done::Archive(page, result) => archive_results.push((page, result)),
+        }
+    }
+    // Each pass wants its results in its own order.
+    page_results.sort_by_key(|(page, _)| *page);
+    archive_results.sort_by_key(|(page, _)| *page);
+    let page_results = page_results.into_iter().map(|(_, result)| result).collect();
+    let archive_results = archive_results
+        .into_iter()
+        .map(|(_, result)| result)
+        .collect();
+    (
+        page_pass.finish(page_results),
+        archives.finish(archive_pass, archive_results),
+    )
+}
+
 /// `feedd build`: reads every article and writes every feed whose bytes changed.
 pub fn build(config: Arc<Config>) -> anyhow::Result<BuildReport> {
     build_with_progress(config, Arc::default())
@@ -244,10 +332,14 @@ pub fn build_with_progress(
         let ((rendered, outcome), pages) = rayon::join(
             || render_and_publish_in_chunks(&catalog, &mut publisher, &scopes, now),
             || {
-                let pages = crate::pages::sync(&catalog, crate::pages::Sync::All, now);
                 let mut archives = crate::history::Archives::load(config.clone());
-                let history = archives.sync(&catalog, crate::history::Which::Everything, now);
-                (pages, history)
+                sync_pages_and_archives(
+                    &catalog,
+                    &mut archives,
+                    crate::pages::Sync::All,
+                    crate::history::Which::Everything,
+                    now,
+                )
             },
         );
         let (pages, history) = pages;

@@ -24,6 +24,7 @@ use crate::state::{StateError, StateStore};
 
 mod cache;
 mod scan;
+mod sharing;
 
 use scan::{
     FileRead, RealFolders, content_hash, is_article_like, is_gone, is_visible, read_capped,
@@ -31,6 +32,7 @@ use scan::{
 };
 
 pub use cache::TEMP_PREFIX as CACHE_TEMP_PREFIX;
+pub use sharing::ParseSharing;
 
 /// What the catalog keeps of every article: what feed order and the
 /// category indexes need, and no more (title, link, author and body are read
@@ -1377,7 +1379,7 @@ impl Catalog {
         &self,
         entries: Vec<&'a Entry>,
     ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
-        self.items_of(entries, Catalog::shown_of)
+        self.items_read_by(entries, Catalog::shown_of)
     }
 
     /// As [`Catalog::with_bodies`], but read from the files without
@@ -1387,10 +1389,12 @@ impl Catalog {
         &self,
         entries: Vec<&'a Entry>,
     ) -> (Vec<FeedItem<'a>>, Vec<ArticleError>) {
-        self.items_of(entries, Catalog::article_with_body)
+        self.items_read_by(entries, Catalog::article_with_body)
     }
 
-    fn items_of<'a>(
+    /// `entries` as feed items, each read by `read`; those it cannot read
+    /// are left out, with the reason.
+    pub fn items_read_by<'a>(
         &self,
         entries: Vec<&'a Entry>,
         read: impl Fn(&Catalog, &Entry) -> Result<(Arc<Article>, Arc<Body>), ArticleError>,

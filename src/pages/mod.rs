@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 
 use crate::article::ArticleError;
-use crate::catalog::{Catalog, Entry, FeedItem, FeedMeta};
+use crate::catalog::{Catalog, Entry, FeedItem, FeedMeta, ParseSharing};
 use crate::config::Config;
 use crate::output::{ArticlePage, Format, OutputPath, Scope};
 use crate::publish::{Durability, PublishError, output_entries, remove_output_file};
@@ -86,11 +86,12 @@ pub fn render_scope_page(
 /// The article's page, from its file (read again) and the catalog.
 fn render_article(
     catalog: &Catalog,
+    sharing: &ParseSharing,
     entry: &Entry,
     page: &ArticlePage,
 ) -> Result<Vec<u8>, ArticleError> {
     let config = catalog.config();
-    let (article, body) = catalog.article_with_body(entry)?;
+    let (article, body) = sharing.article_with_body(catalog, entry)?;
     let site = site_info(config);
     let (category, feeds) = match &page.category {
         Some(slug) => {
@@ -166,12 +167,40 @@ pub struct PageReport {
 /// Pages are rendered in parallel, each read, rendered, written and
 /// dropped on its own thread, so that at most one body per thread is held.
 pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
-    let config = catalog.config();
-    let output = config.paths.output.clone();
+    let pass = plan(catalog, how, now);
+    let sharing = ParseSharing::none();
+    let results = (0..pass.len())
+        .into_par_iter()
+        .map(|page| pass.render(catalog, &sharing, page))
+        .collect();
+    pass.finish(results)
+}
+
+/// The pages one [`sync`] renders, between [`plan`] and [`PagePass::finish`].
+pub struct PagePass<'a> {
+    config: Arc<Config>,
+    all: bool,
+    work: Vec<(ArticlePage, &'a Entry)>,
+    /// For a full pass: the pages there should be, and those there were.
+    expected: Option<HashSet<PathBuf>>,
+    on_disk: Option<Result<HashSet<PathBuf>, PublishError>>,
+    report: PageReport,
+}
+
+/// What rendering and writing one page came to: `Ok(Ok(true))` written,
+/// `Ok(Ok(false))` unchanged, `Ok(Err)` not written, `Err` not rendered.
+pub type PageResult = Result<Result<bool, PublishError>, ArticleError>;
+
+/// The first half of [`sync`]: which pages to render, and the removals of
+/// an edit's pages. Render each with [`PagePass::render`], in any order,
+/// then hand the results in the pass's order to [`PagePass::finish`].
+pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a> {
+    let config = Arc::clone(catalog.config());
+    let output = &config.paths.output;
     if how == Sync::All {
         // Until this pass is done, the pages on disk are of no known
         // config: a kill now makes the next start render them all again.
-        forget_fingerprint(config);
+        forget_fingerprint(&config);
     }
     let mut report = PageReport::default();
     let mut expected: Option<HashSet<PathBuf>> = None;
@@ -204,7 +233,7 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
             let owners = catalog.page_owners(&pages, now);
             for page in gone {
                 if !owners.contains_key(page) {
-                    remove_page(&output, page, &mut report);
+                    remove_page(output, page, &mut report);
                 }
             }
             owners.into_iter().collect()
@@ -213,50 +242,92 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
     // The pages there before this pass (for a full pass, which also
     // removes those of no article).
     let on_disk: Option<Result<HashSet<PathBuf>, PublishError>> = expected.as_ref().map(|_| {
-        existing_pages(&output).map(|pages| pages.iter().map(ArticlePage::relative_file).collect())
+        existing_pages(output).map(|pages| pages.iter().map(ArticlePage::relative_file).collect())
     });
-    let known = match &on_disk {
-        Some(Ok(existing)) => Some(existing),
-        _ => None,
-    };
-    let results: Vec<_> = work
-        .par_iter()
-        .map(|(page, entry)| {
-            let bytes = render_article(catalog, entry, page)?;
-            let written = write_page(&output, page, &bytes, known);
-            catalog.progress().page_written();
-            Ok(written)
-        })
-        .collect();
-    for ((_, entry), result) in work.iter().zip(results) {
-        match result {
-            Ok(Ok(true)) => report.changed += 1,
-            Ok(Ok(false)) => {}
-            Ok(Err(error)) => {
-                report.errors.push(error);
-                report.failed.insert(Arc::from(entry.key()));
-            }
-            Err(error) => report.rejected.push(error),
-        }
+    PagePass {
+        all: how == Sync::All,
+        config,
+        work,
+        expected,
+        on_disk,
+        report,
     }
-    if let (Some(expected), Some(on_disk)) = (expected, on_disk) {
-        match on_disk {
-            Ok(existing) => {
-                for relative in existing {
-                    if !expected.contains(&relative)
-                        && let Some(page) = ArticlePage::from_relative_file(&relative)
-                    {
-                        remove_page(&output, &page, &mut report);
+}
+
+impl<'a> PagePass<'a> {
+    /// How many pages to render.
+    pub fn len(&self) -> usize {
+        self.work.len()
+    }
+
+    /// Whether there is no page to render.
+    pub fn is_empty(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    /// The article of page `page`.
+    pub fn entry(&self, page: usize) -> Option<&'a Entry> {
+        self.work.get(page).map(|(_, entry)| *entry)
+    }
+
+    /// Renders page `page` of the pass, reading its article through
+    /// `sharing`, and writes it if its bytes differ.
+    pub fn render(&self, catalog: &Catalog, sharing: &ParseSharing, page: usize) -> PageResult {
+        let Some((page, entry)) = self.work.get(page) else {
+            return Ok(Ok(false));
+        };
+        let known = match &self.on_disk {
+            Some(Ok(existing)) => Some(existing),
+            _ => None,
+        };
+        let bytes = render_article(catalog, sharing, entry, page)?;
+        let written = write_page(&self.config.paths.output, page, &bytes, known);
+        catalog.progress().page_written();
+        Ok(written)
+    }
+
+    /// The second half of [`sync`]: `results` are the pass's renders, in
+    /// its order.
+    pub fn finish(self, results: Vec<PageResult>) -> PageReport {
+        let PagePass {
+            config,
+            all,
+            work,
+            expected,
+            on_disk,
+            mut report,
+        } = self;
+        let output = &config.paths.output;
+        for ((_, entry), result) in work.iter().zip(results) {
+            match result {
+                Ok(Ok(true)) => report.changed += 1,
+                Ok(Ok(false)) => {}
+                Ok(Err(error)) => {
+                    report.errors.push(error);
+                    report.failed.insert(Arc::from(entry.key()));
+                }
+                Err(error) => report.rejected.push(error),
+            }
+        }
+        if let (Some(expected), Some(on_disk)) = (expected, on_disk) {
+            match on_disk {
+                Ok(existing) => {
+                    for relative in existing {
+                        if !expected.contains(&relative)
+                            && let Some(page) = ArticlePage::from_relative_file(&relative)
+                        {
+                            remove_page(output, &page, &mut report);
+                        }
                     }
                 }
+                Err(error) => report.errors.push(error),
             }
-            Err(error) => report.errors.push(error),
         }
+        if all && report.errors.is_empty() {
+            save_fingerprint(&config);
+        }
+        report
     }
-    if how == Sync::All && report.errors.is_empty() {
-        save_fingerprint(config);
-    }
-    report
 }
 
 /// The file in `paths.state` that holds [`fingerprint`] of the config the
