@@ -38,7 +38,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -205,7 +205,7 @@ const STATE_FILE: &str = "history.fingerprints";
 const STATE_HEADER: &str = "feedd history 1";
 
 /// The files of one page whose bytes changed, and the articles left out of it.
-pub type Written = (Vec<ArchivePage>, Vec<ArticleError>);
+type Written = (Vec<ArchivePage>, Vec<ArticleError>);
 
 /// One archive page to render, both formats.
 struct Work<'a> {
@@ -222,6 +222,8 @@ pub struct ArchivePass<'a> {
     work: Vec<(Scope, Work<'a>)>,
     now_known: BTreeMap<Scope, Vec<Option<Fingerprint>>>,
     report: HistoryReport,
+    /// What each page's render came to, by index into `work`, as they come.
+    done: Mutex<Vec<(usize, Result<Written, PublishError>)>>,
 }
 
 impl<'a> ArchivePass<'a> {
@@ -243,17 +245,18 @@ impl<'a> ArchivePass<'a> {
     }
 
     /// Renders page `page` of the pass in both formats, reading its
-    /// articles through `sharing`, and writes each file whose bytes differ.
-    pub fn render(
-        &self,
-        catalog: &Catalog,
-        sharing: &ParseSharing,
-        page: usize,
-    ) -> Result<Written, PublishError> {
-        match self.work.get(page) {
-            Some((_, work)) => render_and_write(catalog, sharing, &self.config, work),
-            None => Ok((Vec::new(), Vec::new())),
-        }
+    /// articles through `sharing`, writes each file whose bytes differ,
+    /// and notes the outcome.
+    pub fn render(&self, catalog: &Catalog, sharing: &ParseSharing, page: usize) {
+        let Some((_, work)) = self.work.get(page) else {
+            return;
+        };
+        let result = render_and_write(catalog, sharing, &self.config, work);
+        // Nothing is left half-noted by a panic while it is held.
+        self.done
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((page, result));
     }
 }
 
@@ -290,17 +293,15 @@ impl Archives {
     pub fn sync(&mut self, catalog: &Catalog, which: Which, now: Timestamp) -> HistoryReport {
         let pass = self.plan(catalog, which, now);
         let sharing = ParseSharing::none();
-        let results = (0..pass.len())
+        (0..pass.len())
             .into_par_iter()
-            .map(|page| pass.render(catalog, &sharing, page))
-            .collect();
-        self.finish(pass, results)
+            .for_each(|page| pass.render(catalog, &sharing, page));
+        self.finish(pass)
     }
 
     /// The first half of [`Archives::sync`]: which pages to render, and the
     /// removals that need no rendering. Render each with
-    /// [`ArchivePass::render`], in any order, then hand the results in the
-    /// pass's order to [`Archives::finish`].
+    /// [`ArchivePass::render`], in any order, then [`Archives::finish`].
     pub fn plan<'a>(
         &mut self,
         catalog: &'a Catalog,
@@ -381,16 +382,12 @@ impl Archives {
             work,
             now_known,
             report,
+            done: Mutex::new(Vec::new()),
         }
     }
 
-    /// The second half of [`Archives::sync`]: `results` are the pass's
-    /// renders, in its order.
-    pub fn finish(
-        &mut self,
-        pass: ArchivePass,
-        results: Vec<Result<Written, PublishError>>,
-    ) -> HistoryReport {
+    /// The second half of [`Archives::sync`], once every page is rendered.
+    pub fn finish(&mut self, pass: ArchivePass) -> HistoryReport {
         let ArchivePass {
             config,
             full,
@@ -398,10 +395,18 @@ impl Archives {
             work,
             mut now_known,
             mut report,
+            done,
         } = pass;
         let output = &config.paths.output;
-        report.rendered = work.len();
-        for ((scope, work), result) in work.iter().zip(results) {
+        let mut done = done
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        done.sort_by_key(|(page, _)| *page);
+        report.rendered = done.len();
+        for (page, result) in done {
+            let Some((scope, work)) = work.get(page) else {
+                continue;
+            };
             match result {
                 Ok((changed, left_out)) => {
                     report.changed.extend(changed);

@@ -218,12 +218,6 @@ enum Job {
     Archive(usize),
 }
 
-/// What one [`Job`] came to.
-enum Done {
-    Page(usize, crate::pages::PageResult),
-    Archive(usize, Result<crate::history::Written, PublishError>),
-}
-
 /// [`crate::pages::sync`] and [`crate::history::Archives::sync`] as one
 /// pass that parses each article once for its page and its archive pages
 /// (the site's and its category's): the renders run in the order of the
@@ -258,38 +252,18 @@ pub fn sync_pages_and_archives(
     // `par_bridge` hands the jobs out in this order as threads come free
     // (an indexed parallel iterator would split the list in halves, far
     // apart in time).
-    let done: Vec<Done> = jobs
-        .into_iter()
+    jobs.into_iter()
         .map(|(_, job)| job)
         .par_bridge()
-        .map(|job| match job {
-            Job::Page(page) => Done::Page(page, page_pass.render(catalog, &sharing, page)),
-            Job::Archive(page) => Done::Archive(page, archive_pass.render(catalog, &sharing, page)),
-        })
-        .collect();
+        .for_each(|job| match job {
+            Job::Page(page) => page_pass.render(catalog, &sharing, page),
+            Job::Archive(page) => archive_pass.render(catalog, &sharing, page),
+        });
     tracing::debug!(
         held_at_most = sharing.peak_bytes(),
         "article pages and archive pages rendered"
     );
-    let (mut page_results, mut archive_results) = (Vec::new(), Vec::new());
-    for done in done {
-        match done {
-            Done::Page(page, result) => page_results.push((page, result)),
-            Done::Archive(page, result) => archive_results.push((page, result)),
-        }
-    }
-    // Each pass wants its results in its own order.
-    page_results.sort_by_key(|(page, _)| *page);
-    archive_results.sort_by_key(|(page, _)| *page);
-    let page_results = page_results.into_iter().map(|(_, result)| result).collect();
-    let archive_results = archive_results
-        .into_iter()
-        .map(|(_, result)| result)
-        .collect();
-    (
-        page_pass.finish(page_results),
-        archives.finish(archive_pass, archive_results),
-    )
+    (page_pass.finish(), archives.finish(archive_pass))
 }
 
 /// `feedd build`: reads every article and writes every feed whose bytes changed.

@@ -18,7 +18,7 @@ mod templates;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -169,11 +169,10 @@ pub struct PageReport {
 pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
     let pass = plan(catalog, how, now);
     let sharing = ParseSharing::none();
-    let results = (0..pass.len())
+    (0..pass.len())
         .into_par_iter()
-        .map(|page| pass.render(catalog, &sharing, page))
-        .collect();
-    pass.finish(results)
+        .for_each(|page| pass.render(catalog, &sharing, page));
+    pass.finish()
 }
 
 /// The pages one [`sync`] renders, between [`plan`] and [`PagePass::finish`].
@@ -184,16 +183,14 @@ pub struct PagePass<'a> {
     /// For a full pass: the pages there should be, and those there were.
     expected: Option<HashSet<PathBuf>>,
     on_disk: Option<Result<HashSet<PathBuf>, PublishError>>,
-    report: PageReport,
+    /// What the renders came to, as they come: a result per page would
+    /// be a hundred bytes each, megabytes at 100,000 articles.
+    report: Mutex<PageReport>,
 }
-
-/// What rendering and writing one page came to: `Ok(Ok(true))` written,
-/// `Ok(Ok(false))` unchanged, `Ok(Err)` not written, `Err` not rendered.
-pub type PageResult = Result<Result<bool, PublishError>, ArticleError>;
 
 /// The first half of [`sync`]: which pages to render, and the removals of
 /// an edit's pages. Render each with [`PagePass::render`], in any order,
-/// then hand the results in the pass's order to [`PagePass::finish`].
+/// then [`PagePass::finish`].
 pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a> {
     let config = Arc::clone(catalog.config());
     let output = &config.paths.output;
@@ -250,7 +247,7 @@ pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a>
         work,
         expected,
         on_disk,
-        report,
+        report: Mutex::new(report),
     }
 }
 
@@ -271,44 +268,48 @@ impl<'a> PagePass<'a> {
     }
 
     /// Renders page `page` of the pass, reading its article through
-    /// `sharing`, and writes it if its bytes differ.
-    pub fn render(&self, catalog: &Catalog, sharing: &ParseSharing, page: usize) -> PageResult {
+    /// `sharing`, writes it if its bytes differ, and notes the outcome.
+    pub fn render(&self, catalog: &Catalog, sharing: &ParseSharing, page: usize) {
         let Some((page, entry)) = self.work.get(page) else {
-            return Ok(Ok(false));
+            return;
         };
         let known = match &self.on_disk {
             Some(Ok(existing)) => Some(existing),
             _ => None,
         };
-        let bytes = render_article(catalog, sharing, entry, page)?;
-        let written = write_page(&self.config.paths.output, page, &bytes, known);
+        let written = render_article(catalog, sharing, entry, page)
+            .map(|bytes| write_page(&self.config.paths.output, page, &bytes, known));
         catalog.progress().page_written();
-        Ok(written)
+        // Nothing is left half-noted by a panic while it is held.
+        let mut report = self
+            .report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match written {
+            Ok(Ok(true)) => report.changed += 1,
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                report.errors.push(error);
+                report.failed.insert(Arc::from(entry.key()));
+            }
+            Err(error) => report.rejected.push(error),
+        }
     }
 
-    /// The second half of [`sync`]: `results` are the pass's renders, in
-    /// its order.
-    pub fn finish(self, results: Vec<PageResult>) -> PageReport {
+    /// The second half of [`sync`], once every page is rendered.
+    pub fn finish(self) -> PageReport {
         let PagePass {
             config,
             all,
-            work,
             expected,
             on_disk,
-            mut report,
+            report,
+            ..
         } = self;
+        let mut report = report
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let output = &config.paths.output;
-        for ((_, entry), result) in work.iter().zip(results) {
-            match result {
-                Ok(Ok(true)) => report.changed += 1,
-                Ok(Ok(false)) => {}
-                Ok(Err(error)) => {
-                    report.errors.push(error);
-                    report.failed.insert(Arc::from(entry.key()));
-                }
-                Err(error) => report.rejected.push(error),
-            }
-        }
         if let (Some(expected), Some(on_disk)) = (expected, on_disk) {
             match on_disk {
                 Ok(existing) => {
