@@ -47,12 +47,10 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     };
     let (tx, rx) = channel();
     // First: a second process on the same state must stop before it touches
-    // anything (loading the output folder deletes leftover temp files, which
-    // would be the running one's writes in flight).
-    let mut state = StateStore::open(&config.paths.state)?;
-    for warning in state.take_warnings() {
-        warn!("{warning}");
-    }
+    // anything (removing the output folder's leftover temp files would
+    // delete the running one's writes in flight). Its journal is read once
+    // the feeds on disk are served.
+    let state = StateStore::lock(&config.paths.state)?;
 
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, true);
     publisher.set_feed_links(feed_links(&config));
@@ -114,7 +112,16 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
             .context("cannot start the thread that compresses the loaded feeds")?;
     }
 
-    let outcome = Daemon::start(config, publisher, state, tx, metrics, pinger, address)
+    let outcome = publisher
+        .remove_leftover_temp_files()
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(state.load()?))
+        .and_then(|mut state| {
+            for warning in state.take_warnings() {
+                warn!("{warning}");
+            }
+            Daemon::start(config, publisher, state, tx, metrics, pinger, address)
+        })
         .and_then(|mut daemon| daemon.run_loop(&rx));
 
     let _ = stop_server.send(());

@@ -287,6 +287,7 @@ pub fn build_with_progress(
     let mut publisher = Publisher::new(config.paths.output.clone(), config.server.max_age, false);
     publisher.set_progress(progress);
     publisher.load_existing()?;
+    publisher.remove_leftover_temp_files()?;
     let mut report = BuildReport {
         articles: catalog.len(),
         rejected: changes.rejected,

@@ -16,18 +16,84 @@ const TEMP_PREFIX: &str = ".feedd-";
 const TEMP_SUFFIX: &str = ".tmp";
 
 /// Lists `(document, file)` of every regular file in the output directory
-/// that is an [`OutputPath`], deleting leftover temporary files on the way.
+/// that is an [`OutputPath`]. Looks only where documents can be: the
+/// folder's top, and in each category folder the names its documents have
+/// (listing those folders whole would read every article page's name:
+/// 100 ms at 100,000 articles, before the first feed could be served).
 pub(super) fn scan_output_dir(
     output_dir: &Path,
 ) -> Result<Vec<(OutputPath, PathBuf)>, PublishError> {
     let mut found = Vec::new();
-    for (relative, file_type) in output_entries(output_dir)? {
+    for (name, file_type) in list_dir(output_dir)? {
         if file_type.is_file() {
-            collect_feed_file(&output_dir.join(&relative), &relative, &mut found);
+            if let Some(output) = OutputPath::from_relative_file(Path::new(&name)) {
+                found.push((output, output_dir.join(&name)));
+            }
+        } else if file_type.is_dir() {
+            let scope = Scope::Category(name);
+            if !scope.is_well_formed() {
+                continue;
+            }
+            for output in OutputPath::all_of(&scope) {
+                let path = output_dir.join(output.relative_file());
+                // Not followed, as a listing would not: a symlink is no document.
+                if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file()) {
+                    found.push((output, path));
+                }
+            }
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// Deletes our temporary files (left by a crash between create and
+/// rename) anywhere in the output folder. Before this process writes
+/// anything there, or it could delete its own writes in flight.
+pub(super) fn remove_leftover_temp_files(output_dir: &Path) -> Result<(), PublishError> {
+    for (relative, file_type) in output_entries(output_dir)? {
+        let path = output_dir.join(&relative);
+        let is_temp = file_type.is_file()
+            && path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX));
+        if is_temp {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::debug!(path = %path.display(), "leftover temporary file removed")
+                }
+                Err(error) => tracing::warn!(
+                    path = %path.display(),
+                    %error,
+                    "leftover temporary file could not be removed"
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The entries of `dir` whose names are UTF-8 (no other can be an output
+/// path), with their types; none if it does not exist.
+fn list_dir(dir: &Path) -> Result<Vec<(String, std::fs::FileType)>, PublishError> {
+    let read_error = |error| PublishError::Read {
+        path: dir.to_owned(),
+        error,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(read_error(error)),
+    };
+    let mut listed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(read_error)?;
+        if let (Ok(file_type), Ok(name)) = (entry.file_type(), entry.file_name().into_string()) {
+            listed.push((name, file_type));
+        }
+    }
+    Ok(listed)
 }
 
 /// Every entry that can be an output file, relative to the output
@@ -38,33 +104,12 @@ pub(super) fn scan_output_dir(
 pub(crate) fn output_entries(
     output_dir: &Path,
 ) -> Result<Vec<(PathBuf, std::fs::FileType)>, PublishError> {
-    let list = |dir: &Path| -> Result<Vec<(String, std::fs::FileType)>, PublishError> {
-        let read_error = |error| PublishError::Read {
-            path: dir.to_owned(),
-            error,
-        };
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(read_error(error)),
-        };
-        let mut listed = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(read_error)?;
-            // Not UTF-8, so not an output path.
-            if let (Ok(file_type), Ok(name)) = (entry.file_type(), entry.file_name().into_string())
-            {
-                listed.push((name, file_type));
-            }
-        }
-        Ok(listed)
-    };
     let mut found = Vec::new();
-    for (name, file_type) in list(output_dir)? {
+    for (name, file_type) in list_dir(output_dir)? {
         if !file_type.is_dir() {
             found.push((PathBuf::from(name), file_type));
         } else if Scope::Category(name.clone()).is_well_formed() {
-            for (inner, file_type) in list(&output_dir.join(&name))? {
+            for (inner, file_type) in list_dir(&output_dir.join(&name))? {
                 if !file_type.is_dir() {
                     found.push((Path::new(&name).join(inner), file_type));
                 }
@@ -104,30 +149,6 @@ pub(super) fn read_with_mtime(path: &Path) -> io::Result<(Vec<u8>, SystemTime)> 
     let mut body = Vec::new();
     io::Read::read_to_end(&mut file, &mut body)?;
     Ok((body, modified))
-}
-
-/// Adds `path` to `found` if `relative` (to the output directory) is an
-/// [`OutputPath`]; deletes it if it is one of our temporary files (left by a
-/// crash between create and rename).
-fn collect_feed_file(path: &Path, relative: &Path, found: &mut Vec<(OutputPath, PathBuf)>) {
-    if let Some(output) = OutputPath::from_relative_file(relative) {
-        found.push((output, path.to_owned()));
-        return;
-    }
-    let is_temp = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX));
-    if is_temp {
-        match std::fs::remove_file(path) {
-            Ok(()) => tracing::debug!(path = %path.display(), "leftover temporary file removed"),
-            Err(error) => tracing::warn!(
-                path = %path.display(),
-                %error,
-                "leftover temporary file could not be removed"
-            ),
-        }
-    }
 }
 
 /// When a written file reaches the disk.

@@ -493,7 +493,9 @@ impl Publisher {
     /// which startup must not wait for: [`Publisher::compress_served`].
     ///
     /// Only regular files at feed paths are read (no symlinks, nothing else).
-    /// Leftover temporary files of an interrupted write are deleted. A feed
+    /// Leftover temporary files of an interrupted write stay until
+    /// [`Publisher::remove_leftover_temp_files`], which must come before the
+    /// first publish. A feed
     /// file that cannot be read is logged and skipped: it is rewritten by the
     /// next publish. A missing output directory is simply empty.
     pub fn load_existing(&mut self) -> Result<usize, PublishError> {
@@ -544,6 +546,13 @@ impl Publisher {
             self.store_feeds(feeds);
         }
         Ok(count)
+    }
+
+    /// Deletes the temporary files an interrupted write left anywhere in the
+    /// output folder (a listing of every file: `serve` does it once it
+    /// answers requests, before it publishes anything).
+    pub fn remove_leftover_temp_files(&self) -> Result<(), PublishError> {
+        disk::remove_leftover_temp_files(&self.output_dir)
     }
 
     /// Every feed currently published (on disk and, when serving, in the
@@ -1118,16 +1127,21 @@ mod tests {
     }
 
     #[test]
-    fn load_existing_reads_feeds_only_and_clears_leftover_temp_files() {
+    fn load_existing_reads_feeds_only_and_leftover_temp_files_are_cleared_apart() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("kinh-te")).unwrap();
+        std::fs::create_dir_all(root.join("the-thao")).unwrap();
         std::fs::create_dir_all(root.join("x/y")).unwrap();
         std::fs::write(root.join("rss.xml"), "<rss/>").unwrap();
         std::fs::write(root.join("kinh-te/atom.xml"), "<feed/>").unwrap();
+        std::fs::write(root.join("kinh-te/bai-viet.html"), "<p>page</p>").unwrap();
         std::fs::write(root.join("secret.txt"), "no").unwrap();
         std::fs::write(root.join("x/y/rss.xml"), "no").unwrap();
+        // A symlink at a feed's name is not followed.
+        std::os::unix::fs::symlink(root.join("secret.txt"), root.join("the-thao/rss.xml")).unwrap();
         std::fs::write(root.join(".feedd-abc.tmp"), "half").unwrap();
+        std::fs::write(root.join("kinh-te/.feedd-def.tmp"), "half").unwrap();
         let mut publisher = Publisher::new(root.to_owned(), 60, false);
         assert_eq!(publisher.load_existing().unwrap(), 2);
         // Sorted by scope (the site first), then format.
@@ -1135,7 +1149,11 @@ mod tests {
             publisher.published_paths(),
             ["/rss.xml", "/kinh-te/atom.xml"]
         );
+        assert!(root.join(".feedd-abc.tmp").exists(), "not looked for yet");
+        publisher.remove_leftover_temp_files().unwrap();
         assert!(!root.join(".feedd-abc.tmp").exists());
+        assert!(!root.join("kinh-te/.feedd-def.tmp").exists());
+        assert!(root.join("kinh-te/bai-viet.html").exists());
         // Known bytes: an identical publish changes nothing, even in build mode.
         let outcome = publisher.publish(vec![update("/rss.xml", Some(b"<rss/>".to_vec()))]);
         assert!(outcome.changed.is_empty());
