@@ -296,7 +296,10 @@ const EV_CHARGING: Expected<'static> = Expected {
     link: "https://news.example.vn/technology/2024-11-18-ev-charging.html",
     author: "Ngọc Lan",
     published: "2024-11-17T17:00:00Z",
-    updated: "2024-11-19T00:00:00Z",
+    // The file's time when feedd first saw it tells when it was copied in,
+    // not when it was written: never edited since, it is updated when it
+    // was published.
+    updated: "2024-11-17T17:00:00Z",
     summary: "Thành phố công bố dữ liệu trạm sạc xe điện.",
     content: "<p>Thành phố công bố dữ liệu\ntrạm sạc xe điện.</p>\n<p>Đoạn hai &amp; &lt;b&gt;không phải HTML&lt;/b&gt;.</p>",
     categories: &[("technology", "Công nghệ")],
@@ -308,7 +311,7 @@ const EXTERNAL: Expected<'static> = Expected {
     link: "https://other.example/story",
     author: "Ban biên tập",
     published: "2024-11-09T17:00:00Z",
-    updated: "2024-11-12T00:00:00Z",
+    updated: "2024-11-09T17:00:00Z",
     summary: "Nội dung ngắn.",
     content: "<p>Nội dung <em>ngắn</em>.</p>",
     categories: &[("technology", "Công nghệ")],

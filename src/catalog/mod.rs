@@ -1751,14 +1751,29 @@ impl Catalog {
     }
 }
 
-/// Published and updated dates: stated, else first seen and last changed
-/// (from the state journal); an article is never updated before it is published.
+/// Published and updated dates: stated, else first seen and the last change
+/// feedd saw (from the state journal), else published; an article is never
+/// updated before it is published.
+///
+/// A file's modification time when feedd first sees it tells when the file
+/// reached this disk (a clone, a copy, a restore from backup), not when its
+/// content changed, so it never dates an update: an article dated in its
+/// front matter or file name and never changed since is updated when it was
+/// published, not at the second a whole folder was copied in. Compared in
+/// whole seconds, as the journal keeps them, so that a restart dates every
+/// article as the run before it did: a file rewritten within the second
+/// feedd first saw it (an editor writing it in two steps) is not updated.
 fn dates(
     stated: (Option<Timestamp>, Option<Timestamp>),
     seen: crate::state::Seen,
 ) -> (Timestamp, Timestamp) {
     let published = stated.0.unwrap_or(seen.first_seen);
-    (published, stated.1.unwrap_or(seen.changed).max(published))
+    let updated = match stated.1 {
+        Some(updated) => updated,
+        None if seen.changed.as_second() > seen.first_seen.as_second() => seen.changed,
+        None => published,
+    };
+    (published, updated.max(published))
 }
 
 /// The slug of `article`'s page, if its link is the page's URL.
@@ -1821,6 +1836,61 @@ fn due_count(order: &BTreeSet<OrderKey>, now: Timestamp) -> usize {
 
 fn first_due(order: &BTreeSet<OrderKey>, now: Timestamp) -> Option<&OrderKey> {
     due(order, now).next()
+}
+
+#[cfg(test)]
+mod dates_tests {
+    use super::*;
+    use crate::state::Seen;
+
+    fn ts(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).unwrap()
+    }
+
+    #[test]
+    fn only_a_stated_date_or_a_change_seen_after_first_sight_dates_an_update() {
+        let seen = |first_seen, changed| Seen {
+            first_seen: ts(first_seen),
+            changed: ts(changed),
+            hash: [0; 16],
+        };
+        // (stated published, stated updated, first seen, changed) -> (published, updated)
+        let cases = [
+            // Undated and never changed: first sight dates both.
+            ((None, None), seen(500, 500), (500, 500)),
+            // Undated, edited since: the edit is the update.
+            ((None, None), seen(500, 700), (500, 700)),
+            // Dated, never changed: the file's time at first sight (a copy,
+            // a clone) is not an update.
+            ((Some(100), None), seen(500, 500), (100, 100)),
+            // Dated, edited since first sight.
+            ((Some(100), None), seen(500, 700), (100, 700)),
+            // Rewritten within the second of first sight: not an update,
+            // however many nanoseconds apart (the journal keeps seconds).
+            (
+                (Some(100), None),
+                Seen {
+                    changed: ts(500) + jiff::SignedDuration::from_millis(900),
+                    ..seen(500, 500)
+                },
+                (100, 100),
+            ),
+            // Stated updated wins over what was seen.
+            ((Some(100), Some(300)), seen(500, 700), (100, 300)),
+            // Never updated before published, however stated or seen.
+            ((Some(900), Some(300)), seen(500, 500), (900, 900)),
+            ((Some(900), None), seen(500, 700), (900, 900)),
+        ];
+        for ((published, updated), seen, expected) in cases {
+            let stated = (published.map(ts), updated.map(ts));
+            let (published, updated) = dates(stated, seen);
+            assert_eq!(
+                (published.as_second(), updated.as_second()),
+                expected,
+                "{stated:?} {seen:?}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
