@@ -296,9 +296,8 @@ const EV_CHARGING: Expected<'static> = Expected {
     link: "https://news.example.vn/technology/2024-11-18-ev-charging.html",
     author: "Ngọc Lan",
     published: "2024-11-17T17:00:00Z",
-    // The file's time when feedd first saw it tells when it was copied in,
-    // not when it was written: never edited since, it is updated when it
-    // was published.
+    // First seen 31 hours after its date, never edited since: the file's
+    // time tells when it was copied in, which is no update.
     updated: "2024-11-17T17:00:00Z",
     summary: "Thành phố công bố dữ liệu trạm sạc xe điện.",
     content: "<p>Thành phố công bố dữ liệu\ntrạm sạc xe điện.</p>\n<p>Đoạn hai &amp; &lt;b&gt;không phải HTML&lt;/b&gt;.</p>",
@@ -1521,4 +1520,54 @@ fn a_fifo_named_like_an_article_does_not_block_the_build() {
         )],
     );
     assert_eq!(titles(&site.feed("/kinh-te/rss.xml")), ["Tin A"]);
+}
+
+/// A day's articles dated by file name are updated when each was written,
+/// so that they do not all share the day's midnight; an article whose file
+/// appeared long after its date (a copy, a clone) is updated when it was
+/// published, not at the copy's second.
+#[test]
+fn files_written_on_their_day_are_updated_then_and_copies_are_not() {
+    let site = Site::new(METADATA_CONFIG);
+    site.write_at(
+        "Technology/2024-11-18-sang.txt",
+        "Tin buổi sáng\n\nThân bài.\n",
+        time("2024-11-18T02:00:00Z"),
+    );
+    site.write_at(
+        "Technology/2024-11-18-chieu.txt",
+        "Tin buổi chiều\n\nThân bài.\n",
+        time("2024-11-18T07:05:00Z"),
+    );
+    // Copied in with the others, a year after its date.
+    site.write_at(
+        "Technology/2023-11-18-cu.txt",
+        "Tin cũ\n\nThân bài.\n",
+        time("2024-11-18T07:05:00Z"),
+    );
+    site.build();
+    let feed = &site.feeds()["/technology/atom.xml"];
+    let dates = |wanted: &str| {
+        let entry = feed
+            .entries
+            .iter()
+            .find(|e| title(e) == wanted)
+            .expect(wanted);
+        (
+            entry.published.map(|d| d.timestamp()),
+            entry.updated.map(|d| d.timestamp()),
+        )
+    };
+    // File names date in site.timezone (Asia/Ho_Chi_Minh, +07:00).
+    let midnight = seconds("2024-11-17T17:00:00Z");
+    assert_eq!(
+        dates("Tin buổi sáng"),
+        (Some(midnight), Some(seconds("2024-11-18T02:00:00Z")))
+    );
+    assert_eq!(
+        dates("Tin buổi chiều"),
+        (Some(midnight), Some(seconds("2024-11-18T07:05:00Z")))
+    );
+    let a_year_before = seconds("2023-11-17T17:00:00Z");
+    assert_eq!(dates("Tin cũ"), (Some(a_year_before), Some(a_year_before)));
 }

@@ -1751,18 +1751,25 @@ impl Catalog {
     }
 }
 
+/// How long after its date an article file first seen is taken to have been
+/// written then, rather than copied in later (see [`dates`]).
+const WRITTEN_WITHIN_SECONDS: i64 = 24 * 60 * 60;
+
 /// Published and updated dates: stated, else first seen and the last change
 /// feedd saw (from the state journal), else published; an article is never
 /// updated before it is published.
 ///
 /// A file's modification time when feedd first sees it tells when the file
-/// reached this disk (a clone, a copy, a restore from backup), not when its
-/// content changed, so it never dates an update: an article dated in its
-/// front matter or file name and never changed since is updated when it was
-/// published, not at the second a whole folder was copied in. Compared in
-/// whole seconds, as the journal keeps them, so that a restart dates every
-/// article as the run before it did: a file rewritten within the second
-/// feedd first saw it (an editor writing it in two steps) is not updated.
+/// reached this disk. Within a day after the article's date that is when it
+/// was written (`2026-11-20-slug.txt` saved at 14:05 was updated at 14:05,
+/// not at midnight, and a day's articles do not all share one updated
+/// instant); later it is a clone, a copy or a restore from backup, which is
+/// no update: an article dated in its front matter or file name and never
+/// changed since is then updated when it was published, not at the second a
+/// whole folder was copied in. Compared in whole seconds, as the journal
+/// keeps them, so that a restart dates every article as the run before it
+/// did: a file rewritten within the second feedd first saw it (an editor
+/// writing it in two steps) is not updated.
 fn dates(
     stated: (Option<Timestamp>, Option<Timestamp>),
     seen: crate::state::Seen,
@@ -1771,6 +1778,9 @@ fn dates(
     let updated = match stated.1 {
         Some(updated) => updated,
         None if seen.changed.as_second() > seen.first_seen.as_second() => seen.changed,
+        None if seen.first_seen.as_second() - published.as_second() < WRITTEN_WITHIN_SECONDS => {
+            seen.first_seen
+        }
         None => published,
     };
     (published, updated.max(published))
@@ -1848,7 +1858,8 @@ mod dates_tests {
     }
 
     #[test]
-    fn only_a_stated_date_or_a_change_seen_after_first_sight_dates_an_update() {
+    fn an_update_is_stated_or_an_edit_seen_or_the_writing_on_the_articles_day() {
+        const DAY: i64 = WRITTEN_WITHIN_SECONDS;
         let seen = |first_seen, changed| Seen {
             first_seen: ts(first_seen),
             changed: ts(changed),
@@ -1860,18 +1871,27 @@ mod dates_tests {
             ((None, None), seen(500, 500), (500, 500)),
             // Undated, edited since: the edit is the update.
             ((None, None), seen(500, 700), (500, 700)),
-            // Dated, never changed: the file's time at first sight (a copy,
-            // a clone) is not an update.
-            ((Some(100), None), seen(500, 500), (100, 100)),
+            // Dated, never changed, first seen within a day of its date:
+            // written then.
+            ((Some(100), None), seen(500, 500), (100, 500)),
+            ((Some(100), None), seen(DAY + 99, DAY + 99), (100, DAY + 99)),
+            // Dated, never changed, first seen a day or more after its date:
+            // the file's time is a copy's, a clone's, a restore's.
+            ((Some(100), None), seen(DAY + 100, DAY + 100), (100, 100)),
+            ((Some(100), None), seen(9 * DAY, 9 * DAY), (100, 100)),
             // Dated, edited since first sight.
-            ((Some(100), None), seen(500, 700), (100, 700)),
-            // Rewritten within the second of first sight: not an update,
+            (
+                (Some(100), None),
+                seen(9 * DAY, 9 * DAY + 5),
+                (100, 9 * DAY + 5),
+            ),
+            // Rewritten within the second of first sight: not an edit,
             // however many nanoseconds apart (the journal keeps seconds).
             (
                 (Some(100), None),
                 Seen {
-                    changed: ts(500) + jiff::SignedDuration::from_millis(900),
-                    ..seen(500, 500)
+                    changed: ts(9 * DAY) + jiff::SignedDuration::from_millis(900),
+                    ..seen(9 * DAY, 9 * DAY)
                 },
                 (100, 100),
             ),
