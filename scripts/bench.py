@@ -58,8 +58,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FEEDD = os.path.join(ROOT, "target", "release", "feedd")
-GEN_CORPUS = os.path.join(ROOT, "target", "release", "examples", "gen_corpus")
+# Where cargo puts the binaries it builds for this checkout.
+TARGET_DIR = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+FEEDD = os.path.join(TARGET_DIR, "release", "feedd")
+GEN_CORPUS = os.path.join(TARGET_DIR, "release", "examples", "gen_corpus")
 SERVE_COMPARE = os.path.join(os.path.dirname(ROOT), "shared", "bench", "serve_compare.sh")
 DEBOUNCE_MS = 100
 FEEDD_PORTS = range(18200, 18290)
