@@ -20,10 +20,10 @@ It builds `target/release/feedd` and the `gen_corpus` example (unless
    the previous run's folders are set aside, not deleted, until the whole
    benchmark is over: on ext4 without a journal (this machine's root),
    every new inode is first checked against the ones deleted in the last
-   seconds to minutes, so a build right after deleting 100,000 files spends
-   more time in that scan than in feedd (a third of a 20,000-article
-   build's CPU). Then the floor: `cp -r` of the built output folder into a
-   new one, the same files written by the simplest program;
+   seconds to minutes, so a build right after deleting the last one's
+   files spends much of its time in that scan (39% of a 20,000-article
+   build's CPU, in `perf`). Then the floor: `cp -r` of the built output
+   folder into a new one, the same files written by the simplest program;
 3. three starts of `feedd serve` with the feeds on disk: with no state folder
    (cold state), after SIGTERM (clean shutdown) and after SIGKILL (crash).
    Each time it edits the article right after spawning and polls the first
