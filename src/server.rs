@@ -347,7 +347,7 @@ impl HeadWait {
 
     /// The server wrote: the next head is awaited from now.
     fn restart(&self, clock: Instant) {
-        let now = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now = millis_since(clock);
         self.since.store(now.saturating_add(1), Ordering::Relaxed);
     }
 
@@ -364,6 +364,11 @@ impl HeadWait {
     }
 }
 
+/// Milliseconds on the server's head clock, started at `clock`.
+fn millis_since(clock: Instant) -> u64 {
+    u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Closes the connections that have waited longer than `timeout` for a
 /// request head, and forgets the ones that ended.
 fn close_late_heads(
@@ -371,7 +376,7 @@ fn close_late_heads(
     clock: Instant,
     timeout: Duration,
 ) {
-    let now = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let now = millis_since(clock);
     waiting.retain(|(connection, head)| {
         if connection.is_finished() {
             return false;

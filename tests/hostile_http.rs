@@ -746,6 +746,36 @@ fn a_client_that_stops_reading_is_dropped_and_blocks_no_one() {
 }
 
 #[test]
+fn a_reader_that_pauses_longer_than_the_head_timeout_still_gets_everything() {
+    // The head timeout governs the wait for a request, not a response the
+    // client is slow to take: that is the send timeout's, far longer here.
+    let header_read_timeout = Duration::from_secs(1);
+    let server = Server::start(Limits {
+        header_read_timeout,
+        send_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    });
+    let count = 200;
+    let requests = "GET /big/rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n".repeat(count - 1)
+        + "GET /big/rss.xml HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n";
+    let mut slow = server.connect();
+    slow.write_all(requests.as_bytes()).unwrap();
+    // The client's pause is the behaviour under test, not a wait for the
+    // server: its writes stay blocked for well over the head timeout.
+    std::thread::sleep(header_read_timeout * 3);
+    let mut received = Vec::new();
+    slow.read_to_end(&mut received)
+        .expect("the connection is still open and answers in full");
+    let responses = parse_responses(&received);
+    assert_eq!(responses.len(), count, "{}", text(&received));
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.status == 200 && r.body == big_feed().as_bytes())
+    );
+}
+
+#[test]
 fn connections_beyond_the_cap_wait_until_one_closes() {
     let server = Server::start(Limits {
         max_connections: 4,
