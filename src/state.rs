@@ -548,36 +548,64 @@ fn parse_line(line: &[u8], now: Timestamp) -> Result<(String, Seen), &'static st
 
 /// Appends `text` with `\\`, tab, LF and CR escaped, so that it fits one
 /// tab-separated field of a line (the journal's and the catalog cache's).
+/// Copies the runs between escapes whole: at 100,000 articles a restart
+/// reads and writes some 300,000 fields.
 pub(crate) fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            _ => out.push(c),
-        }
+    let mut rest = text;
+    while let Some(at) = rest.find(['\\', '\t', '\n', '\r']) {
+        let Some((plain, special)) = rest.split_at_checked(at) else {
+            break;
+        };
+        out.push_str(plain);
+        let mut chars = special.chars();
+        out.push_str(match chars.next() {
+            Some('\\') => "\\\\",
+            Some('\t') => "\\t",
+            Some('\n') => "\\n",
+            _ => "\\r",
+        });
+        rest = chars.as_str();
     }
+    out.push_str(rest);
 }
 
 /// The text [`push_escaped`] wrote; `None` for an escape it never writes.
 pub(crate) fn unescape(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next()? {
-                't' => out.push('\t'),
-                'n' => out.push('\n'),
-                'r' => out.push('\r'),
-                '\\' => out.push('\\'),
-                _ => return None,
-            }
-        } else {
-            out.push(c);
-        }
+    let mut rest = text;
+    while let Some((plain, escaped)) = rest.split_once('\\') {
+        out.push_str(plain);
+        let mut chars = escaped.chars();
+        out.push(unescaped(chars.next()?)?);
+        rest = chars.as_str();
     }
+    out.push_str(rest);
     Some(out)
+}
+
+/// Whether `text` is something [`push_escaped`] could have written: every
+/// backslash starts one of its escapes. [`unescape`] without the copy.
+pub(crate) fn is_escaped(text: &str) -> bool {
+    let mut rest = text;
+    while let Some((_, escaped)) = rest.split_once('\\') {
+        let mut chars = escaped.chars();
+        if chars.next().and_then(unescaped).is_none() {
+            return false;
+        }
+        rest = chars.as_str();
+    }
+    true
+}
+
+/// The character the escape `\\{c}` stands for.
+fn unescaped(c: char) -> Option<char> {
+    match c {
+        't' => Some('\t'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        '\\' => Some('\\'),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -874,5 +902,22 @@ mod tests {
         std::fs::write(&leftover, "half").unwrap();
         let _store = StateStore::open(dir.path()).unwrap();
         assert!(!leftover.exists());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_round_trips_and_unescaping_is_total(
+            text in "[a\\\\\t\n\rtnrđ\u{301}]{0,24}",
+            noise in "[a\\\\\t\n\rtnrxđ]{0,24}",
+        ) {
+            let mut escaped = String::new();
+            push_escaped(&mut escaped, &text);
+            proptest::prop_assert!(!escaped.contains(['\t', '\n', '\r']));
+            proptest::prop_assert!(is_escaped(&escaped));
+            proptest::prop_assert_eq!(unescape(&escaped), Some(text));
+            // Anything else, as a damaged file holds: an answer, never a panic,
+            // and the check agrees with the unescaping.
+            proptest::prop_assert_eq!(is_escaped(&noise), unescape(&noise).is_some());
+        }
     }
 }

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use super::PageSlug;
 use crate::config::Config;
 use crate::file_stamp::StampDigest;
-use crate::state::{push_escaped, unescape};
+use crate::state::{is_escaped, push_escaped, unescape};
 
 /// The cache's file name in `paths.state`.
 pub const CACHE_FILE: &str = "catalog.cache";
@@ -202,7 +202,7 @@ pub fn load(dir: &Path, config: &Config) -> Result<Loaded, Unusable> {
         .lines()
         .enumerate()
     {
-        if parse_record(line).is_none() {
+        if parse_fields(line).is_none() {
             return Err(Unusable::Damaged(format!(
                 "record {} does not parse",
                 index + 1
@@ -263,11 +263,29 @@ fn write_record(out: &mut String, record: &Record) {
     out.push('\n');
 }
 
-fn parse_record(line: &str) -> Option<Record> {
+/// A record's fields as the file spells them, checked: every escape is
+/// one [`push_escaped`] writes and every number parses, so that
+/// [`Fields::into_record`] cannot fail. Checking a cache this way copies
+/// nothing.
+struct Fields<'a> {
+    raw: &'a str,
+    key: &'a str,
+    stamp: StampDigest,
+    hash: [u8; 16],
+    id: &'a str,
+    stated: (Option<Timestamp>, Option<Timestamp>),
+    draft: bool,
+    page: &'a str,
+    /// `(slug, name)` fields, alternating.
+    categories: std::str::Split<'a, char>,
+}
+
+fn parse_fields(line: &str) -> Option<Fields<'_>> {
+    let escaped = |field: &'_ str| is_escaped(field).then_some(());
     let mut fields = line.split('\t');
     let mut next = || fields.next();
-    let raw = unescape(next()?)?;
-    let key = unescape(next()?)?;
+    let raw = next()?;
+    let key = next()?;
     let stamp = StampDigest::from_word(next()?.parse().ok()?);
     let hash_hex = next()?;
     if hash_hex.len() != 32 || !hash_hex.is_ascii() {
@@ -277,7 +295,7 @@ fn parse_record(line: &str) -> Option<Record> {
     for (i, byte) in hash.iter_mut().enumerate() {
         *byte = u8::from_str_radix(hash_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
-    let id = unescape(next()?)?;
+    let id = next()?;
     let time = |field: &str| -> Option<Option<Timestamp>> {
         if field.is_empty() {
             return Some(None);
@@ -293,22 +311,21 @@ fn parse_record(line: &str) -> Option<Record> {
         "1" => true,
         _ => return None,
     };
-    let page = match unescape(next()?)?.as_str() {
-        "" => PageSlug::None,
-        "=" => PageSlug::OfFileName,
-        slug => PageSlug::Stated(Box::from(slug)),
-    };
+    let page = next()?;
     let count: usize = next()?.parse().ok()?;
-    let mut categories = Vec::with_capacity(count.min(64));
-    for _ in 0..count {
-        let slug = unescape(next()?)?;
-        let name = unescape(next()?)?;
-        categories.push((slug, name));
+    let categories = fields.clone();
+    let mut listed = 0usize;
+    for field in fields.by_ref() {
+        escaped(field)?;
+        listed += 1;
     }
-    if next().is_some() {
+    if Some(listed) != count.checked_mul(2) {
         return None;
     }
-    Some(Record {
+    for field in [raw, key, id, page] {
+        escaped(field)?;
+    }
+    Some(Fields {
         raw,
         key,
         stamp,
@@ -319,6 +336,36 @@ fn parse_record(line: &str) -> Option<Record> {
         page,
         categories,
     })
+}
+
+impl Fields<'_> {
+    fn into_record(self) -> Option<Record> {
+        let page = match unescape(self.page)?.as_str() {
+            "" => PageSlug::None,
+            "=" => PageSlug::OfFileName,
+            slug => PageSlug::Stated(Box::from(slug)),
+        };
+        let mut categories = Vec::new();
+        let mut names = self.categories;
+        while let (Some(slug), Some(name)) = (names.next(), names.next()) {
+            categories.push((unescape(slug)?, unescape(name)?));
+        }
+        Some(Record {
+            raw: unescape(self.raw)?,
+            key: unescape(self.key)?,
+            stamp: self.stamp,
+            hash: self.hash,
+            id: unescape(self.id)?,
+            stated: self.stated,
+            draft: self.draft,
+            page,
+            categories,
+        })
+    }
+}
+
+fn parse_record(line: &str) -> Option<Record> {
+    parse_fields(line)?.into_record()
 }
 
 #[cfg(test)]
