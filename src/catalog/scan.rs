@@ -216,7 +216,7 @@ pub(super) fn content_hash(bytes: &[u8]) -> [u8; 16] {
 /// `/`-separated relative path in NFC, so that NFC and NFD spellings of one
 /// file name (macOS, rsync) are one article. `None`: not valid Unicode.
 pub(super) fn relative_key(relative: &Path) -> Option<String> {
-    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::{IsNormalized, UnicodeNormalization};
     let mut key = String::new();
     for component in relative.components() {
         let std::path::Component::Normal(name) = component else {
@@ -225,7 +225,35 @@ pub(super) fn relative_key(relative: &Path) -> Option<String> {
         if !key.is_empty() {
             key.push('/');
         }
-        key.extend(name.to_str()?.nfc());
+        let name = name.to_str()?;
+        // Nearly every name is NFC already, and saying so is a table
+        // lookup per character, where normalizing decomposes and composes
+        // again (7% of a 100,000-article restart).
+        if unicode_normalization::is_nfc_quick(name.chars()) == IsNormalized::Yes {
+            key.push_str(name);
+        } else {
+            key.extend(name.nfc());
+        }
     }
     Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_normalization::UnicodeNormalization;
+
+    proptest::proptest! {
+        /// The quick check only skips work: the key is the NFC of the
+        /// name, whichever spelling the file system gave.
+        #[test]
+        fn the_key_is_the_nfc_of_the_path(
+            folder in "[a-zđĐ\u{300}-\u{303}\u{323}\u{1ea0}-\u{1ef9} ]{1,12}",
+            file in "[a-zêơư][a-zêơư\u{300}-\u{303}\u{309}\u{1ea0}-\u{1ef9}.]{0,11}",
+        ) {
+            let relative = Path::new(&folder).join(&file);
+            let expected: String = format!("{folder}/{file}").nfc().collect();
+            proptest::prop_assert_eq!(relative_key(&relative), Some(expected));
+        }
+    }
 }
