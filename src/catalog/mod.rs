@@ -333,7 +333,8 @@ pub struct Catalog {
     /// in Unicode normalization alone.
     spellings: BTreeMap<Key, Spellings>,
     all: BTreeSet<OrderKey>,
-    categories: BTreeMap<String, CategoryIndex>,
+    /// By the interned slug that the articles' entries share.
+    categories: BTreeMap<Arc<str>, CategoryIndex>,
     /// Bodies of the articles feeds show, by key, with the content hash
     /// they were read at: an edit of one article re-reads only its own.
     bodies: Mutex<BodyCache>,
@@ -460,8 +461,16 @@ impl Catalog {
                     cache::Unusable::Damaged(what) => format!("damaged ({what})"),
                 },
             )?;
-        let mut loaded = 0;
-        let mut ignored_dirty = BTreeSet::new();
+        // The catalog is new, and the records come in key order: the
+        // indexes are built from sorted runs at once, as `compact` rebuilds
+        // them, rather than by an insert per record and index, which
+        // compared paths sharing their folder's long prefix a dozen times
+        // each (most of a 100,000-article restart's cache load).
+        let mut entries = Vec::new();
+        let mut files = Vec::new();
+        let mut spellings = Vec::new();
+        let mut all = Vec::new();
+        let mut by_category: HashMap<Arc<str>, Vec<OrderKey>> = HashMap::new();
         for record in cache.records() {
             let key = self.key_for(&record.key);
             let Some(seen) = self.state.get(&key).filter(|seen| seen.hash == record.hash) else {
@@ -471,8 +480,6 @@ impl Catalog {
                 continue;
             }
             let raw = RawPath::spelled(Path::new(&record.raw), &key);
-            let mut touched = BTreeSet::new();
-            self.found(raw.clone(), key.clone(), &mut touched);
             let categories = self.intern_categories(
                 record
                     .categories
@@ -491,11 +498,33 @@ impl Catalog {
                 key: key.clone(),
                 hash: record.hash,
                 file_stamp: record.stamp,
-                source: raw,
+                source: raw.clone(),
             };
-            self.index(&entry, &mut ignored_dirty);
-            self.entries.insert(key, entry);
-            loaded += 1;
+            if !entry.draft {
+                let order = Self::order_key(&entry);
+                for (slug, name) in entry.categories.iter() {
+                    by_category
+                        .entry(slug.clone())
+                        .or_default()
+                        .push(order.clone());
+                    self.count_name(slug, name);
+                }
+                all.push(order);
+            }
+            files.push((raw.clone(), key.clone()));
+            spellings.push((key.clone(), Spellings::One(raw)));
+            entries.push((key, entry));
+        }
+        let loaded = entries.len();
+        self.entries.append(&mut entries.into_iter().collect());
+        // A key the catalog had already would be in `entries`, so these
+        // are new spellings of new keys.
+        self.files.append(&mut files.into_iter().collect());
+        self.spellings.append(&mut spellings.into_iter().collect());
+        self.all.append(&mut all.into_iter().collect());
+        for (slug, orders) in by_category {
+            let index = self.category_index(&slug);
+            index.order.append(&mut orders.into_iter().collect());
         }
         // Pages of cached articles are on disk already (a missing one is
         // found by `pages::sync`); only what is read anew is rendered.
@@ -608,7 +637,7 @@ impl Catalog {
             .extend(std::mem::take(&mut self.pages_gone));
         changes.oldest_change = earliest(changes.oldest_change, self.oldest_change.take());
         for slug in std::mem::take(&mut self.renamed) {
-            if let Some(index) = self.categories.get(&slug) {
+            if let Some(index) = self.categories.get(slug.as_str()) {
                 changes
                     .touched
                     .extend(index.order.iter().map(|order| order.path.clone()));
@@ -1138,20 +1167,34 @@ impl Catalog {
         let order = Self::order_key(entry);
         let mut change = entry.published;
         for (slug, name) in entry.categories.iter() {
-            let index = self.categories.entry(slug.to_string()).or_default();
-            index.order.insert(order.clone());
-            let uses = index.names.entry(name.to_string()).or_default();
-            if *uses == 0 {
+            self.category_index(slug).order.insert(order.clone());
+            if self.count_name(slug, name) {
                 // A new spelling may become the name the category shows.
                 change = Timestamp::MIN;
                 self.renamed.insert(slug.to_string());
             }
-            *uses += 1;
             dirty.insert(Scope::Category(slug.to_string()));
         }
         self.oldest_change = earliest(self.oldest_change, Some(change));
         self.all.insert(order);
         dirty.insert(Scope::All);
+    }
+
+    /// The index of the category `slug` (interned), made empty if there is none.
+    fn category_index(&mut self, slug: &Arc<str>) -> &mut CategoryIndex {
+        self.categories.entry(Arc::clone(slug)).or_default()
+    }
+
+    /// Counts one more article writing the category `slug` as `name`;
+    /// whether it is the first that does.
+    fn count_name(&mut self, slug: &Arc<str>, name: &str) -> bool {
+        let names = &mut self.category_index(slug).names;
+        if let Some(uses) = names.get_mut(name) {
+            *uses += 1;
+            return false;
+        }
+        names.insert(name.to_string(), 1);
+        true
     }
 
     fn remove(&mut self, key: &str, dirty: &mut BTreeSet<Scope>) {
@@ -1194,7 +1237,7 @@ impl Catalog {
         let mut scopes = vec![Scope::All];
         for (slug, index) in &self.categories {
             if first_due(&index.order, now).is_some() {
-                scopes.push(Scope::Category(slug.clone()));
+                scopes.push(Scope::Category(slug.to_string()));
             }
         }
         scopes
@@ -1349,7 +1392,7 @@ impl Catalog {
                 &self.all,
             ),
             Scope::Category(slug) => {
-                let index = self.categories.get(slug)?;
+                let index = self.categories.get(slug.as_str())?;
                 let configured = self.config.categories.get(slug);
                 let title = configured
                     .and_then(|c| c.title.clone())
