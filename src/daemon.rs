@@ -113,8 +113,8 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
     }
 
     let outcome = publisher
-        .remove_leftover_temp_files()
-        .map_err(anyhow::Error::from)
+        .start_removing_leftover_temp_files()
+        .context("cannot start the thread that removes leftover temporary files")
         .and_then(|()| Ok(state.load()?))
         .and_then(|mut state| {
             for warning in state.take_warnings() {
@@ -328,6 +328,7 @@ impl Daemon {
         daemon.catalog.set_progress(Arc::clone(&progress));
         daemon.publisher.set_progress(Arc::clone(&progress));
         let display = crate::progress::Display::start("startup scan", progress);
+        daemon.publisher.finish_removing_leftover_temp_files()?;
         daemon.full_rebuild("startup");
         display.finish();
         daemon.update_health();

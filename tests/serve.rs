@@ -892,6 +892,33 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
     }
 }
 
+/// The temporary files of a publish that a killed feedd left in the output
+/// folder are gone once a restart has published, wherever they were, and
+/// nothing else there is touched.
+#[tokio::test]
+async fn a_restart_removes_the_temporary_files_a_killed_publish_left() {
+    let feedd = Feedd::start(&[(A, A_TEXT)], "");
+    let (status, root) = feedd.terminate();
+    assert!(status.success(), "{status}");
+    let feeds = root.path().join("feeds");
+    let leftovers = [
+        feeds.join(".feedd-rss.xml.a1b2c3.tmp"),
+        feeds.join("thoi-su/.feedd-atom.xml.d4e5f6.tmp"),
+    ];
+    let kept = [feeds.join(".feedd-notes.txt"), feeds.join("thoi-su/x.tmp")];
+    for file in leftovers.iter().chain(&kept) {
+        write(file, "half a feed");
+    }
+    let restarted = Feedd::start_in(root);
+    for file in &leftovers {
+        assert!(!file.exists(), "{} is still there", file.display());
+    }
+    for file in &kept {
+        assert!(file.exists(), "{} was removed", file.display());
+    }
+    assert_eq!(restarted.get("/thoi-su/rss.xml").await.status, 200);
+}
+
 /// The feeds on disk are answered the moment feedd listens, before their
 /// gzip and brotli bodies are computed (in the background, since a hundred
 /// large feeds take seconds of one core): every answer, from the first one,
