@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hyper::header::HeaderValue;
-use rayon::prelude::*;
 
 use super::representation::{Rendered, SharedSnapshot, Snapshot};
 
@@ -121,16 +120,22 @@ impl CompressServed {
         self.pending.is_empty()
     }
 
-    /// Compresses the feeds (in parallel; CPU-bound, tens of milliseconds
-    /// per large feed) and serves each compressed version, unless its feed
-    /// has changed meanwhile.
+    /// Compresses the feeds (CPU-bound, tens of milliseconds per large
+    /// feed) and serves each compressed version, unless its feed has changed
+    /// meanwhile.
+    ///
+    /// One after the other on the calling thread, not on rayon's pool: the
+    /// startup scan runs there meanwhile, and a pool's threads finish the
+    /// tasks they split off before they take another job, so a parallel
+    /// compression of a hundred large feeds held the scan back for seconds
+    /// (every edit made during the startup waits for the scan).
     pub fn run(self) {
         if self.pending.is_empty() {
             return;
         }
         let ready: Vec<(Box<str>, Upgrade)> = self
             .pending
-            .into_par_iter()
+            .into_iter()
             .map(|(path, from)| {
                 let to = Arc::new(from.compressed());
                 (path, Upgrade { from, to })
