@@ -551,17 +551,23 @@ async fn an_edit_is_served_with_a_new_etag_and_the_same_id_and_date(mode: Mode) 
     assert!(old_entry.published.is_some());
     assert_eq!(old_entry.updated, old_entry.published);
 
-    // The journal keeps whole seconds: a rewrite within the second feedd
-    // first saw the file is the file being written, not an edit.
-    let first_seen = std::time::SystemTime::now();
+    // The journal keeps whole seconds: a rewrite within the second of the
+    // file's first modification time is the file being written, not an edit.
+    // Files are stamped from the kernel's coarse clock, up to a tick behind
+    // the wall clock, hence the margin past the next second.
+    let first_mtime = std::fs::metadata(feedd.article(A))
+        .unwrap()
+        .modified()
+        .unwrap();
     let next_second = std::time::UNIX_EPOCH
         + Duration::from_secs(
-            first_seen
+            first_mtime
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_secs()
                 + 1,
-        );
+        )
+        + Duration::from_millis(50);
     while std::time::SystemTime::now() < next_second {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
