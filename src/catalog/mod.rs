@@ -450,7 +450,11 @@ impl Catalog {
     /// files whose stamp changed. Returns how many articles it knew, or why
     /// it was not used (then the rescan reads every file, as without it).
     /// An entry whose content the state journal does not know is left out.
+    /// For a new catalog only: one that knows files already takes nothing.
     pub fn load_cache(&mut self) -> Result<usize, String> {
+        if !self.files.is_empty() || !self.entries.is_empty() {
+            return Err("the catalog knows files already".to_string());
+        }
         let cache =
             cache::load(&self.config.paths.state, &self.config).map_err(
                 |unusable| match unusable {
@@ -461,11 +465,11 @@ impl Catalog {
                     cache::Unusable::Damaged(what) => format!("damaged ({what})"),
                 },
             )?;
-        // The catalog is new, and the records come in key order: the
-        // indexes are built from sorted runs at once, as `compact` rebuilds
-        // them, rather than by an insert per record and index, which
-        // compared paths sharing their folder's long prefix a dozen times
-        // each (most of a 100,000-article restart's cache load).
+        // The catalog is new and the records come in key order, each with
+        // a key of its own: the indexes are built from sorted runs at once,
+        // as `compact` rebuilds them, rather than by an insert per record and
+        // index, which compared paths sharing their folder's long prefix a
+        // dozen times each (most of a 100,000-article restart's cache load).
         let mut entries = Vec::new();
         let mut files = Vec::new();
         let mut spellings = Vec::new();
@@ -517,8 +521,6 @@ impl Catalog {
         }
         let loaded = entries.len();
         self.entries.append(&mut entries.into_iter().collect());
-        // A key the catalog had already would be in `entries`, so these
-        // are new spellings of new keys.
         self.files.append(&mut files.into_iter().collect());
         self.spellings.append(&mut spellings.into_iter().collect());
         self.all.append(&mut all.into_iter().collect());
