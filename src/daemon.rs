@@ -103,7 +103,8 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
         })
         .context("cannot start the HTTP thread")?;
     // The feeds on disk go out as identity until their compressed variants
-    // are ready: a hundred large feeds take seconds of one core to compress.
+    // are ready: the 205 documents of a 100,000-article site take most of a
+    // second of one core to compress (gzip and brotli).
     let compress = publisher.compress_served();
     if !compress.is_empty() {
         std::thread::Builder::new()

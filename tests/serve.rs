@@ -926,8 +926,8 @@ async fn a_restart_removes_the_temporary_files_a_killed_publish_left() {
 }
 
 /// The feeds on disk are answered the moment feedd listens, before their
-/// gzip and brotli bodies are computed (in the background, since a hundred
-/// large feeds take seconds of one core): every answer, from the first one,
+/// gzip and brotli bodies are computed (in the background, since a large
+/// site's feeds take most of a second of one core): every answer, from the first one,
 /// is the bytes on disk in the encoding it names, with that encoding's ETag,
 /// and revalidates with it.
 #[tokio::test]

@@ -492,8 +492,9 @@ impl Publisher {
     /// Returns how many were loaded.
     ///
     /// Only their hash is computed here (a fraction of a millisecond per
-    /// feed); compressing a hundred large feeds takes seconds of one core,
-    /// which startup must not wait for: [`Publisher::compress_served`].
+    /// feed); compressing the 205 documents of a 100,000-article site takes
+    /// most of a second of one core, which startup must not wait for:
+    /// [`Publisher::compress_served`].
     ///
     /// Only regular files at feed paths are read (no symlinks, nothing else).
     /// Leftover temporary files of an interrupted write stay until
