@@ -17,10 +17,12 @@ mod writer;
 
 /// Article pages are written with the same atomic write as feeds (`pages`).
 pub(crate) use disk::{Durability, output_entries, remove_output_file, write_file};
-pub use representation::{FeedLinks, PageVariants, Rendered, SharedSnapshot, Snapshot, Variant};
+pub use representation::{
+    Documents, FeedLinks, PageVariants, Rendered, SharedSnapshot, Snapshot, Variant,
+};
 pub use writer::CompressServed;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -713,7 +715,7 @@ impl Publisher {
         }
     }
 
-    fn store_feeds(&self, feeds: HashMap<Box<str>, Arc<Rendered>>) {
+    fn store_feeds(&self, feeds: Documents) {
         self.writer.store(feeds, None);
     }
 
@@ -1097,7 +1099,7 @@ mod tests {
     }
 
     /// The feeds a pending publish has made visible.
-    fn publisher_feeds(pending: &PendingPublish<'_>) -> HashMap<Box<str>, Arc<Rendered>> {
+    fn publisher_feeds(pending: &PendingPublish<'_>) -> Documents {
         pending.publisher.writer.shared().load().feeds.clone()
     }
 

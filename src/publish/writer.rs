@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use hyper::header::HeaderValue;
 
-use super::representation::{Rendered, SharedSnapshot, Snapshot};
+use super::representation::{Documents, Rendered, SharedSnapshot, Snapshot};
 
 /// The served feeds, by URL path.
-pub(super) type Feeds = HashMap<Box<str>, Arc<Rendered>>;
+pub(super) type Feeds = Documents;
 
 /// A compressed version of a feed served as identity only.
 #[derive(Debug)]
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn a_map_read_before_the_compression_was_ready_gets_it_when_stored() {
         let writer = Arc::new(SnapshotWriter::new(Snapshot::empty(60)));
-        let mut feeds = Feeds::new();
+        let mut feeds = Feeds::default();
         feeds.insert("/rss.xml".into(), identity("<rss/>"));
         writer.store(feeds, None);
         // The publisher reads the map, then the compression lands, then the
@@ -191,11 +191,11 @@ mod tests {
     fn an_upgrade_is_forgotten_once_its_feed_changes() {
         let writer = Arc::new(SnapshotWriter::new(Snapshot::empty(60)));
         let old = identity("<rss>old</rss>");
-        let mut feeds = Feeds::new();
+        let mut feeds = Feeds::default();
         feeds.insert("/rss.xml".into(), Arc::clone(&old));
         writer.store(feeds, None);
         writer.compress_served().run();
-        let mut changed = Feeds::new();
+        let mut changed = Feeds::default();
         changed.insert("/rss.xml".into(), identity("<rss>new</rss>"));
         writer.store(changed, None);
         assert!(writer.upgrades.lock().unwrap().is_empty());
