@@ -1409,6 +1409,15 @@ mod tests {
         assert_eq!(parse_qvalue(b".5"), None);
     }
 
+    /// A snapshot serving `feed` at `/rss.xml`, with `max-age=300`.
+    fn serving_rss(feed: Rendered) -> Snapshot {
+        let mut snapshot = Snapshot::empty(300);
+        snapshot
+            .feeds
+            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        snapshot
+    }
+
     /// The response `respond` gives at once; panics on a page to read.
     fn answered(
         snapshot: &Snapshot,
@@ -1423,12 +1432,9 @@ mod tests {
 
     #[test]
     fn respond_is_a_lookup_with_the_spec_headers() {
-        let mut snapshot = Snapshot::empty(300);
         let feed = Rendered::new(&root_rss(), b"<rss/>".to_vec(), last_modified());
         let etag = feed.br.as_ref().unwrap().etag.clone();
-        snapshot
-            .feeds
-            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        let snapshot = serving_rss(feed);
         let request = |method: Method, path: &str| {
             Request::builder()
                 .method(method)
@@ -1460,12 +1466,9 @@ mod tests {
     fn a_response_carries_none_of_its_request_headers() {
         // The response is built in the request's header map: nothing the
         // client sent may remain in it, however many headers it sent.
-        let mut snapshot = Snapshot::empty(300);
         let feed = Rendered::new(&root_rss(), b"<rss/>".to_vec(), last_modified());
         let etag = feed.gzip.as_ref().unwrap().etag.clone();
-        snapshot
-            .feeds
-            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        let snapshot = serving_rss(feed);
         let metrics = Metrics::new();
         for extra in [0, 3, 200] {
             for validator in [None, Some(etag.clone())] {
@@ -1503,12 +1506,9 @@ mod tests {
 
     #[test]
     fn a_feed_not_yet_compressed_goes_out_as_identity() {
-        let mut snapshot = Snapshot::empty(300);
         let feed = Rendered::identity_only(&root_rss(), b"<rss/>".to_vec(), last_modified());
         let etag = feed.identity.etag.clone();
-        snapshot
-            .feeds
-            .insert("/rss.xml".into(), std::sync::Arc::new(feed));
+        let snapshot = serving_rss(feed);
         let metrics = Metrics::new();
         let respond =
             |snapshot: &Snapshot, request: Request<()>| answered(snapshot, &metrics, request);
