@@ -2553,6 +2553,21 @@ mod cache_tests {
             let changes = catalog.rescan();
             (catalog, cached, changes)
         }
+
+        /// Writes `count` plain-text articles into `folder`, starts on
+        /// them, saves the cache as a shutdown does, and returns what the
+        /// feeds showed.
+        fn shown_with_saved_cache(&self, folder: &str, count: usize) -> Vec<String> {
+            for i in 0..count {
+                self.write(
+                    &format!("{folder}/bai-{i}.txt"),
+                    &format!("Tiêu đề {i}\n\nThân {i}.\n"),
+                );
+            }
+            let (first, _, _) = self.start();
+            first.save_cache().unwrap();
+            shown(&first)
+        }
     }
 
     /// Everything a feed shows of every scope, bodies included.
@@ -2621,16 +2636,7 @@ mod cache_tests {
     #[test]
     fn a_whole_cache_with_records_repeated_or_out_of_order_gives_what_a_full_scan_gives() {
         let site = Site::new();
-        for i in 0..6 {
-            site.write(
-                &format!("Thời sự/bai-{i}.txt"),
-                &format!("Tiêu đề {i}\n\nThân {i}.\n"),
-            );
-        }
-        let (first, _, _) = site.start();
-        let before = shown(&first);
-        first.save_cache().unwrap();
-        drop(first);
+        let before = site.shown_with_saved_cache("Thời sự", 6);
         let state = &site.config.paths.state;
         let records: Vec<cache::Record> = cache::load(state, &site.config)
             .unwrap()
@@ -2649,16 +2655,7 @@ mod cache_tests {
     #[test]
     fn a_damaged_cache_means_a_full_scan_not_wrong_output() {
         let site = Site::new();
-        for i in 0..5 {
-            site.write(
-                &format!("a/bai-{i}.txt"),
-                &format!("Tiêu đề {i}\n\nThân {i}.\n"),
-            );
-        }
-        let (first, _, _) = site.start();
-        let before = shown(&first);
-        first.save_cache().unwrap();
-        drop(first);
+        let before = site.shown_with_saved_cache("a", 5);
         let path = site.config.paths.state.join(cache::CACHE_FILE);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("bai-2.txt"));
