@@ -19,9 +19,6 @@ use hyper::header::HeaderValue;
 
 use super::representation::{Documents, Rendered, SharedSnapshot, Snapshot};
 
-/// The served feeds, by URL path.
-pub(super) type Feeds = Documents;
-
 /// A compressed version of a feed served as identity only.
 #[derive(Debug)]
 struct Upgrade {
@@ -56,7 +53,7 @@ impl SnapshotWriter {
 
     /// Serves `feeds` (with the compressed versions ready for any of them)
     /// and, if given, a new `Cache-Control`.
-    pub(super) fn store(&self, mut feeds: Feeds, cache_control: Option<HeaderValue>) {
+    pub(super) fn store(&self, mut feeds: Documents, cache_control: Option<HeaderValue>) {
         let mut upgrades = self.upgrades.lock().unwrap_or_else(PoisonError::into_inner);
         apply(&mut upgrades, &mut feeds);
         let cache_control =
@@ -89,7 +86,7 @@ impl SnapshotWriter {
 
 /// Replaces in `feeds` each identity-only version that has an upgrade, and
 /// forgets the upgrades whose feed has changed or gone.
-fn apply(upgrades: &mut HashMap<Box<str>, Upgrade>, feeds: &mut Feeds) {
+fn apply(upgrades: &mut HashMap<Box<str>, Upgrade>, feeds: &mut Documents) {
     upgrades.retain(|path, upgrade| match feeds.get_mut(path) {
         Some(served) if Arc::ptr_eq(served, &upgrade.from) => {
             *served = Arc::clone(&upgrade.to);
@@ -175,7 +172,7 @@ mod tests {
     #[test]
     fn a_map_read_before_the_compression_was_ready_gets_it_when_stored() {
         let writer = Arc::new(SnapshotWriter::new(Snapshot::empty(60)));
-        let mut feeds = Feeds::default();
+        let mut feeds = Documents::default();
         feeds.insert("/rss.xml".into(), identity("<rss/>"));
         writer.store(feeds, None);
         // The publisher reads the map, then the compression lands, then the
@@ -191,11 +188,11 @@ mod tests {
     fn an_upgrade_is_forgotten_once_its_feed_changes() {
         let writer = Arc::new(SnapshotWriter::new(Snapshot::empty(60)));
         let old = identity("<rss>old</rss>");
-        let mut feeds = Feeds::default();
+        let mut feeds = Documents::default();
         feeds.insert("/rss.xml".into(), Arc::clone(&old));
         writer.store(feeds, None);
         writer.compress_served().run();
-        let mut changed = Feeds::default();
+        let mut changed = Documents::default();
         changed.insert("/rss.xml".into(), identity("<rss>new</rss>"));
         writer.store(changed, None);
         assert!(writer.upgrades.lock().unwrap().is_empty());
