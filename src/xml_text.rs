@@ -22,19 +22,38 @@ fn is_forbidden(c: char) -> bool {
 }
 
 /// Whether `text` holds a character XML 1.0 forbids. A scan of bytes
-/// rather than characters: it runs over every article's whole text.
+/// rather than characters: it runs over every article's whole text, and
+/// over the HTML made from it. Most 32-byte chunks hold no byte that such
+/// a character can start with (a C0 control but tab and newlines, DEL,
+/// C2 or EF), which a branchless test of the whole chunk tells, in SIMD;
+/// only the other chunks are looked at byte by byte.
 pub fn has_forbidden(text: &str) -> bool {
+    const CHUNK: usize = 32;
     let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(i, &byte)| {
-        (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r'))
-            || byte == 0x7F
-            // U+0080..U+009F: C2 80 ..= C2 9F.
-            || (byte == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F)))
-            // U+FFFE and U+FFFF: EF BF BE and EF BF BF.
-            || (byte == 0xEF
-                && bytes.get(i + 1) == Some(&0xBF)
-                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
+    bytes.chunks(CHUNK).enumerate().any(|(index, chunk)| {
+        let suspect = chunk.iter().fold(false, |suspect, &byte| {
+            suspect
+                | ((byte < 0x20) & (byte != b'\t') & (byte != b'\n') & (byte != b'\r'))
+                | (byte == 0x7F)
+                | (byte == 0xC2)
+                | (byte == 0xEF)
+        });
+        suspect && (index * CHUNK..index * CHUNK + chunk.len()).any(|i| forbidden_at(bytes, i))
     })
+}
+
+/// Whether a character XML 1.0 forbids starts at `bytes[i]`.
+fn forbidden_at(bytes: &[u8], i: usize) -> bool {
+    let at = |offset: usize| bytes.get(i + offset).copied();
+    match at(0) {
+        Some(byte) if byte < 0x20 => !matches!(byte, b'\t' | b'\n' | b'\r'),
+        Some(0x7F) => true,
+        // U+0080..U+009F: C2 80 ..= C2 9F.
+        Some(0xC2) => matches!(at(1), Some(0x80..=0x9F)),
+        // U+FFFE and U+FFFF: EF BF BE and EF BF BF.
+        Some(0xEF) => at(1) == Some(0xBF) && matches!(at(2), Some(0xBE | 0xBF)),
+        _ => false,
+    }
 }
 
 /// `text` without the characters XML 1.0 forbids; borrowed when it has none.
@@ -84,6 +103,32 @@ mod tests {
         for c in samples {
             let text = format!("a{c}b");
             assert_eq!(has_forbidden(&text), is_forbidden(c), "{:?}", c);
+        }
+    }
+
+    #[test]
+    fn a_forbidden_character_is_found_at_every_offset_across_chunks() {
+        for forbidden in [
+            '\u{1}', '\u{7F}', '\u{85}', '\u{9F}', '\u{FFFE}', '\u{FFFF}',
+        ] {
+            for before in 0..70 {
+                let text = format!("{}{forbidden}ộ", "a".repeat(before));
+                assert!(has_forbidden(&text), "{forbidden:?} after {before} bytes");
+            }
+        }
+        // Allowed characters whose bytes look like a forbidden one's start.
+        for before in 0..70 {
+            let text = format!("{}\u{A0}\u{FFFD}\u{FEFF}\t\r\n", "a".repeat(before));
+            assert!(!has_forbidden(&text), "after {before} bytes");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_chunked_scan_agrees_with_a_scan_of_characters(
+            text in "[a-zộ\u{0}-\u{1F}\u{7F}-\u{A0}\u{FFFD}-\u{FFFF}]{0,80}|\\PC{0,80}"
+        ) {
+            proptest::prop_assert_eq!(has_forbidden(&text), text.chars().any(is_forbidden));
         }
     }
 }

@@ -3,7 +3,9 @@
 //! HTML an article holds must not run script there or break out of its item.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative, UrlRelativeEvaluate};
 use url::Url;
@@ -20,14 +22,27 @@ const ID_PREFIX: &str = "user-content-";
 /// alignment. Relative `href`/`src` become absolute against `article_link`:
 /// readers show the body far from the site, and few honour `xml:base`.
 pub fn sanitize(html: &str, article_link: &str) -> String {
+    match Url::parse(article_link) {
+        Ok(base) => {
+            let previous = ARTICLE_LINK.replace(Some(base));
+            let cleaned = AGAINST_ARTICLE_LINK.clean(html).to_string();
+            ARTICLE_LINK.set(previous);
+            cleaned
+        }
+        // Links are checked to be absolute http(s) URLs; should one not
+        // parse, dropping relative targets beats guessing.
+        Err(_) => {
+            let mut builder = allow_list();
+            builder.url_relative(UrlRelative::Deny);
+            builder.clean(html).to_string()
+        }
+    }
+}
+
+/// The allow-list, with relative URLs left to the caller's choice.
+fn allow_list() -> Builder<'static> {
     let mut builder = Builder::default();
     builder
-        .url_relative(match Url::parse(article_link) {
-            Ok(base) => UrlRelative::Custom(Box::new(AgainstArticle(base))),
-            // Links are checked to be absolute http(s) URLs; should one
-            // not parse, dropping relative targets beats guessing.
-            Err(_) => UrlRelative::Deny,
-        })
         .id_prefix(Some(ID_PREFIX))
         .add_generic_attributes(["id"])
         .add_tag_attributes("img", ["title"])
@@ -37,21 +52,38 @@ pub fn sanitize(html: &str, article_link: &str) -> String {
         .add_allowed_classes("div", ["footnote-definition"])
         .add_allowed_classes("sup", ["footnote-reference", "footnote-definition-label"])
         .rm_url_schemes(["data"]);
-    builder.clean(html).to_string()
+    builder
 }
 
-/// Resolves a relative URL against the article's link; a link to a
-/// fragment follows [`ID_PREFIX`], as the ids it points to do.
-struct AgainstArticle(Url);
+thread_local! {
+    /// The link of the article [`sanitize`] is cleaning on this thread.
+    static ARTICLE_LINK: Cell<Option<Url>> = const { Cell::new(None) };
+}
+
+/// Made once: building ammonia's allow-list (hash sets of tags, attributes
+/// and schemes) cost as much as cleaning a short article, for every
+/// Markdown article read. The article's link reaches it through
+/// [`ARTICLE_LINK`], set by [`sanitize`] around each `clean`.
+static AGAINST_ARTICLE_LINK: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = allow_list();
+    builder.url_relative(UrlRelative::Custom(Box::new(AgainstArticle)));
+    builder
+});
+
+/// Resolves a relative URL against the link in [`ARTICLE_LINK`]; a link to
+/// a fragment follows [`ID_PREFIX`], as the ids it points to do.
+struct AgainstArticle;
 
 impl<'a> UrlRelativeEvaluate<'a> for AgainstArticle {
     fn evaluate<'url>(&self, target: &'url str) -> Option<Cow<'url, str>> {
+        let base = ARTICLE_LINK.take()?;
         let absolute = match target.strip_prefix('#') {
             Some(fragment) if !fragment.starts_with(ID_PREFIX) => {
-                self.0.join(&format!("#{ID_PREFIX}{fragment}"))
+                base.join(&format!("#{ID_PREFIX}{fragment}"))
             }
-            _ => self.0.join(target),
+            _ => base.join(target),
         };
+        ARTICLE_LINK.set(Some(base));
         absolute.ok().map(|url| Cow::Owned(url.into()))
     }
 }
@@ -141,6 +173,29 @@ mod tests {
         ] {
             assert!(cleaned.contains(kept), "{kept}\n{cleaned}");
         }
+    }
+
+    #[test]
+    fn each_article_resolves_against_its_own_link_on_any_thread() {
+        let link_of = |n: usize| format!("https://news.example.vn/muc-{n}/bai.html");
+        let threads: Vec<_> = (0..4)
+            .map(|thread| {
+                std::thread::spawn(move || {
+                    for n in (0..50).map(|i| thread * 100 + i) {
+                        let cleaned = sanitize("<img src=\"a.jpg\">", &link_of(n));
+                        let expected = format!("src=\"https://news.example.vn/muc-{n}/a.jpg\"");
+                        assert!(cleaned.contains(&expected), "{n}: {cleaned}");
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert!(thread.join().is_ok());
+        }
+        // A link that does not parse drops relative targets, and the next
+        // article is not affected.
+        assert!(!sanitize("<img src=\"a.jpg\">", "not a url").contains("a.jpg"));
+        assert!(sanitize("<img src=\"a.jpg\">", &link_of(7)).contains("/muc-7/a.jpg"));
     }
 
     #[test]

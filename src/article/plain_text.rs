@@ -70,7 +70,10 @@ pub(super) fn parse_plain_text(
     }
 
     let summary = paragraphs.first().map(|p| p.join(" ")).unwrap_or_default();
-    let mut content_html = String::new();
+    // Escaping adds a little; seven bytes of markup per paragraph.
+    let text_bytes: usize = paragraphs.iter().flatten().map(|line| line.len() + 1).sum();
+    let mut content_html =
+        String::with_capacity(text_bytes + text_bytes / 16 + 8 * paragraphs.len());
     for paragraph in &paragraphs {
         if !content_html.is_empty() {
             content_html.push('\n');
@@ -98,14 +101,71 @@ fn is_byline(line: &str, prefixes: &[String]) -> bool {
 
 /// Plain text as HTML text: `&`, `<`, `>` and `"` become references, so
 /// that a literal `<b>` or the `&` of "Bộ NN&PTNT" is shown, not parsed.
+/// The four are ASCII, so the text between them is copied a run at a time
+/// (a char at a time was 5% of a build).
 pub fn escape_html_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
+    out.reserve(text.len());
+    let mut rest = text;
+    while let Some(at) = rest
+        .bytes()
+        .position(|byte| matches!(byte, b'&' | b'<' | b'>' | b'"'))
+    {
+        // An ASCII byte always starts a character, so the split cannot fail.
+        let Some((run, special)) = rest.split_at_checked(at) else {
+            break;
+        };
+        out.push_str(run);
+        let mut chars = special.chars();
+        out.push_str(match chars.next() {
+            Some('&') => "&amp;",
+            Some('<') => "&lt;",
+            Some('>') => "&gt;",
+            _ => "&quot;",
+        });
+        rest = chars.as_str();
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The escaping as it was written first, a character at a time.
+    fn escaped_char_by_char(text: &str) -> String {
+        let mut out = String::new();
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn markup_and_ampersands_are_escaped() {
+        let mut out = String::from("<p>");
+        escape_html_into(
+            "Bộ NN&PTNT: <script>alert(\"x\")</script> & “Sở TT&TT”",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "<p>Bộ NN&amp;PTNT: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; “Sở TT&amp;TT”"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn escaping_runs_equals_escaping_characters(text in "[a-zộ“&<>\"\\n ]{0,40}|\\PC{0,40}") {
+            let mut out = String::new();
+            escape_html_into(&text, &mut out);
+            prop_assert_eq!(out, escaped_char_by_char(&text));
         }
     }
 }
