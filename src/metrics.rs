@@ -34,8 +34,8 @@ pub enum Route {
 
 impl Route {
     /// `route` label values, by [`Route::index`].
-    const LABELS: [&'static str; 8] = [
-        "rss", "atom", "json", "opml", "html", "healthz", "metrics", "other",
+    const LABELS: [&'static str; 9] = [
+        "rss", "atom", "json", "opml", "html", "css", "healthz", "metrics", "other",
     ];
 
     fn index(self) -> usize {
@@ -46,9 +46,10 @@ impl Route {
             Route::Document(Format::Opml) => 3,
             // The front, category and article pages.
             Route::Document(Format::Html) => 4,
-            Route::Healthz => 5,
-            Route::Metrics => 6,
-            Route::Other => 7,
+            Route::Document(Format::Stylesheet) => 5,
+            Route::Healthz => 6,
+            Route::Metrics => 7,
+            Route::Other => 8,
         }
     }
 }

@@ -17,7 +17,8 @@
 //! `parse` enforces), and the HTML pages of the site and of each category
 //! (`/`, `/{category}/`): [`Format::Html`], whose URL ends in `/` while its
 //! file is `index.html` ([`OutputPath::url_path`] and
-//! [`OutputPath::relative_file`] are separate for this reason).
+//! [`OutputPath::relative_file`] are separate for this reason), and the
+//! pages' style sheet (`/style.css`, of [`Scope::All`] only).
 //!
 //! The archive pages of a scope's RSS and Atom feeds (RFC 5005,
 //! `/{category}/atom-2.xml`) are an [`ArchivePage`]: a scope, a feed format
@@ -77,23 +78,28 @@ pub enum Format {
     /// The HTML page of the scope (the site's front page, a category's
     /// page): file `index.html`, URL path ending in `/`.
     Html,
+    /// The style sheet every page links to, `style.css`: site-wide, so only
+    /// of [`Scope::All`]. One file a browser caches, where a copy inlined
+    /// in each page made up a third of an article page's bytes.
+    Stylesheet,
 }
 
 impl Format {
     /// Every format, in the order feeds are rendered.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Rss,
         Format::Atom,
         Format::JsonFeed,
         Format::Opml,
         Format::Html,
+        Format::Stylesheet,
     ];
 
     /// Whether a document of this format exists for `scope`: every format
     /// for the site, the feeds (not the site-wide list) for a category.
     pub fn is_of(self, scope: &Scope) -> bool {
         match self {
-            Format::Opml => *scope == Scope::All,
+            Format::Opml | Format::Stylesheet => *scope == Scope::All,
             Format::Rss | Format::Atom | Format::JsonFeed | Format::Html => true,
         }
     }
@@ -101,7 +107,7 @@ impl Format {
     /// Whether it is a feed of its scope's articles (RSS, Atom, JSON Feed),
     /// rather than a document about the feeds.
     pub fn is_feed(self) -> bool {
-        !matches!(self, Format::Opml | Format::Html)
+        !matches!(self, Format::Opml | Format::Html | Format::Stylesheet)
     }
 
     /// The last segment of the URL path, and the file's name.
@@ -112,6 +118,7 @@ impl Format {
             Format::JsonFeed => "feed.json",
             Format::Opml => "feeds.opml",
             Format::Html => INDEX_HTML,
+            Format::Stylesheet => "style.css",
         }
     }
 
@@ -136,6 +143,7 @@ impl Format {
             // registered type).
             Format::Opml => "text/x-opml; charset=utf-8",
             Format::Html => HTML_CONTENT_TYPE,
+            Format::Stylesheet => "text/css; charset=utf-8",
         }
     }
 
@@ -649,7 +657,14 @@ mod tests {
             .collect();
         assert_eq!(
             site,
-            ["/rss.xml", "/atom.xml", "/feed.json", "/feeds.opml", "/"]
+            [
+                "/rss.xml",
+                "/atom.xml",
+                "/feed.json",
+                "/feeds.opml",
+                "/",
+                "/style.css"
+            ]
         );
         assert_eq!(
             format!("{:?}", OutputPath::new(Scope::All, Format::Atom)),

@@ -135,6 +135,7 @@ fn render_scope(catalog: &Catalog, scope: &Scope, now: Timestamp, bodies: Bodies
                 path,
                 crate::pages::render_scope_page(catalog, &meta, &items, now),
             )),
+            Format::Stylesheet => Ok(Update::write(path, crate::pages::stylesheet().to_vec())),
             format => {
                 render_feed(format, config, &meta, &items).map(|bytes| Update::write(path, bytes))
             }
@@ -170,7 +171,7 @@ pub struct BuildReport {
     pub articles: usize,
     /// Feeds in the output directory after the build.
     pub feeds: usize,
-    /// Pages (front, category and article pages) after the build.
+    /// Pages (front, category and article pages, and their style sheet) after the build.
     pub pages: usize,
     /// Feeds written or removed because their bytes changed.
     pub changed: Vec<OutputPath>,
@@ -340,7 +341,8 @@ pub fn build_with_progress(
     let (pages, feeds): (Vec<_>, Vec<_>) = publisher
         .published_paths()
         .into_iter()
-        .partition(|path| path.format == Format::Html);
+        // The pages' style sheet counts with them.
+        .partition(|path| matches!(path.format, Format::Html | Format::Stylesheet));
     report.feeds = feeds.len();
     report.pages += pages.len();
     if let Err(error) = catalog.save_cache() {

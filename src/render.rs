@@ -184,6 +184,10 @@ pub fn render_feed(
             OutputPath::new(feed.scope.clone(), format),
             "an HTML page is not a feed (pages::render_scope_page renders it)",
         )),
+        Format::Stylesheet => Err(RenderError::failed(
+            OutputPath::new(feed.scope.clone(), format),
+            "the style sheet is not a feed (pages::stylesheet is it)",
+        )),
     }
 }
 

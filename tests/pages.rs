@@ -45,6 +45,9 @@ for path in sys.argv[1:]:
             say(path, "alternate", "%s %s" % (l.get("type"), l.get("href")))
         if l.get("rel") == "canonical":
             say(path, "canonical", l.get("href"))
+        if l.get("rel") == "stylesheet":
+            say(path, "stylesheet", l.get("href"))
+    say(path, "style elements", len(list(doc.iter("style"))))
     for m in doc.iter("meta"):
         key = m.get("property") or m.get("name")
         if key and m.get("content") is not None:
@@ -133,6 +136,76 @@ fn parse_pages(site: &Site) -> BTreeMap<String, Facts> {
         .collect()
 }
 
+/// A relative URL path (`style.css`, `../style.css`) against the page's URL path.
+fn resolve(page: &str, relative: &str) -> String {
+    let mut folder: Vec<&str> = page.split('/').collect();
+    folder.pop();
+    for segment in relative.split('/') {
+        match segment {
+            ".." => {
+                folder.pop();
+            }
+            "." => {}
+            name => folder.push(name),
+        }
+    }
+    folder.join("/")
+}
+
+/// Prints how many pixels of the PNG file named first have the colour
+/// `RRGGBB` named second (8-bit RGB or RGBA, as Chromium writes them).
+const PNG_COLOUR_COUNT: &str = r#"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+want = bytes.fromhex(sys.argv[2])
+pos, idat = 8, b""
+while pos < len(data):
+    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + length]
+    pos += 12 + length
+    if kind == b"IHDR":
+        width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+    elif kind == b"IDAT":
+        idat += body
+assert depth == 8 and colour in (2, 6), (depth, colour)
+bpp = 3 if colour == 2 else 4
+stride = width * bpp
+raw = zlib.decompress(idat)
+previous, count, i = bytearray(stride), 0, 0
+for _ in range(height):
+    kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+    i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b = previous[x]
+        c = previous[x - bpp] if x >= bpp else 0
+        if kind == 1: line[x] = (line[x] + a) & 255
+        elif kind == 2: line[x] = (line[x] + b) & 255
+        elif kind == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif kind == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    count += sum(1 for x in range(0, stride, bpp) if line[x:x + 3] == want)
+    previous = line
+print(count)
+"#;
+
+fn pixels_of_colour(png: &Path, rgb: &str) -> usize {
+    let out = Command::new(SYSTEM_PYTHON)
+        .args(["-c", PNG_COLOUR_COUNT])
+        .arg(png)
+        .arg(rgb)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 fn fact<'a>(facts: &'a Facts, key: &str) -> &'a [String] {
     facts.get(key).map_or(&[], Vec::as_slice)
 }
@@ -162,7 +235,17 @@ fn build_writes_valid_html5_pages_for_the_site_each_category_and_each_article() 
         assert_eq!(fact(facts, "scripts"), ["0"], "{url}: no JavaScript");
         assert_eq!(fact(facts, "main"), ["1"], "{url}: one main landmark");
         assert_eq!(fact(facts, "h1").len(), 1, "{url}: one h1");
+        // One style sheet for every page, by a URL relative to the page,
+        // so that it loads from whatever host or folder serves the output.
+        let stylesheet = fact(facts, "stylesheet");
+        assert_eq!(stylesheet.len(), 1, "{url}: {stylesheet:?}");
+        assert_eq!(resolve(url, &stylesheet[0]), "/style.css", "{url}");
+        assert_eq!(fact(facts, "style elements"), ["0"], "{url}");
     }
+    assert_eq!(
+        std::fs::read_to_string(site.output().join("style.css")).unwrap(),
+        String::from_utf8_lossy(feedd::pages::stylesheet()),
+    );
 
     // The front page: every category, its headlines and feeds, and
     // autodiscovery of the all-articles feeds.
@@ -307,11 +390,15 @@ fn served_pages_revalidate_compress_redirect_and_follow_edits_page_by_page() {
     let serve = site.serve();
     assert_served_equals_fresh_build(&site, &serve);
 
-    // Validators, 304 and encodings, as for feeds.
-    for path in ["/", "/chinh-tri/", SEED_PAGE] {
+    // Validators, 304 and encodings, as for feeds; the pages' style sheet too.
+    for path in ["/", "/chinh-tri/", SEED_PAGE, "/style.css"] {
         let ok = serve.get(path);
         assert_eq!(ok.status, 200, "{path}");
-        assert_eq!(ok.header("content-type"), Some("text/html; charset=utf-8"));
+        let content_type = match path {
+            "/style.css" => "text/css; charset=utf-8",
+            _ => "text/html; charset=utf-8",
+        };
+        assert_eq!(ok.header("content-type"), Some(content_type), "{path}");
         assert_eq!(ok.header("cache-control"), Some("public, max-age=300"));
         assert!(ok.header("last-modified").is_some(), "{path}");
         let etag = ok.header("etag").unwrap().to_string();
@@ -522,6 +609,16 @@ fn chromium_finds_the_feeds_and_renders_the_pages_for_phone_and_desktop() {
                 file.display(),
                 png.len()
             );
+            // The masthead's band (#f6f3ee) shows only if the style sheet
+            // the page links to was found and applied.
+            if device == "phone" {
+                let band = pixels_of_colour(&file, "f6f3ee");
+                assert!(
+                    band > 5_000,
+                    "{}: {band} pixels of the masthead band",
+                    file.display()
+                );
+            }
             eprintln!("screenshot: {}", file.display());
         }
     }

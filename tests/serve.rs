@@ -868,11 +868,12 @@ async fn sigterm_exits_zero_and_a_restart_keeps_etags() {
     assert!(status.success(), "{status}");
 
     let restarted = Feedd::start_in(root);
-    // The thirteen documents on disk (three scopes in three formats and
-    // with a page each, and the list of feeds) were loaded (and so served)
-    // before the socket was even logged, ahead of the startup scan.
+    // The fourteen documents on disk (three scopes in three formats and
+    // with a page each, the list of feeds and the pages' style sheet) were
+    // loaded (and so served) before the socket was even logged, ahead of
+    // the startup scan.
     assert!(
-        restarted.log_contains("/ feeds=13 "),
+        restarted.log_contains("/ feeds=14 "),
         "{:#?}",
         restarted.log.lock().unwrap()
     );

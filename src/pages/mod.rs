@@ -335,6 +335,11 @@ impl<'a> PagePass<'a> {
 /// article pages on disk were all rendered with.
 const FINGERPRINT_FILE: &str = "pages.fingerprint";
 
+/// The style sheet of every page, `/style.css`.
+pub fn stylesheet() -> &'static [u8] {
+    templates::STYLE.as_bytes()
+}
+
 /// What article pages depend on besides their article: feedd's version (the
 /// templates) and the config values they show or parse articles with.
 pub(crate) fn fingerprint(config: &Config) -> String {
@@ -345,6 +350,7 @@ pub(crate) fn fingerprint(config: &Config) -> String {
     };
     let site = &config.site;
     field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(&templates::REVISION.to_le_bytes());
     for text in [
         &site.title,
         &site.base_url,

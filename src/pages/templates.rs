@@ -9,8 +9,11 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The style of every page: system fonts that cover Vietnamese diacritics,
 /// a measure of about 70 characters, line height 1.6, dark mode, contrast
-/// of at least 4.5:1 (WCAG AA) for text and links. Small enough to inline.
-const STYLE: &str = "\
+/// of at least 4.5:1 (WCAG AA) for text and links. Served as `/style.css`,
+/// which every page links to by a relative URL, so that it loads wherever
+/// the output folder is served from (another host, a path prefix, a copy
+/// opened from disk).
+pub const STYLE: &str = "\
 :root{color-scheme:light dark;--fg:#1b1b1b;--muted:#555;--accent:#a4161a;--bg:#fff;--rule:#ddd;--band:#f6f3ee}\
 @media(prefers-color-scheme:dark){:root{--fg:#e9e9e9;--muted:#b0b0b0;--accent:#ff8a8f;--bg:#141414;--rule:#3a3a3a;--band:#1e1e1e}}\
 *{box-sizing:border-box}\
@@ -240,8 +243,26 @@ fn time(date: &Date) -> Markup {
     html! { time datetime=(date.machine) { (date.human) } }
 }
 
-/// The document around every page's `main`.
-fn page(site: &SiteInfo, title: &str, head: Markup, nav: &[NavLink], main: Markup) -> Vec<u8> {
+/// Changes whenever the HTML of article pages does, so that pages written
+/// by an earlier feedd are rendered again at the next start (the pages'
+/// fingerprint holds it). 2: the style sheet is linked, not inlined.
+pub const REVISION: u32 = 2;
+
+/// Where the style sheet is from a page in the site's folder.
+const STYLESHEET_FROM_SITE: &str = "style.css";
+/// Where the style sheet is from a page in a category's folder.
+const STYLESHEET_FROM_CATEGORY: &str = "../style.css";
+
+/// The document around every page's `main`; `stylesheet`: the style sheet's
+/// URL relative to the page.
+fn page(
+    site: &SiteInfo,
+    title: &str,
+    head: Markup,
+    nav: &[NavLink],
+    main: Markup,
+    stylesheet: &str,
+) -> Vec<u8> {
     let labels = site.labels;
     let markup = html! {
         (DOCTYPE)
@@ -251,7 +272,7 @@ fn page(site: &SiteInfo, title: &str, head: Markup, nav: &[NavLink], main: Marku
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 (head)
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(stylesheet);
             }
             body {
                 a.skip href="#main" { (labels.skip) }
@@ -329,7 +350,7 @@ pub fn index_page(
             (subscribe_box(labels, labels.subscribe_all, feeds))
         }
     };
-    page(site, site.title, head, nav, main)
+    page(site, site.title, head, nav, main, STYLESHEET_FROM_SITE)
 }
 
 /// A category's page: its headlines with summaries, and its feeds.
@@ -359,7 +380,7 @@ pub fn category_page(
             (subscribe_box(labels, labels.subscribe_category, &section.feeds))
         }
     };
-    page(site, &title, head, nav, main)
+    page(site, &title, head, nav, main, STYLESHEET_FROM_CATEGORY)
 }
 
 /// An article's page.
@@ -402,7 +423,12 @@ pub fn article_page(site: &SiteInfo, article: &ArticleView, nav: &[NavLink]) -> 
             (subscribe_box(labels, labels.subscribe_category, &article.feeds))
         }
     };
-    page(site, &title, head, nav, main)
+    // Its page is in its primary category's folder, if it has one.
+    let stylesheet = match article.category {
+        Some(_) => STYLESHEET_FROM_CATEGORY,
+        None => STYLESHEET_FROM_SITE,
+    };
+    page(site, &title, head, nav, main, stylesheet)
 }
 
 fn headline_list(headlines: &[Headline], labels: Labels) -> Markup {
