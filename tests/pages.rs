@@ -339,6 +339,29 @@ fn build_writes_valid_html5_pages_for_the_site_each_category_and_each_article() 
 }
 
 #[test]
+fn a_page_in_no_category_links_the_style_sheet_from_its_own_folder() {
+    if !html5lib_available() {
+        return;
+    }
+    let site = Site::new("");
+    site.write(
+        "tin-ngan.md",
+        "+++\ntitle = \"Tin ngắn\"\ndate = 2026-11-01\n+++\nMột dòng.\n",
+    );
+    site.write(
+        "Kinh tế/gia-lua.md",
+        "+++\ntitle = \"Giá lúa\"\ndate = 2026-11-02\n+++\nTăng.\n",
+    );
+    site.build();
+    let pages = parse_pages(&site);
+    for url in ["/", "/kinh-te/", "/kinh-te/gia-lua.html", "/tin-ngan.html"] {
+        let stylesheet = fact(&pages[url], "stylesheet");
+        assert_eq!(stylesheet.len(), 1, "{url}: {stylesheet:?}");
+        assert_eq!(resolve(url, &stylesheet[0]), "/style.css", "{url}");
+    }
+}
+
+#[test]
 fn english_sites_get_english_labels_and_plain_text_stays_text() {
     let site = Site::with_config(
         "[site]\ntitle = \"Daily <News>\"\nbase_url = \"https://d.example\"\nlanguage = \"en\"\n\n\
