@@ -42,6 +42,26 @@ pub fn has_forbidden(text: &str) -> bool {
     })
 }
 
+/// Where the first byte of `bytes` is for which `special` is 1 (it must be
+/// 0 or 1, as `u8::from` of a comparison is). Most 32-byte chunks of text
+/// hold none of the bytes an escape looks for, which a reduction over the
+/// whole chunk tells: as bytes rather than `bool`s, LLVM makes it SIMD
+/// compares (a fold over `bool`s stayed a byte at a time). Only a chunk
+/// that holds one is searched byte by byte.
+#[inline(always)]
+pub fn first_of(bytes: &[u8], special: impl Fn(u8) -> u8 + Copy) -> Option<usize> {
+    const CHUNK: usize = 32;
+    bytes.chunks(CHUNK).enumerate().find_map(|(index, chunk)| {
+        if chunk.iter().fold(0, |any, &byte| any | special(byte)) == 0 {
+            return None;
+        }
+        chunk
+            .iter()
+            .position(|&byte| special(byte) != 0)
+            .map(|at| index * CHUNK + at)
+    })
+}
+
 /// Whether a character XML 1.0 forbids starts at `bytes[i]`.
 fn forbidden_at(bytes: &[u8], i: usize) -> bool {
     let at = |offset: usize| bytes.get(i + offset).copied();

@@ -243,3 +243,73 @@ proptest! {
         }
     }
 }
+
+/// Atom contents are put in place after the XML writer ran (render.rs,
+/// `with_contents`): each entry gets its own body, escaped as the writer
+/// escapes text, also when a title or summary holds the mark that stands
+/// for a content while the writer runs.
+#[test]
+fn every_atom_entry_carries_its_own_body_even_when_a_title_holds_the_content_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let articles = dir.path().join("articles");
+    std::fs::create_dir_all(articles.join("Kinh tế")).unwrap();
+    let bodies = [
+        "Giá lúa <b>tăng</b> & \"mạnh\" ở 'miền Tây'.",
+        "Bộ NN&PTNT: <i>giữ</i> giá.",
+        "",
+    ];
+    for (n, body) in bodies.iter().enumerate() {
+        std::fs::write(
+            articles.join(format!("Kinh tế/2026-11-2{n}-bai-{n}.md")),
+            format!("+++\ntitle = \"Bài {n} \u{F8FF}feedd:content\u{F8FF}\"\n+++\n{body}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        articles.join("Kinh tế/2026-11-25-binh-thuong.txt"),
+        "Tin bình thường\n\nMột đoạn có <thẻ> & 'nháy'.\n",
+    )
+    .unwrap();
+    let config = Config::parse(
+        &dir.path().join("feedd.toml"),
+        &format!(
+            "{CONFIG}[paths]\narticles = \"articles\"\noutput = \"feeds\"\nstate = \"state\"\n"
+        ),
+    )
+    .unwrap();
+    let mut catalog = Catalog::new(Arc::new(config), StateStore::in_memory());
+    assert!(catalog.rescan().rejected.is_empty());
+    let now: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    for scope in [Scope::All, Scope::Category("kinh-te".into())] {
+        let (meta, entries) = catalog.feed(&scope, now).unwrap();
+        let (items, _) = catalog.with_bodies(entries);
+        assert_eq!(items.len(), 4);
+        let atom = render_atom(catalog.config(), &meta, &items).unwrap();
+        let feed = feed_rs::parser::parse(atom.as_slice()).unwrap();
+        for (item, entry) in items.iter().zip(&feed.entries) {
+            let content = entry.content.as_ref().and_then(|c| c.body.clone());
+            assert_eq!(
+                content.unwrap_or_default(),
+                item.body.content_html,
+                "{}",
+                item.article.title
+            );
+            let title = &entry.title.as_ref().unwrap().content;
+            assert_eq!(title, &item.article.title);
+            assert_eq!(title.contains('\u{F8FF}'), title.starts_with("Bài"));
+        }
+    }
+
+    // Without the mark in any text, the same bytes as with it nowhere else.
+    let (meta, entries) = catalog.feed(&Scope::All, now).unwrap();
+    let (items, _) = catalog.with_bodies(entries);
+    let plain: Vec<_> = items
+        .into_iter()
+        .filter(|item| !item.article.title.contains('\u{F8FF}'))
+        .collect();
+    let atom = String::from_utf8(render_atom(catalog.config(), &meta, &plain).unwrap()).unwrap();
+    assert!(
+        atom.contains("<content type=\"html\">&lt;p&gt;Một đoạn có &amp;lt;thẻ&amp;gt; &amp;amp; &apos;nháy&apos;.&lt;/p&gt;</content>"),
+        "{atom}"
+    );
+}

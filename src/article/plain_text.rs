@@ -106,7 +106,7 @@ fn is_byline(line: &str, prefixes: &[String]) -> bool {
 pub fn escape_html_into(text: &str, out: &mut String) {
     out.reserve(text.len());
     let mut rest = text;
-    while let Some(at) = first_special(rest.as_bytes()) {
+    while let Some(at) = crate::xml_text::first_of(rest.as_bytes(), html_special) {
         // An ASCII byte always starts a character, so the split cannot fail.
         let Some((run, special)) = rest.split_at_checked(at) else {
             break;
@@ -124,28 +124,12 @@ pub fn escape_html_into(text: &str, out: &mut String) {
     out.push_str(rest);
 }
 
-/// Where the first `&`, `<`, `>` or `"` of `bytes` is. Most 32-byte chunks of
-/// text hold none, which a branch-free test of the whole chunk tells (SIMD);
-/// only a chunk that holds one is searched byte by byte.
-fn first_special(bytes: &[u8]) -> Option<usize> {
-    const CHUNK: usize = 32;
-    // Counted as bytes, not bools: a reduction LLVM turns into SIMD compares.
-    let special = |byte: u8| {
-        u8::from(byte == b'&')
-            | u8::from(byte == b'<')
-            | u8::from(byte == b'>')
-            | u8::from(byte == b'"')
-    };
-    bytes.chunks(CHUNK).enumerate().find_map(|(index, chunk)| {
-        let any = chunk.iter().fold(0, |any, &byte| any | special(byte));
-        if any == 0 {
-            return None;
-        }
-        chunk
-            .iter()
-            .position(|&byte| special(byte) != 0)
-            .map(|at| index * CHUNK + at)
-    })
+/// 1 for the bytes [`escape_html_into`] escapes, else 0.
+fn html_special(byte: u8) -> u8 {
+    u8::from(byte == b'&')
+        | u8::from(byte == b'<')
+        | u8::from(byte == b'>')
+        | u8::from(byte == b'"')
 }
 
 #[cfg(test)]
