@@ -172,11 +172,33 @@ impl Feedd {
             .status()
             .unwrap();
         assert!(status.success());
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&binary);
-        Feedd::start_with(root, command)
+        let unprivileged = || {
+            let mut command = Command::new("setpriv");
+            command
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&binary);
+            command
+        };
+        // Another test's child, forked while the copy was open for writing,
+        // holds that file open until it execs, and the kernel refuses to
+        // run a file open for writing ("Text file busy"). Once one run
+        // succeeds no such child is left: the copy is closed here.
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while !unprivileged()
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the copy of feedd never ran"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Feedd::start_with(root, unprivileged())
     }
 
     fn start_with(root: tempfile::TempDir, command: Command) -> Feedd {
