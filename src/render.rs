@@ -430,26 +430,24 @@ const CONTENT_MARK: &str = "\u{F8FF}feedd:content\u{F8FF}";
 /// `>`, `'` and `"`). `None` unless it holds exactly one mark per item:
 /// a title or summary holding the mark would be taken for a content.
 fn with_contents(marked: &[u8], items: &[FeedItem]) -> Option<Vec<u8>> {
-    let finder = memmem::Finder::new(CONTENT_MARK);
-    if finder.find_iter(marked).count() != items.len() {
+    let marks: Vec<usize> = memmem::find_iter(marked, CONTENT_MARK).collect();
+    if marks.len() != items.len() {
         return None;
     }
     let bodies: usize = items.iter().map(|item| item.body.content_html.len()).sum();
     let mut out = Vec::with_capacity(marked.len() + bodies + bodies / 8);
-    let mut rest = marked;
-    for item in items {
-        let at = finder.find(rest)?;
-        let (before, mark) = rest.split_at_checked(at)?;
-        out.extend_from_slice(before);
-        xml_escape_into(item.body.content_html.as_bytes(), &mut out);
-        rest = mark.get(CONTENT_MARK.len()..)?;
+    let mut from = 0;
+    for (at, item) in marks.into_iter().zip(items) {
+        out.extend_from_slice(marked.get(from..at)?);
+        xml_escape_into(&item.body.content_html, &mut out);
+        from = at + CONTENT_MARK.len();
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(marked.get(from..)?);
     Some(out)
 }
 
 /// `text` escaped as `quick_xml::escape` escapes it, onto `out`.
-fn xml_escape_into(text: &[u8], out: &mut Vec<u8>) {
+fn xml_escape_into(text: &str, out: &mut Vec<u8>) {
     let special = |byte: u8| {
         u8::from(byte == b'&')
             | u8::from(byte == b'<')
@@ -457,21 +455,16 @@ fn xml_escape_into(text: &[u8], out: &mut Vec<u8>) {
             | u8::from(byte == b'\'')
             | u8::from(byte == b'"')
     };
-    let mut rest = text;
-    while let Some(at) = crate::xml_text::first_of(rest, special)
-        && let Some((plain, marked)) = rest.split_at_checked(at)
-    {
-        out.extend_from_slice(plain);
-        out.extend_from_slice(match marked.first() {
-            Some(b'&') => b"&amp;",
-            Some(b'<') => b"&lt;",
-            Some(b'>') => b"&gt;",
-            Some(b'\'') => b"&apos;",
-            _ => b"&quot;",
-        });
-        rest = marked.get(1..).unwrap_or_default();
-    }
-    out.extend_from_slice(rest);
+    let entity = |byte| match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'\'' => "&apos;",
+        _ => "&quot;",
+    };
+    crate::xml_text::escape_runs(text, special, entity, |run| {
+        out.extend_from_slice(run.as_bytes())
+    });
 }
 
 /// The Atom document of `feed`, its entries' contents as `contents` says.
@@ -724,7 +717,7 @@ mod tests {
             text in "[a-zộ&<>'\"\\n ]{0,100}|\\PC{0,100}"
         ) {
             let mut out = Vec::new();
-            xml_escape_into(text.as_bytes(), &mut out);
+            xml_escape_into(&text, &mut out);
             proptest::prop_assert_eq!(
                 String::from_utf8(out).unwrap(),
                 quick_xml::escape::escape(text.as_str()).into_owned()

@@ -62,6 +62,30 @@ pub fn first_of(bytes: &[u8], special: impl Fn(u8) -> u8 + Copy) -> Option<usize
     })
 }
 
+/// `text` handed to `emit` a run at a time: the runs between the bytes for
+/// which `special` is 1 as they are, each such byte as `replacement` of it.
+/// Every escape feedd writes (HTML, XML, OPML, its own journal) replaces
+/// ASCII bytes only, so a run never splits a character.
+pub fn escape_runs(
+    text: &str,
+    special: impl Fn(u8) -> u8 + Copy,
+    replacement: impl Fn(u8) -> &'static str,
+    mut emit: impl FnMut(&str),
+) {
+    let mut rest = text;
+    while let Some(at) = first_of(rest.as_bytes(), special)
+        && let Some((run, marked)) = rest.split_at_checked(at)
+    {
+        emit(run);
+        let mut chars = marked.chars();
+        if let Some(byte) = chars.next().and_then(|c| u8::try_from(c).ok()) {
+            emit(replacement(byte));
+        }
+        rest = chars.as_str();
+    }
+    emit(rest);
+}
+
 /// Whether a character XML 1.0 forbids starts at `bytes[i]`.
 fn forbidden_at(bytes: &[u8], i: usize) -> bool {
     let at = |offset: usize| bytes.get(i + offset).copied();

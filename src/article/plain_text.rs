@@ -105,23 +105,13 @@ fn is_byline(line: &str, prefixes: &[String]) -> bool {
 /// (a char at a time was 5% of a build).
 pub fn escape_html_into(text: &str, out: &mut String) {
     out.reserve(text.len());
-    let mut rest = text;
-    while let Some(at) = crate::xml_text::first_of(rest.as_bytes(), html_special) {
-        // An ASCII byte always starts a character, so the split cannot fail.
-        let Some((run, special)) = rest.split_at_checked(at) else {
-            break;
-        };
-        out.push_str(run);
-        let mut chars = special.chars();
-        out.push_str(match chars.next() {
-            Some('&') => "&amp;",
-            Some('<') => "&lt;",
-            Some('>') => "&gt;",
-            _ => "&quot;",
-        });
-        rest = chars.as_str();
-    }
-    out.push_str(rest);
+    let entity = |byte| match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        _ => "&quot;",
+    };
+    crate::xml_text::escape_runs(text, html_special, entity, |run| out.push_str(run));
 }
 
 /// 1 for the bytes [`escape_html_into`] escapes, else 0.

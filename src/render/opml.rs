@@ -53,18 +53,25 @@ pub fn render_opml(config: &Config, feeds: &[FeedMeta]) -> Vec<u8> {
 /// normalisation would otherwise turn into spaces. The text holds no
 /// character XML forbids (config and articles are cleaned when read).
 fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
+    let special = |byte: u8| {
+        u8::from(byte == b'&')
+            | u8::from(byte == b'<')
+            | u8::from(byte == b'>')
+            | u8::from(byte == b'"')
+            | u8::from(byte == b'\t')
+            | u8::from(byte == b'\n')
+            | u8::from(byte == b'\r')
+    };
+    let reference = |byte| match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        b'\t' => "&#x9;",
+        b'\n' => "&#xA;",
+        _ => "&#xD;",
+    };
+    crate::xml_text::escape_runs(text, special, reference, |run| out.push_str(run));
 }
 
 #[cfg(test)]
