@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{SERVE_CONFIG, Site, assert_served_equals_fresh_build, reader_available};
+use common::{
+    SERVE_CONFIG, SYSTEM_PYTHON, Site, assert_served_equals_fresh_build, reader_available,
+};
 
-const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 const SEED: &str = "000_dcc753fbd64ee8d5.txt";
 const SEED_PAGE: &str = "/chinh-tri/000-dcc753fbd64ee8d5.html";
 const BASE: &str = "https://news.example.vn";
@@ -102,18 +103,9 @@ fn parse_pages(site: &Site) -> BTreeMap<String, Facts> {
         .iter()
         .map(|url| site.output().join(common::file_of_url(url)))
         .collect();
-    let out = Command::new(SYSTEM_PYTHON)
-        .args(["-c", HTML5LIB_SCRIPT])
-        .args(&files)
-        .output()
-        .expect("run html5lib");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::system_python(HTML5LIB_SCRIPT, &files);
     let mut by_file: BTreeMap<String, Facts> = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in out.lines() {
         let mut parts = line.splitn(3, '\t');
         let (file, key, value) = (
             parts.next().unwrap(),
@@ -192,18 +184,11 @@ print(count)
 "#;
 
 fn pixels_of_colour(png: &Path, rgb: &str) -> usize {
-    let out = Command::new(SYSTEM_PYTHON)
-        .args(["-c", PNG_COLOUR_COUNT])
-        .arg(png)
-        .arg(rgb)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    let args = [png.as_os_str(), std::ffi::OsStr::new(rgb)];
+    common::system_python(PNG_COLOUR_COUNT, args)
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 fn fact<'a>(facts: &'a Facts, key: &str) -> &'a [String] {

@@ -17,11 +17,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Site, reader_available};
-
-/// Debian's python3-* packages belong to this interpreter, not to whatever
-/// `python3` comes first on PATH.
-const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+use common::{SYSTEM_PYTHON, Site, reader_available};
 
 /// What feedparser makes of one feed, one line per fact, for exact comparison.
 const FEEDPARSER_SCRIPT: &str = r#"
@@ -37,17 +33,7 @@ for e in d.entries:
 "#;
 
 fn feedparser(path: &Path) -> String {
-    let out = Command::new(SYSTEM_PYTHON)
-        .args(["-c", FEEDPARSER_SCRIPT])
-        .arg(path)
-        .output()
-        .expect("run feedparser");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::system_python(FEEDPARSER_SCRIPT, [path])
 }
 
 fn bundled_sample() -> Site {
@@ -199,17 +185,9 @@ fn feedparser_sees_the_same_items_in_rss_atom_and_json_feed_as_served() {
             std::fs::write(&path, &response.body).unwrap();
             paths.push(path);
         }
-        let out = Command::new(SYSTEM_PYTHON)
-            .args(["-c", AGREEMENT_SCRIPT])
-            .args(&paths)
-            .output()
-            .expect("run feedparser");
-        assert!(
-            out.status.success(),
-            "{scope}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let out = common::system_python(AGREEMENT_SCRIPT, &paths);
+        let seen: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{scope}: {e}: {out}"));
         for (format, version) in [("rss", "rss20"), ("atom", "atom10")] {
             assert_eq!(
                 seen[format]["bozo"], false,

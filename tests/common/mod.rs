@@ -427,6 +427,30 @@ pub fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Debian packages that `.ci/run` installs and requires with
 /// `FEEDD_REQUIRE_READERS=1`; without that variable a missing reader skips
 /// its test with a note, so `cargo test` also works on a bare machine.
+/// Debian's Python, which its python3-* packages (feedparser, html5lib)
+/// belong to, whatever `python3` is first on PATH.
+pub const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+/// The standard output of `script` run by [`SYSTEM_PYTHON`] with `args`;
+/// fails the test, with its standard error, unless it succeeds.
+pub fn system_python<I, S>(script: &str, args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let out = Command::new(SYSTEM_PYTHON)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "python3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn reader_available(name: &str, probe: &mut Command) -> bool {
     let works = probe.output().is_ok_and(|out| out.status.success());
     if !works {
