@@ -9,7 +9,8 @@
 //! blocks the loop. The loop keeps the health that `/healthz` reports and
 //! counts what `/metrics` shows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
@@ -249,6 +250,10 @@ struct Daemon {
     heap_trim: Option<(Instant, Instant)>,
     /// The archive pages of the feeds (RFC 5005).
     archives: history::Archives,
+    /// Some while a full rebuild's check of the article and archive pages
+    /// on disk is still to do (see [`PageWork::AllAfterEdits`]): the
+    /// article pages that rebuild rendered, which need no check.
+    deferred_page_check: Option<HashSet<PathBuf>>,
     /// systemd, when feedd runs as a `Type=notify` service.
     service: ServiceManager,
     /// Where the server listens, for the service status.
@@ -311,6 +316,7 @@ impl Daemon {
             page_retry: None,
             heap_trim: None,
             archives: history::Archives::load(Arc::clone(&config)),
+            deferred_page_check: None,
             service: ServiceManager::from_env(),
             address,
         };
@@ -415,6 +421,7 @@ impl Daemon {
                 .chain(self.publisher.retry_due())
                 .chain(self.page_retry.as_ref().map(|(at, _, _)| *at))
                 .chain(self.heap_trim.map(|(at, _)| at))
+                .chain(self.page_check_due().then(Instant::now))
                 .chain(self.service.watchdog_due())
                 .min();
             let next = watch::next(rx, &self.watch_scope, debounce, deadline);
@@ -469,6 +476,7 @@ impl Daemon {
                     self.heap_trim = None;
                     crate::heap::release_free_memory();
                 }
+                self.check_every_page();
             }
             Next::Batch(batch) if batch.is_empty() => {}
             Next::Batch(batch) => {
@@ -488,6 +496,9 @@ impl Daemon {
                     self.publish_changes(changes, started, "edit", false);
                 }
                 self.check_articles_folder();
+                // Only the edits that were waiting go first: a steady
+                // stream of edits must not put the check off for ever.
+                self.check_every_page();
             }
         }
     }
@@ -576,7 +587,7 @@ impl Daemon {
             PageWork::changed(changes.touched, changes.pages_gone)
         } else if reason == "config reload" || !pages::fingerprint_is_current(&self.config) {
             // A new config (or feedd version) can change what every page shows.
-            PageWork::All
+            PageWork::AllAfterEdits(BTreeSet::new())
         } else {
             PageWork::Missing(changes.touched)
         };
@@ -655,15 +666,20 @@ impl Daemon {
                 dirty: &scopes,
                 changed_since,
             },
-            PageWork::All | PageWork::Missing(_) => history::Which::Everything,
+            PageWork::AllAfterEdits(_) => history::Which::Missing,
+            PageWork::Missing(_) => history::Which::Everything,
         };
-        let (pages, archives) = crate::pipeline::sync_pages_and_archives(
+        let check_every_page_later = matches!(pages, PageWork::AllAfterEdits(_));
+        let (mut pages, archives) = crate::pipeline::sync_pages_and_archives(
             &self.catalog,
             &mut self.archives,
             pages.sync(),
             which,
             now,
         );
+        if check_every_page_later {
+            self.deferred_page_check = Some(std::mem::take(&mut pages.fresh));
+        }
         let outcome = pending.finish();
         for publish_error in &outcome.errors {
             error!("{publish_error}");
@@ -696,6 +712,44 @@ impl Daemon {
             errors = rendered.errors.len() + write_errors,
             duration_ms = milliseconds(started.elapsed()),
             "rebuilt"
+        );
+    }
+
+    /// Whether [`Daemon::check_every_page`] has work to do now (not while
+    /// part of the tree is unknown: pages of articles in a folder that
+    /// could not be read would look like strays).
+    fn page_check_due(&self) -> bool {
+        self.deferred_page_check.is_some() && !self.rescan_pending
+    }
+
+    /// The second pass of a full rebuild's page work (see
+    /// [`PageWork::AllAfterEdits`]): every article page and archive page
+    /// on disk is rendered and compared, and what no article has is removed.
+    fn check_every_page(&mut self) {
+        if !self.page_check_due() {
+            return;
+        }
+        let fresh = self.deferred_page_check.take().unwrap_or_default();
+        let started = Instant::now();
+        let (pages, archives) = crate::pipeline::sync_pages_and_archives(
+            &self.catalog,
+            &mut self.archives,
+            pages::Sync::AllBut { fresh: &fresh },
+            history::Which::Everything,
+            Timestamp::now(),
+        );
+        self.pages_done(&pages);
+        self.archives_done(&archives);
+        self.heap_trim_due();
+        info!(
+            pages = pages.pages,
+            pages_changed = pages.changed,
+            archive_pages_checked = archives.checked,
+            archive_pages_rendered = archives.rendered,
+            archive_pages_changed = archives.changed.len(),
+            errors = pages.errors.len() + archives.errors.len(),
+            duration_ms = milliseconds(started.elapsed()),
+            "every page on disk checked"
         );
     }
 
@@ -885,8 +939,13 @@ fn milliseconds(duration: Duration) -> f64 {
 
 /// Which article pages a rebuild brings up to date (see [`pages::Sync`]).
 enum PageWork {
-    /// Every page.
-    All,
+    /// Every page, in two passes: now the pages missing from the output
+    /// folder (and those of these articles); every other page once the
+    /// edits that waited for this rebuild are published (see
+    /// [`Daemon::check_every_page`]). Rendering every page reads every
+    /// article again (seconds at 100,000), and an editor who saved during
+    /// a long start should not wait for that.
+    AllAfterEdits(BTreeSet<Arc<str>>),
     /// Pages of these articles, and any missing from the output folder.
     Missing(BTreeSet<Arc<str>>),
     /// Pages of these articles, and these pages if no article has them now.
@@ -900,15 +959,17 @@ impl PageWork {
 
     fn touch(&mut self, keys: Vec<Arc<str>>) {
         match self {
-            PageWork::All => {}
-            PageWork::Missing(touched) | PageWork::Changed(touched, _) => touched.extend(keys),
+            PageWork::AllAfterEdits(touched)
+            | PageWork::Missing(touched)
+            | PageWork::Changed(touched, _) => touched.extend(keys),
         }
     }
 
     fn sync(&self) -> pages::Sync<'_> {
         match self {
-            PageWork::All => pages::Sync::All,
-            PageWork::Missing(touched) => pages::Sync::Missing { touched },
+            PageWork::AllAfterEdits(touched) | PageWork::Missing(touched) => {
+                pages::Sync::Missing { touched }
+            }
             PageWork::Changed(touched, gone) => pages::Sync::Changed { touched, gone },
         }
     }

@@ -155,6 +155,11 @@ pub enum Which<'a> {
     /// whatever their fingerprint, and archive files of no page removed (a
     /// build, a start, a rescan, a config reload).
     Everything,
+    /// Every scope, but only the pages missing from the output folder (a
+    /// start whose [`Which::Everything`] sync waits for the edits made
+    /// during the scan). A page on disk keeps the fingerprint it had, so
+    /// that the sync that follows checks it.
+    Missing,
     /// The pages of these scopes (an edit's dirty scopes), trusting that
     /// the output folder holds what was last written; pages whose articles
     /// are all older than `changed_since` (see
@@ -311,6 +316,7 @@ impl Archives {
         let config = Arc::clone(&self.config);
         let output = &config.paths.output;
         let full = which == Which::Everything;
+        let missing_only = which == Which::Missing;
         let retried: BTreeSet<Scope> = std::mem::take(&mut self.retry);
         let mut scopes = retried.clone();
         let mut changed_since = None;
@@ -319,6 +325,7 @@ impl Archives {
                 scopes.extend(catalog.scopes(now));
                 scopes.extend(self.known.keys().cloned());
             }
+            Which::Missing => scopes.extend(catalog.scopes(now)),
             Which::Scopes {
                 dirty,
                 changed_since: since,
@@ -353,6 +360,9 @@ impl Archives {
                 .collect();
             report.checked += archived.pages.len();
             for (number, meta, entries) in archived.pages {
+                if missing_only && both_written(output, scope, number + 1) {
+                    continue;
+                }
                 let fingerprint = fingerprint(&config_print, &meta, &entries);
                 let unchanged = before.get(number).copied().flatten() == Some(fingerprint)
                     && (!full || both_written(output, scope, number + 1));

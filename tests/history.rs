@@ -438,6 +438,34 @@ fn a_restart_renders_no_page_already_on_disk() {
 }
 
 #[test]
+fn a_start_without_state_renders_missing_archive_pages_first_and_checks_the_rest_after() {
+    let site = site_with(11);
+    site.build();
+    std::fs::remove_dir_all(site.state()).unwrap();
+    std::fs::remove_file(site.output().join("kinh-te/atom-2.xml")).unwrap();
+    let damaged = site.output().join("kinh-te/rss-1.xml");
+    std::fs::write(&damaged, "stale").unwrap();
+    let serve = site.serve_logging("info");
+    let startup = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("reason=\"startup\""))
+        .unwrap();
+    // Only the missing page's scope and number, in both formats.
+    assert!(startup.contains("archive_pages_rendered=1 "), "{startup}");
+    assert_eq!(serve.get("/kinh-te/atom-2.xml").status, 200);
+    serve.wait_for_log("the check of every page", "every page on disk checked");
+    let check = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("every page on disk checked"))
+        .unwrap();
+    assert!(check.contains("archive_pages_changed=1 "), "{check}");
+    assert_ne!(std::fs::read(&damaged).unwrap(), b"stale");
+    assert_served_equals_fresh_build(&site, &serve);
+}
+
+#[test]
 fn a_page_served_from_its_file_is_compressed_once_for_many_requests() {
     let site = site_with(11);
     let serve = site.serve();

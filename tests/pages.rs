@@ -534,6 +534,52 @@ fn a_restart_renders_missing_pages_and_removes_pages_of_articles_deleted_meanwhi
     assert_served_equals_fresh_build(&site, &serve);
 }
 
+#[test]
+fn a_start_without_state_writes_missing_pages_first_and_checks_the_rest_after() {
+    let site = sample_site(SERVE_CONFIG);
+    site.build();
+    // While feedd is down its state folder goes (nothing records what the
+    // pages on disk were rendered with), a page is lost, one is damaged
+    // and a stray appears.
+    std::fs::remove_dir_all(site.state()).unwrap();
+    let lost = site.output().join(SEED_PAGE.trim_start_matches('/'));
+    std::fs::remove_file(&lost).unwrap();
+    let damaged = site
+        .pages()
+        .into_keys()
+        .find(|page| page.matches('/').count() == 2 && page.ends_with(".html") && !page.ends_with("/index.html") && page != SEED_PAGE)
+        .map(|page| site.output().join(page.trim_start_matches('/')))
+        .expect("an article page");
+    std::fs::write(&damaged, "stale").unwrap();
+    std::fs::write(site.output().join("chinh-tri/stray.html"), "x").unwrap();
+    let serve = site.serve_logging("info");
+    let startup = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("reason=\"startup\""))
+        .expect("the startup rebuild's line");
+    // The first pass writes only what the feeds would otherwise link to in
+    // vain, and removes the stray (both found without reading an article).
+    assert!(startup.contains("pages_changed=2 "), "{startup}");
+    assert!(!site.output().join("chinh-tri/stray.html").exists());
+    assert_eq!(serve.get(SEED_PAGE).status, 200);
+    serve.wait_for_log("the check of every page", "every page on disk checked");
+    let check = serve
+        .log()
+        .into_iter()
+        .find(|line| line.contains("every page on disk checked"))
+        .unwrap();
+    // The damaged page rewritten.
+    assert!(check.contains("pages_changed=1 "), "{check}");
+    assert_ne!(std::fs::read(&damaged).unwrap(), b"stale");
+    assert_served_equals_fresh_build(&site, &serve);
+    // The check is recorded: the next start checks nothing again.
+    drop(serve);
+    let serve = site.serve_logging("info");
+    assert!(!serve.log_contains("every page on disk checked"));
+    assert_served_equals_fresh_build(&site, &serve);
+}
+
 /// Runs headless Chromium with a fresh profile on `args`, giving up after
 /// a minute; its stdout.
 fn chromium(args: &[&str]) -> String {

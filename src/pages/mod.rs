@@ -130,6 +130,15 @@ pub enum Sync<'a> {
     /// Every page (a build, a config reload): each is rendered and written
     /// if its bytes changed; pages of no article are removed.
     All,
+    /// As [`Sync::All`], but for the pages in `fresh` (output-relative
+    /// files), which a [`Sync::Missing`] pass just rendered under the same
+    /// config: the rest of a full pass that the daemon split in two, so
+    /// that the edits waiting after a long start reach the feeds before
+    /// every page on disk is checked.
+    AllBut {
+        /// Pages rendered since the config was last changed.
+        fresh: &'a HashSet<PathBuf>,
+    },
     /// A start on a cached catalog: the pages of `touched` articles and any
     /// page missing from the output folder (or empty); pages of no article
     /// are removed.
@@ -161,6 +170,9 @@ pub struct PageReport {
     /// The articles whose page could not be written, to try again
     /// ([`Sync::Missing`] also removes what could not be removed).
     pub failed: BTreeSet<Arc<str>>,
+    /// The pages a [`Sync::Missing`] pass rendered and are on disk now
+    /// (output-relative files), for a [`Sync::AllBut`] to leave out.
+    pub fresh: HashSet<PathBuf>,
 }
 
 /// Brings the article pages in the output folder up to date as of `now`.
@@ -179,6 +191,8 @@ pub fn sync(catalog: &Catalog, how: Sync, now: Timestamp) -> PageReport {
 pub struct PagePass<'a> {
     config: Arc<Config>,
     all: bool,
+    /// Whether to list the pages rendered in [`PageReport::fresh`].
+    notes_fresh: bool,
     work: Vec<(ArticlePage, &'a Entry)>,
     /// For a full pass: the pages there should be, and those there were.
     expected: Option<HashSet<PathBuf>>,
@@ -194,7 +208,8 @@ pub struct PagePass<'a> {
 pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a> {
     let config = Arc::clone(catalog.config());
     let output = &config.paths.output;
-    if how == Sync::All {
+    let all = matches!(how, Sync::All | Sync::AllBut { .. });
+    if all {
         // Until this pass is done, the pages on disk are of no known
         // config: a kill now makes the next start render them all again.
         forget_fingerprint(&config);
@@ -202,7 +217,7 @@ pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a>
     let mut report = PageReport::default();
     let mut expected: Option<HashSet<PathBuf>> = None;
     let work: Vec<(ArticlePage, &Entry)> = match how {
-        Sync::All | Sync::Missing { .. } => {
+        Sync::All | Sync::AllBut { .. } | Sync::Missing { .. } => {
             let pages = catalog.pages(now);
             expected = Some(pages.iter().map(|(p, _)| p.relative_file()).collect());
             report.pages = pages.len();
@@ -213,6 +228,10 @@ pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a>
                         touched.contains(entry.key())
                             || !is_written(&output.join(page.relative_file()))
                     })
+                    .collect(),
+                Sync::AllBut { fresh } => pages
+                    .into_iter()
+                    .filter(|(page, _)| !fresh.contains(&page.relative_file()))
                     .collect(),
                 _ => pages,
             }
@@ -242,7 +261,8 @@ pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a>
         existing_pages(output).map(|pages| pages.iter().map(ArticlePage::relative_file).collect())
     });
     PagePass {
-        all: how == Sync::All,
+        all,
+        notes_fresh: matches!(how, Sync::Missing { .. }),
         config,
         work,
         expected,
@@ -286,8 +306,12 @@ impl<'a> PagePass<'a> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         match written {
-            Ok(Ok(true)) => report.changed += 1,
-            Ok(Ok(false)) => {}
+            Ok(Ok(changed)) => {
+                report.changed += usize::from(changed);
+                if self.notes_fresh {
+                    report.fresh.insert(page.relative_file());
+                }
+            }
             Ok(Err(error)) => {
                 report.errors.push(error);
                 report.failed.insert(Arc::from(entry.key()));
