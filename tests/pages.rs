@@ -547,7 +547,12 @@ fn a_start_without_state_writes_missing_pages_first_and_checks_the_rest_after() 
     let damaged = site
         .pages()
         .into_keys()
-        .find(|page| page.matches('/').count() == 2 && page.ends_with(".html") && !page.ends_with("/index.html") && page != SEED_PAGE)
+        .find(|page| {
+            page.matches('/').count() == 2
+                && page.ends_with(".html")
+                && !page.ends_with("/index.html")
+                && page != SEED_PAGE
+        })
         .map(|page| site.output().join(page.trim_start_matches('/')))
         .expect("an article page");
     std::fs::write(&damaged, "stale").unwrap();
