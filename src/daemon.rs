@@ -12,7 +12,6 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -46,7 +45,7 @@ pub fn run(config: Arc<Config>) -> anyhow::Result<()> {
         let _in_runtime = runtime.enter();
         Signals::install()
     };
-    let (tx, rx) = channel();
+    let (tx, rx) = watch::channel();
     // First: a second process on the same state must stop before it touches
     // anything (removing the output folder's leftover temp files would
     // delete the running one's writes in flight). Its journal is read once
@@ -191,7 +190,7 @@ impl Signals {
     }
 }
 
-async fn forward_signals(signals: std::io::Result<Signals>, tx: Sender<Message>) {
+async fn forward_signals(signals: std::io::Result<Signals>, tx: watch::Inbox) {
     let mut signals = match signals {
         Ok(signals) => signals,
         Err(error) => {
@@ -222,7 +221,7 @@ struct Daemon {
     publisher: Publisher,
     watch_scope: watch::Scope,
     _watching: watch::Watching,
-    tx: Sender<Message>,
+    tx: watch::Inbox,
     /// Scheduled articles up to this instant have been published.
     due_until: Timestamp,
     /// The articles folder being watched (device, inode): another one under
@@ -271,6 +270,10 @@ fn feed_links(config: &Config) -> FeedLinks {
 /// The first and the longest wait between looks for a vanished articles folder.
 const FOLDER_RETRY: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
+/// How long [`Daemon::check_every_page`] goes on after an edit's rebuild
+/// before it stops for the next one.
+const PAGE_CHECK_AT_LEAST: Duration = Duration::from_millis(250);
+
 /// The first wait before writing failed article pages again, and the
 /// longest (doubling in between), as for feeds.
 const PAGE_RETRY: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
@@ -287,7 +290,7 @@ impl Daemon {
         config: Arc<Config>,
         publisher: Publisher,
         state: StateStore,
-        tx: Sender<Message>,
+        tx: watch::Inbox,
         metrics: Arc<Metrics>,
         pinger: Pinger,
         address: std::net::SocketAddr,
@@ -403,7 +406,7 @@ impl Daemon {
         }
     }
 
-    fn run_loop(&mut self, rx: &std::sync::mpsc::Receiver<Message>) -> anyhow::Result<()> {
+    fn run_loop(&mut self, rx: &watch::Queue) -> anyhow::Result<()> {
         loop {
             let debounce = Duration::from_millis(self.config.watch.debounce_ms);
             let scheduled = self.catalog.next_scheduled(self.due_until);
@@ -476,7 +479,7 @@ impl Daemon {
                     self.heap_trim = None;
                     crate::heap::release_free_memory();
                 }
-                self.check_every_page();
+                self.check_every_page(Duration::ZERO);
             }
             Next::Batch(batch) if batch.is_empty() => {}
             Next::Batch(batch) => {
@@ -496,9 +499,8 @@ impl Daemon {
                     self.publish_changes(changes, started, "edit", false);
                 }
                 self.check_articles_folder();
-                // Only the edits that were waiting go first: a steady
-                // stream of edits must not put the check off for ever.
-                self.check_every_page();
+                // A steady stream of edits must not put the check off for ever.
+                self.check_every_page(PAGE_CHECK_AT_LEAST);
             }
         }
     }
@@ -665,6 +667,7 @@ impl Daemon {
             PageWork::Changed(..) => history::Which::Scopes {
                 dirty: &scopes,
                 changed_since,
+                unknown_left_to_full_sync: self.deferred_page_check.is_some(),
             },
             PageWork::AllAfterEdits(_) => history::Which::Missing,
             PageWork::Missing(_) => history::Which::Everything,
@@ -724,32 +727,48 @@ impl Daemon {
 
     /// The second pass of a full rebuild's page work (see
     /// [`PageWork::AllAfterEdits`]): every article page and archive page
-    /// on disk is rendered and compared, and what no article has is removed.
-    fn check_every_page(&mut self) {
+    /// on disk is rendered and compared, and what no article has is
+    /// removed. It stops as soon as a message waits for the loop (after
+    /// `at_least`), and goes on where it stopped on the loop's next turn:
+    /// at 100,000 articles it takes seconds, and an edit made meanwhile
+    /// should not wait for it.
+    fn check_every_page(&mut self, at_least: Duration) {
         if !self.page_check_due() {
             return;
         }
-        let fresh = self.deferred_page_check.take().unwrap_or_default();
+        let mut fresh = self.deferred_page_check.take().unwrap_or_default();
         let started = Instant::now();
-        let (pages, archives) = crate::pipeline::sync_pages_and_archives(
+        let inbox = &self.tx;
+        let stop = || started.elapsed() >= at_least && inbox.is_waiting();
+        let (mut pages, archives) = crate::pipeline::sync_pages_and_archives_until(
             &self.catalog,
             &mut self.archives,
             pages::Sync::AllBut { fresh: &fresh },
             history::Which::Everything,
             Timestamp::now(),
+            &stop,
         );
+        let skipped = pages.skipped + archives.skipped;
+        if skipped > 0 {
+            fresh.extend(std::mem::take(&mut pages.fresh));
+            self.deferred_page_check = Some(fresh);
+        }
         self.pages_done(&pages);
         self.archives_done(&archives);
         self.heap_trim_due();
         info!(
-            pages = pages.pages,
             pages_changed = pages.changed,
-            archive_pages_checked = archives.checked,
             archive_pages_rendered = archives.rendered,
             archive_pages_changed = archives.changed.len(),
             errors = pages.errors.len() + archives.errors.len(),
+            left_for_later = skipped,
             duration_ms = milliseconds(started.elapsed()),
-            "every page on disk checked"
+            "{}",
+            if skipped > 0 {
+                "checking the pages on disk; stopped for what waits"
+            } else {
+                "every page on disk checked"
+            }
         );
     }
 
@@ -815,6 +834,7 @@ impl Daemon {
                 history::Which::Scopes {
                     dirty: &BTreeSet::new(),
                     changed_since: Timestamp::MIN,
+                    unknown_left_to_full_sync: false,
                 },
                 Timestamp::now(),
             );
@@ -978,7 +998,7 @@ impl PageWork {
 fn start_watching(
     config: &Config,
     scope: &watch::Scope,
-    tx: Sender<Message>,
+    tx: watch::Inbox,
 ) -> anyhow::Result<watch::Watching> {
     watch::start(scope, config.watch.poll_interval_ms, tx).with_context(|| {
         format!(

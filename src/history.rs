@@ -167,6 +167,11 @@ pub enum Which<'a> {
     Scopes {
         dirty: &'a BTreeSet<Scope>,
         changed_since: Timestamp,
+        /// A [`Which::Everything`] sync is still to come (see
+        /// [`Which::Missing`]): pages with no fingerprint that the
+        /// changes cannot have reached are left to it, rather than all
+        /// looked at now.
+        unknown_left_to_full_sync: bool,
     },
 }
 
@@ -180,6 +185,10 @@ pub struct HistoryReport {
     pub checked: usize,
     /// Pages rendered (each in RSS and Atom), whether their bytes changed or not.
     pub rendered: usize,
+    /// Pages the sync stopped before rendering (see
+    /// `pipeline::sync_pages_and_archives_until`): not known to be
+    /// current, so the next sync looks at them again.
+    pub skipped: usize,
     /// Files written or removed because their bytes changed.
     pub changed: Vec<ArchivePage>,
     /// Articles left out of a page because their file changed since the
@@ -320,6 +329,7 @@ impl Archives {
         let retried: BTreeSet<Scope> = std::mem::take(&mut self.retry);
         let mut scopes = retried.clone();
         let mut changed_since = None;
+        let mut unknown_left = false;
         match which {
             Which::Everything => {
                 scopes.extend(catalog.scopes(now));
@@ -329,9 +339,11 @@ impl Archives {
             Which::Scopes {
                 dirty,
                 changed_since: since,
+                unknown_left_to_full_sync,
             } => {
                 scopes.extend(dirty.iter().cloned());
                 changed_since = Some(since);
+                unknown_left = unknown_left_to_full_sync;
             }
         }
         let config_print = config_fingerprint(&config);
@@ -349,9 +361,10 @@ impl Archives {
             // the batch may have added or removed more than one page's worth.
             let looked_at: HashSet<usize> =
                 archived.pages.iter().map(|(number, ..)| *number).collect();
-            let left_out_unknown = (0..archived.count).any(|number| {
-                !looked_at.contains(&number) && before.get(number).copied().flatten().is_none()
-            });
+            let left_out_unknown = !unknown_left
+                && (0..archived.count).any(|number| {
+                    !looked_at.contains(&number) && before.get(number).copied().flatten().is_none()
+                });
             if left_out_unknown || archived.count != before.len() {
                 archived = catalog.archives_changed_since(scope, now, None);
             }
@@ -361,6 +374,15 @@ impl Archives {
             report.checked += archived.pages.len();
             for (number, meta, entries) in archived.pages {
                 if missing_only && both_written(output, scope, number + 1) {
+                    continue;
+                }
+                // The full sync to come renders it if it must; and a page
+                // written now must not wait for it.
+                if unknown_left
+                    && !looked_at.contains(&number)
+                    && before.get(number).copied().flatten().is_none()
+                    && both_written(output, scope, number + 1)
+                {
                     continue;
                 }
                 let fingerprint = fingerprint(&config_print, &meta, &entries);
@@ -413,6 +435,13 @@ impl Archives {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         done.sort_by_key(|(page, _)| *page);
         report.rendered = done.len();
+        let rendered: HashSet<usize> = done.iter().map(|(page, _)| *page).collect();
+        for (page, (scope, work)) in work.iter().enumerate() {
+            if !rendered.contains(&page) {
+                forget(&mut now_known, scope, &work.meta);
+                report.skipped += 1;
+            }
+        }
         for (page, result) in done {
             let Some((scope, work)) = work.get(page) else {
                 continue;

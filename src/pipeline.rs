@@ -231,6 +231,20 @@ pub fn sync_pages_and_archives(
     which: crate::history::Which,
     now: Timestamp,
 ) -> (crate::pages::PageReport, crate::history::HistoryReport) {
+    sync_pages_and_archives_until(catalog, archives, pages, which, now, &|| false)
+}
+
+/// [`sync_pages_and_archives`], leaving out every render not begun when
+/// `stop` says so: those are counted as skipped in the reports (and an
+/// archive page skipped is looked at again by the next sync).
+pub fn sync_pages_and_archives_until(
+    catalog: &Catalog,
+    archives: &mut crate::history::Archives,
+    pages: crate::pages::Sync,
+    which: crate::history::Which,
+    now: Timestamp,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> (crate::pages::PageReport, crate::history::HistoryReport) {
     let page_pass = crate::pages::plan(catalog, pages, now);
     let archive_pass = archives.plan(catalog, which, now);
     let mut jobs: Vec<(Timestamp, Job)> = Vec::with_capacity(page_pass.len() + archive_pass.len());
@@ -257,7 +271,10 @@ pub fn sync_pages_and_archives(
         .map(|(_, job)| job)
         .par_bridge()
         .for_each(|job| match job {
+            Job::Page(page) if stop() => page_pass.skip(page),
             Job::Page(page) => page_pass.render(catalog, &sharing, page),
+            // Not rendered: `finish` finds it missing.
+            Job::Archive(_) if stop() => {}
             Job::Archive(page) => archive_pass.render(catalog, &sharing, page),
         });
     tracing::debug!(

@@ -19,7 +19,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SendError, Sender};
 use std::time::{Duration, Instant};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
@@ -35,6 +37,70 @@ pub enum Message {
     Shutdown,
     /// Read the config again, as when its file changes (SIGHUP, `systemctl reload`).
     Reload,
+}
+
+/// A channel to the daemon's loop that knows whether a message waits in
+/// it, so that long work on the loop can stop early for it (see
+/// `daemon::Daemon::check_every_page`).
+pub fn channel() -> (Inbox, Queue) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let counts = Arc::new(Counts::default());
+    (
+        Inbox {
+            tx,
+            counts: Arc::clone(&counts),
+        },
+        Queue { rx, counts },
+    )
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    sent: AtomicU64,
+    received: AtomicU64,
+}
+
+/// The sending side of [`channel`].
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    tx: Sender<Message>,
+    counts: Arc<Counts>,
+}
+
+impl Inbox {
+    /// Sends `message`; fails only when the loop has ended.
+    pub fn send(&self, message: Message) -> Result<(), SendError<Message>> {
+        // Counted first: a message counted but not yet in the channel is
+        // in it a moment later.
+        self.counts.sent.fetch_add(1, Ordering::Release);
+        self.tx.send(message)
+    }
+
+    /// Whether a message was sent that the loop has not taken yet.
+    pub fn is_waiting(&self) -> bool {
+        self.counts.sent.load(Ordering::Acquire) > self.counts.received.load(Ordering::Acquire)
+    }
+}
+
+/// The receiving side of [`channel`], read by [`next`].
+#[derive(Debug)]
+pub struct Queue {
+    rx: Receiver<Message>,
+    counts: Arc<Counts>,
+}
+
+impl Queue {
+    fn recv(&self) -> Result<Message, RecvTimeoutError> {
+        let message = self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected)?;
+        self.counts.received.fetch_add(1, Ordering::Release);
+        Ok(message)
+    }
+
+    fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
+        let message = self.rx.recv_timeout(timeout)?;
+        self.counts.received.fetch_add(1, Ordering::Release);
+        Ok(message)
+    }
 }
 
 /// Changes collected over one debounce window.
@@ -125,11 +191,7 @@ pub enum Watching {
 
 /// Starts watching `scope`, sending events to `tx`. `poll_interval_ms > 0`
 /// polls instead of using native events (network filesystems).
-pub fn start(
-    scope: &Scope,
-    poll_interval_ms: u64,
-    tx: Sender<Message>,
-) -> notify::Result<Watching> {
+pub fn start(scope: &Scope, poll_interval_ms: u64, tx: Inbox) -> notify::Result<Watching> {
     if poll_interval_ms > 0 {
         return start_polling(scope, Duration::from_millis(poll_interval_ms), tx);
     }
@@ -324,11 +386,7 @@ fn changed_paths(previous: &Snapshot, current: &Snapshot) -> Vec<PathBuf> {
 /// Polls `scope` every `interval` on a thread of its own, sending what
 /// changed as one event. The first snapshot is taken before this returns, so
 /// nothing written after it is missed.
-fn start_polling(
-    scope: &Scope,
-    interval: Duration,
-    tx: Sender<Message>,
-) -> notify::Result<Watching> {
+fn start_polling(scope: &Scope, interval: Duration, tx: Inbox) -> notify::Result<Watching> {
     let scope = scope.clone();
     let mut previous = snapshot(&scope);
     if !previous.singles.contains_key(&scope.articles) {
@@ -378,14 +436,9 @@ pub enum Next {
 /// Waits for the first event (or `deadline`), then collects events until
 /// none arrives for `debounce`. A steady stream of events is cut into
 /// batches of at most `max_batch_age`, so a long copy still shows progress.
-pub fn next(
-    rx: &Receiver<Message>,
-    scope: &Scope,
-    debounce: Duration,
-    deadline: Option<Instant>,
-) -> Next {
+pub fn next(rx: &Queue, scope: &Scope, debounce: Duration, deadline: Option<Instant>) -> Next {
     let first = match deadline {
-        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        None => rx.recv(),
         Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
     };
     let mut batch = Batch::default();
@@ -535,7 +588,7 @@ mod tests {
 
     #[test]
     fn next_closes_a_batch_after_quiet_and_honours_the_deadline() {
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = channel();
         let deadline = Instant::now() + Duration::from_millis(5);
         assert!(matches!(
             next(&rx, &scope(), Duration::from_millis(5), Some(deadline)),
@@ -558,7 +611,7 @@ mod tests {
 
     #[test]
     fn a_reload_request_is_a_config_change() {
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = channel();
         tx.send(Message::Reload).unwrap();
         match next(&rx, &scope(), Duration::from_millis(5), None) {
             Next::Batch(batch) => {
@@ -635,7 +688,7 @@ mod tests {
     #[test]
     fn the_poller_sends_changes_and_stops_when_dropped() {
         let (_dir, scope) = temp_scope();
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = channel();
         let watching = start(&scope, 10, tx).unwrap();
         let a = scope.articles.join("a.txt");
         std::fs::write(&a, "Tin A").unwrap();
@@ -659,7 +712,7 @@ mod tests {
         let (_dir, scope) = temp_scope();
         let a = scope.articles.join("a.txt");
         std::fs::write(&a, "Tin A").unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = channel();
         let _watching = start(&scope, 0, tx).unwrap();
         for _ in 0..20 {
             std::fs::read(&a).unwrap();

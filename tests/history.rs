@@ -466,6 +466,62 @@ fn a_start_without_state_renders_missing_archive_pages_first_and_checks_the_rest
 }
 
 #[test]
+fn edits_during_the_check_of_every_page_are_published_without_waiting_for_it() {
+    // Enough pages that a debug build checks them for a second or more:
+    // 3,000 article pages and 2,000 archive pages in two formats.
+    let site = Site::new(&config());
+    for n in 0..3000u32 {
+        let (day, hour, minute) = (1 + n / 1440, n / 60 % 24, n % 60);
+        site.write(
+            format!("Kinh tế/bai-{n}.md"),
+            format!(
+                "+++\ntitle = \"Bài số {n}\"\ndate = \"2026-01-{day:02} {hour:02}:{minute:02}\"\n+++\nNội dung bài {n}.\n"
+            ),
+        );
+    }
+    site.build();
+    // No record of what the pages on disk were rendered with.
+    std::fs::remove_dir_all(site.state()).unwrap();
+    let serve = site.serve_logging("info");
+    let edit = |n: u32| {
+        site.write(
+            format!("Kinh tế/moi-{n}.md"),
+            format!("+++\ntitle = \"Bài mới {n}\"\ndate = \"2026-02-0{n} 08:00\"\n+++\nMới.\n"),
+        );
+        serve.wait_until("the new article in the feed", || {
+            String::from_utf8_lossy(&serve.get("/kinh-te/rss.xml").body)
+                .contains(&format!("Bài mới {n}"))
+        });
+    };
+    // Made before the check begins: published before it.
+    edit(1);
+    // Made while it runs: it stops for the edit, then goes on.
+    edit(2);
+    serve.wait_for_log("the check of every page", "every page on disk checked");
+    let log = serve.log();
+    let position = |needle: &str| {
+        log.iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in the log:\n{}", log.join("\n")))
+    };
+    let first_edit = position("reason=\"edit\"");
+    let stopped = position("stopped for what waits");
+    let second_edit = first_edit
+        + 1
+        + log[first_edit + 1..]
+            .iter()
+            .position(|line| line.contains("reason=\"edit\""))
+            .expect("the second edit's rebuild");
+    let checked = position("every page on disk checked");
+    assert!(
+        first_edit < stopped && stopped < second_edit && second_edit < checked,
+        "{}",
+        log.join("\n")
+    );
+    assert_served_equals_fresh_build(&site, &serve);
+}
+
+#[test]
 fn a_page_served_from_its_file_is_compressed_once_for_many_requests() {
     let site = site_with(11);
     let serve = site.serve();

@@ -131,12 +131,12 @@ pub enum Sync<'a> {
     /// if its bytes changed; pages of no article are removed.
     All,
     /// As [`Sync::All`], but for the pages in `fresh` (output-relative
-    /// files), which a [`Sync::Missing`] pass just rendered under the same
-    /// config: the rest of a full pass that the daemon split in two, so
-    /// that the edits waiting after a long start reach the feeds before
-    /// every page on disk is checked.
+    /// files), which earlier passes rendered under the same config (a
+    /// [`Sync::Missing`] pass, and this one's own earlier tries when they
+    /// were cut short): the rest of a full pass that the daemon puts after
+    /// the edits waiting, and interrupts for new ones.
     AllBut {
-        /// Pages rendered since the config was last changed.
+        /// Pages rendered under this config since the full pass began.
         fresh: &'a HashSet<PathBuf>,
     },
     /// A start on a cached catalog: the pages of `touched` articles and any
@@ -170,8 +170,12 @@ pub struct PageReport {
     /// The articles whose page could not be written, to try again
     /// ([`Sync::Missing`] also removes what could not be removed).
     pub failed: BTreeSet<Arc<str>>,
-    /// The pages a [`Sync::Missing`] pass rendered and are on disk now
-    /// (output-relative files), for a [`Sync::AllBut`] to leave out.
+    /// Pages left out by [`PagePass::skip`]: while there are any, the
+    /// pass is not complete (and the pages' config is not recorded).
+    pub skipped: usize,
+    /// The pages a [`Sync::Missing`] or [`Sync::AllBut`] pass rendered and
+    /// are on disk now (output-relative files), for a [`Sync::AllBut`] to
+    /// leave out.
     pub fresh: HashSet<PathBuf>,
 }
 
@@ -262,7 +266,7 @@ pub fn plan<'a>(catalog: &'a Catalog, how: Sync, now: Timestamp) -> PagePass<'a>
     });
     PagePass {
         all,
-        notes_fresh: matches!(how, Sync::Missing { .. }),
+        notes_fresh: matches!(how, Sync::Missing { .. } | Sync::AllBut { .. }),
         config,
         work,
         expected,
@@ -320,7 +324,18 @@ impl<'a> PagePass<'a> {
         }
     }
 
-    /// The second half of [`sync`], once every page is rendered.
+    /// Leaves page `page` out of this pass (nothing is written).
+    pub fn skip(&self, page: usize) {
+        if page < self.work.len() {
+            let mut report = self
+                .report
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            report.skipped += 1;
+        }
+    }
+
+    /// The second half of [`sync`], once every page is rendered or skipped.
     pub fn finish(self) -> PageReport {
         let PagePass {
             config,
@@ -348,7 +363,7 @@ impl<'a> PagePass<'a> {
                 Err(error) => report.errors.push(error),
             }
         }
-        if all && report.errors.is_empty() {
+        if all && report.errors.is_empty() && report.skipped == 0 {
             save_fingerprint(&config);
         }
         report
