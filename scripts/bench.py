@@ -32,7 +32,8 @@ It builds `target/release/feedd` and the `gen_corpus` example (unless
    startup scan ends). With a cold state feedd publishes the feeds and the
    edits made meanwhile before it checks every page on disk; "checked" is
    spawn -> the log line saying so, and only then is it stopped, so that
-   the clean restart is of a daemon that finished its start. After the clean restart: VmRSS 3 s after the
+   the clean restart is of a daemon that finished its start. Once it logs
+   that the check begins, a second edit is made and timed (edit -> visible). After the clean restart: VmRSS 3 s after the
    startup rebuild's log line (pages written, heap trimmed), then
    `--edits` edits one by one (edit -> new content over HTTP, p50 and p95;
    includes `watch.debounce_ms` = 100), then VmRSS again once the daemon
@@ -183,6 +184,7 @@ STARTUP_LINE = 'reason="startup"'
 # has checked every one of them, after publishing the feeds and the edits
 # made meanwhile.
 PAGE_CHECK_LINE = "every page on disk checked"
+PAGE_CHECK_BEGINS = "checking every page on disk"
 
 
 def log_count(log_path, needle):
@@ -389,7 +391,19 @@ def measure_size(args, articles, figures):
 
     corpus.set_aside(".feedd-state")
     checks_before = log_count(log_path, PAGE_CHECK_LINE)
+    begun_before = log_count(log_path, PAGE_CHECK_BEGINS)
     server = start("cold")
+    # An edit while it checks every page on disk (seconds at 100,000
+    # articles), which must not wait for the check.
+    deadline = time.perf_counter() + timeout
+    while log_count(log_path, PAGE_CHECK_BEGINS) <= begun_before and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    marker = f"bench-checking-{session}"
+    corpus.edit(marker)
+    edited = time.perf_counter()
+    _, visible = server.wait_for(corpus.edited_feed, marker, timeout, started=edited)
+    figures[("edit_checking", articles)] = "lost" if visible is None else f"{visible * 1000:.0f}"
+    log(f"  start, cold: an edit during the check of every page visible after {figures[('edit_checking', articles)]} ms")
     # The restart below is of a daemon that finished its start.
     deadline = time.perf_counter() + timeout
     while log_count(log_path, PAGE_CHECK_LINE) <= checks_before and time.perf_counter() < deadline:
@@ -500,6 +514,7 @@ SIZE_ROWS = [
     ("rescan_crash", "startup rescan (edit visible), after a crash, s"),
     ("rescan_cold", "startup rescan (edit visible), cold state, s"),
     ("checked_cold", "every page on disk checked after start, cold state, s"),
+    ("edit_checking", "edit -> new content over HTTP during that check, ms"),
     ("edit_p50", "edit -> new content over HTTP, p50, ms (debounce 100)"),
     ("edit_p95", "edit -> new content over HTTP, p95, ms (debounce 100)"),
 ]

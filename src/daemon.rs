@@ -737,6 +737,10 @@ impl Daemon {
             return;
         }
         let mut fresh = self.deferred_page_check.take().unwrap_or_default();
+        info!(
+            already_rendered = fresh.len(),
+            "checking every page on disk against what it should show"
+        );
         let started = Instant::now();
         let inbox = &self.tx;
         let stop = || started.elapsed() >= at_least && inbox.is_waiting();
