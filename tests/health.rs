@@ -302,14 +302,7 @@ fn healthz_is_503_while_an_article_page_cannot_be_written_and_200_after_the_retr
             > value(&before, "feedd_rebuilds_total{result=\"error\"}")
     );
     // Logged before health turns, but perhaps not collected yet.
-    serve.wait_until("the edit's rebuild line", || {
-        serve.log_contains("reason=\"edit\"")
-    });
-    let line = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("reason=\"edit\""))
-        .unwrap();
+    let line = serve.wait_for_line("the edit's rebuild line", "reason=\"edit\"");
     assert!(line.contains("errors=1"), "{line}");
 
     std::fs::remove_dir_all(site.output().join("thoi-su/2026-11-21-b.html")).unwrap();

@@ -418,21 +418,13 @@ fn a_restart_renders_no_page_already_on_disk() {
     let site = site_with(11);
     site.build();
     let serve = site.serve_logging("info");
-    let line = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("reason=\"startup\""))
-        .unwrap();
+    let line = serve.wait_for_line("the startup rebuild's line", "reason=\"startup\"");
     assert!(line.contains("archive_pages_rendered=0"), "{line}");
     // A page deleted behind feedd's back is rendered again at the next start.
     drop(serve);
     std::fs::remove_file(site.output().join("kinh-te/atom-2.xml")).unwrap();
     let serve = site.serve_logging("info");
-    let line = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("reason=\"startup\""))
-        .unwrap();
+    let line = serve.wait_for_line("the startup rebuild's line", "reason=\"startup\"");
     assert!(line.contains("archive_pages_rendered=1"), "{line}");
     assert_served_equals_fresh_build(&site, &serve);
 }
@@ -446,20 +438,11 @@ fn a_start_without_state_renders_missing_archive_pages_first_and_checks_the_rest
     let damaged = site.output().join("kinh-te/rss-1.xml");
     std::fs::write(&damaged, "stale").unwrap();
     let serve = site.serve_logging("info");
-    let startup = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("reason=\"startup\""))
-        .unwrap();
+    let startup = serve.wait_for_line("the startup rebuild's line", "reason=\"startup\"");
     // Only the missing page's scope and number, in both formats.
     assert!(startup.contains("archive_pages_rendered=1 "), "{startup}");
     assert_eq!(serve.get("/kinh-te/atom-2.xml").status, 200);
-    serve.wait_for_log("the check of every page", "every page on disk checked");
-    let check = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("every page on disk checked"))
-        .unwrap();
+    let check = serve.wait_for_line("the check of every page", "every page on disk checked");
     assert!(check.contains("archive_pages_changed=1 "), "{check}");
     assert_ne!(std::fs::read(&damaged).unwrap(), b"stale");
     assert_served_equals_fresh_build(&site, &serve);

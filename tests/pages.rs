@@ -558,22 +558,13 @@ fn a_start_without_state_writes_missing_pages_first_and_checks_the_rest_after() 
     std::fs::write(&damaged, "stale").unwrap();
     std::fs::write(site.output().join("chinh-tri/stray.html"), "x").unwrap();
     let serve = site.serve_logging("info");
-    let startup = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("reason=\"startup\""))
-        .expect("the startup rebuild's line");
+    let startup = serve.wait_for_line("the startup rebuild's line", "reason=\"startup\"");
     // The first pass writes only what the feeds would otherwise link to in
     // vain, and removes the stray (both found without reading an article).
     assert!(startup.contains("pages_changed=2 "), "{startup}");
     assert!(!site.output().join("chinh-tri/stray.html").exists());
     assert_eq!(serve.get(SEED_PAGE).status, 200);
-    serve.wait_for_log("the check of every page", "every page on disk checked");
-    let check = serve
-        .log()
-        .into_iter()
-        .find(|line| line.contains("every page on disk checked"))
-        .unwrap();
+    let check = serve.wait_for_line("the check of every page", "every page on disk checked");
     // The damaged page rewritten.
     assert!(check.contains("pages_changed=1 "), "{check}");
     assert_ne!(std::fs::read(&damaged).unwrap(), b"stale");

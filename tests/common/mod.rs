@@ -640,6 +640,15 @@ impl Serve {
             .count()
     }
 
+    /// Waits until a logged line contains `needle`; the first such line.
+    pub fn wait_for_line(&self, what: &str, needle: &str) -> String {
+        self.wait_for_log(what, needle);
+        self.log()
+            .into_iter()
+            .find(|line| line.contains(needle))
+            .unwrap_or_default()
+    }
+
     /// Waits until a logged line contains `needle`.
     pub fn wait_for_log(&self, what: &str, needle: &str) {
         self.wait_until(what, || self.log_contains(needle));
