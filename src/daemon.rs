@@ -251,7 +251,8 @@ struct Daemon {
     archives: history::Archives,
     /// Some while a full rebuild's check of the article and archive pages
     /// on disk is still to do (see [`PageWork::AllAfterEdits`]): the
-    /// article pages that rebuild rendered, which need no check.
+    /// article pages rendered since that rebuild began (by it, and by the
+    /// check's earlier tries that stopped for an edit), which need no check.
     deferred_page_check: Option<HashSet<PathBuf>>,
     /// systemd, when feedd runs as a `Type=notify` service.
     service: ServiceManager,

@@ -686,6 +686,19 @@ mod tests {
     }
 
     #[test]
+    fn the_inbox_tells_whether_a_message_waits_until_next_takes_it() {
+        let (tx, rx) = channel();
+        assert!(!tx.is_waiting());
+        tx.send(Message::Reload).unwrap();
+        assert!(tx.clone().is_waiting());
+        match next(&rx, &scope(), Duration::ZERO, Some(Instant::now())) {
+            Next::Batch(batch) => assert!(batch.config_changed),
+            other => panic!("{other:?}"),
+        }
+        assert!(!tx.is_waiting());
+    }
+
+    #[test]
     fn the_poller_sends_changes_and_stops_when_dropped() {
         let (_dir, scope) = temp_scope();
         let (tx, rx) = channel();
