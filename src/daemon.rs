@@ -745,7 +745,7 @@ impl Daemon {
         let started = Instant::now();
         let inbox = &self.tx;
         let stop = || started.elapsed() >= at_least && inbox.is_waiting();
-        let (mut pages, archives) = crate::pipeline::sync_pages_and_archives_until(
+        let (mut pages, archives, stopped) = crate::pipeline::sync_pages_and_archives_until(
             &self.catalog,
             &mut self.archives,
             pages::Sync::AllBut { fresh: &fresh },
@@ -754,7 +754,7 @@ impl Daemon {
             &stop,
         );
         let skipped = pages.skipped + archives.skipped;
-        if skipped > 0 {
+        if stopped {
             fresh.extend(std::mem::take(&mut pages.fresh));
             self.deferred_page_check = Some(fresh);
         }
@@ -769,7 +769,7 @@ impl Daemon {
             left_for_later = skipped,
             duration_ms = milliseconds(started.elapsed()),
             "{}",
-            if skipped > 0 {
+            if stopped {
                 "checking the pages on disk; stopped for what waits"
             } else {
                 "every page on disk checked"

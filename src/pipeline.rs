@@ -231,12 +231,16 @@ pub fn sync_pages_and_archives(
     which: crate::history::Which,
     now: Timestamp,
 ) -> (crate::pages::PageReport, crate::history::HistoryReport) {
-    sync_pages_and_archives_until(catalog, archives, pages, which, now, &|| false)
+    let (pages, history, _) =
+        sync_pages_and_archives_until(catalog, archives, pages, which, now, &|| false);
+    (pages, history)
 }
 
 /// [`sync_pages_and_archives`], leaving out every render not begun when
 /// `stop` says so: those are counted as skipped in the reports (and an
-/// archive page skipped is looked at again by the next sync).
+/// archive page skipped is looked at again by the next sync). `true` with
+/// the reports when it stopped early: the archive pages may then not even
+/// have been planned.
 pub fn sync_pages_and_archives_until(
     catalog: &Catalog,
     archives: &mut crate::history::Archives,
@@ -244,8 +248,17 @@ pub fn sync_pages_and_archives_until(
     which: crate::history::Which,
     now: Timestamp,
     stop: &(dyn Fn() -> bool + Sync),
-) -> (crate::pages::PageReport, crate::history::HistoryReport) {
+) -> (
+    crate::pages::PageReport,
+    crate::history::HistoryReport,
+    bool,
+) {
+    // Planning takes a second at 100,000 articles: looked at between steps.
     let page_pass = crate::pages::plan(catalog, pages, now);
+    if stop() {
+        page_pass.skip_all();
+        return (page_pass.finish(), Default::default(), true);
+    }
     let archive_pass = archives.plan(catalog, which, now);
     let mut jobs: Vec<(Timestamp, Job)> = Vec::with_capacity(page_pass.len() + archive_pass.len());
     for page in 0..page_pass.len() {
@@ -263,7 +276,11 @@ pub fn sync_pages_and_archives_until(
     let uses = (0..page_pass.len())
         .filter_map(|page| page_pass.entry(page))
         .chain((0..archive_pass.len()).flat_map(|page| archive_pass.entries(page).iter().copied()));
-    let sharing = ParseSharing::new(uses, SHARED_BODIES_BUDGET);
+    let stopped_early = stop();
+    let sharing = match stopped_early {
+        true => ParseSharing::none(),
+        false => ParseSharing::new(uses, SHARED_BODIES_BUDGET),
+    };
     // `par_bridge` hands the jobs out in this order as threads come free
     // (an indexed parallel iterator would split the list in halves, far
     // apart in time).
@@ -281,7 +298,10 @@ pub fn sync_pages_and_archives_until(
         held_at_most = sharing.peak_bytes(),
         "article pages and archive pages rendered"
     );
-    (page_pass.finish(), archives.finish(archive_pass))
+    let pages = page_pass.finish();
+    let history = archives.finish(archive_pass);
+    let stopped = stopped_early || pages.skipped > 0 || history.skipped > 0;
+    (pages, history, stopped)
 }
 
 /// `feedd build`: reads every article and writes every feed whose bytes changed.

@@ -324,6 +324,15 @@ impl<'a> PagePass<'a> {
         }
     }
 
+    /// Leaves every page out of this pass.
+    pub fn skip_all(&self) {
+        let mut report = self
+            .report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        report.skipped += self.work.len();
+    }
+
     /// Leaves page `page` out of this pass (nothing is written).
     pub fn skip(&self, page: usize) {
         if page < self.work.len() {
@@ -349,7 +358,8 @@ impl<'a> PagePass<'a> {
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let output = &config.paths.output;
-        if let (Some(expected), Some(on_disk)) = (expected, on_disk) {
+        // A pass that stopped early leaves the strays to the one that completes.
+        if let (Some(expected), Some(on_disk), 0) = (expected, on_disk, report.skipped) {
             match on_disk {
                 Ok(existing) => {
                     for relative in existing {
