@@ -448,23 +448,14 @@ fn with_contents(marked: &[u8], items: &[FeedItem]) -> Option<Vec<u8>> {
 
 /// `text` escaped as `quick_xml::escape` escapes it, onto `out`.
 fn xml_escape_into(text: &str, out: &mut Vec<u8>) {
-    let special = |byte: u8| {
-        u8::from(byte == b'&')
-            | u8::from(byte == b'<')
-            | u8::from(byte == b'>')
-            | u8::from(byte == b'\'')
-            | u8::from(byte == b'"')
-    };
-    let entity = |byte| match byte {
-        b'&' => "&amp;",
-        b'<' => "&lt;",
-        b'>' => "&gt;",
-        b'\'' => "&apos;",
-        _ => "&quot;",
-    };
-    crate::xml_text::escape_runs(text, special, entity, |run| {
-        out.extend_from_slice(run.as_bytes())
-    });
+    const ESCAPES: [(u8, &str); 5] = [
+        (b'&', "&amp;"),
+        (b'<', "&lt;"),
+        (b'>', "&gt;"),
+        (b'\'', "&apos;"),
+        (b'"', "&quot;"),
+    ];
+    crate::xml_text::escape_runs(text, &ESCAPES, |run| out.extend_from_slice(run.as_bytes()));
 }
 
 /// The Atom document of `feed`, its entries' contents as `contents` says.

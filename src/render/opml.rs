@@ -53,25 +53,16 @@ pub fn render_opml(config: &Config, feeds: &[FeedMeta]) -> Vec<u8> {
 /// normalisation would otherwise turn into spaces. The text holds no
 /// character XML forbids (config and articles are cleaned when read).
 fn escape_into(text: &str, out: &mut String) {
-    let special = |byte: u8| {
-        u8::from(byte == b'&')
-            | u8::from(byte == b'<')
-            | u8::from(byte == b'>')
-            | u8::from(byte == b'"')
-            | u8::from(byte == b'\t')
-            | u8::from(byte == b'\n')
-            | u8::from(byte == b'\r')
-    };
-    let reference = |byte| match byte {
-        b'&' => "&amp;",
-        b'<' => "&lt;",
-        b'>' => "&gt;",
-        b'"' => "&quot;",
-        b'\t' => "&#x9;",
-        b'\n' => "&#xA;",
-        _ => "&#xD;",
-    };
-    crate::xml_text::escape_runs(text, special, reference, |run| out.push_str(run));
+    const REFERENCES: [(u8, &str); 7] = [
+        (b'&', "&amp;"),
+        (b'<', "&lt;"),
+        (b'>', "&gt;"),
+        (b'"', "&quot;"),
+        (b'\t', "&#x9;"),
+        (b'\n', "&#xA;"),
+        (b'\r', "&#xD;"),
+    ];
+    crate::xml_text::escape_runs(text, &REFERENCES, |run| out.push_str(run));
 }
 
 #[cfg(test)]
