@@ -402,13 +402,13 @@ fn metrics_count_requests_rebuilds_and_file_events() {
     // The Prometheus project's own parser, where installed.
     if reader_available(
         "prometheus_client",
-        Command::new("/usr/bin/python3").args(["-c", "import prometheus_client"]),
+        Command::new(common::SYSTEM_PYTHON).args(["-c", "import prometheus_client"]),
     ) {
         let text = String::from_utf8(serve.get("/metrics").body).unwrap();
         let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families\n\
                       for f in text_string_to_metric_families(sys.stdin.read()):\n    \
                       print(f.name, f.type, len(f.samples))\n";
-        let mut child = Command::new("/usr/bin/python3")
+        let mut child = Command::new(common::SYSTEM_PYTHON)
             .args(["-c", script])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -238,7 +238,7 @@ fn an_archive_page_that_cannot_be_written_fails_the_build_and_names_the_file() {
 fn feedparser_reads_every_archive_page_without_complaint() {
     if !reader_available(
         "feedparser",
-        Command::new("/usr/bin/python3").args(["-c", "import feedparser"]),
+        Command::new(common::SYSTEM_PYTHON).args(["-c", "import feedparser"]),
     ) {
         return;
     }
@@ -260,17 +260,7 @@ for path in sys.argv[1:]:
                 .to_string()
         })
         .collect();
-    let out = Command::new("/usr/bin/python3")
-        .args(["-c", script])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = String::from_utf8(out.stdout).unwrap();
+    let report = common::system_python(script, &files);
     assert_eq!(report.lines().count(), 12, "{report}");
     for line in report.lines() {
         let fields: Vec<&str> = line.split(' ').collect();

@@ -438,14 +438,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let out = Command::new(SYSTEM_PYTHON)
-        .args(["-c", script])
-        .args(args)
+    let mut python = Command::new(SYSTEM_PYTHON);
+    python.args(["-c", script]).args(args);
+    stdout_of_success(python, "python3")
+}
+
+/// Runs `command` to its end and checks that it succeeded (failing with
+/// its stderr, named `what`); its stdout.
+pub fn stdout_of_success(mut command: Command, what: &str) -> String {
+    let out = command
         .output()
-        .expect("run /usr/bin/python3");
+        .unwrap_or_else(|error| panic!("cannot run {what}: {error}"));
     assert!(
         out.status.success(),
-        "python3: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
