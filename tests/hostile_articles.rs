@@ -190,7 +190,9 @@ fn cases() -> Vec<Case> {
             expect: rejected("a.txt", NOT_UTF8),
         },
         Case {
-            name: "utf16-bom",
+            // What Windows Notepad saves as "Unicode": the error names
+            // UTF-16, where the generic hint would name Windows-1258.
+            name: "utf16le-bom",
             make: |d, _| {
                 let mut bytes = vec![0xFF, 0xFE];
                 for unit in "Tiêu đề UTF-16\n\nThân bài.\n".encode_utf16() {
@@ -198,7 +200,24 @@ fn cases() -> Vec<Case> {
                 }
                 write(&d.join("a.txt"), bytes);
             },
-            expect: rejected("a.txt", &["UTF-8"]),
+            expect: rejected(
+                "a.txt",
+                &["a.txt:1:1:", "UTF-16LE", "iconv -f UTF-16 -t UTF-8"],
+            ),
+        },
+        Case {
+            name: "utf16be-bom",
+            make: |d, _| {
+                let mut bytes = vec![0xFE, 0xFF];
+                for unit in "+++\ntitle = \"Tin\"\n+++\nThân bài.\n".encode_utf16() {
+                    bytes.extend_from_slice(&unit.to_be_bytes());
+                }
+                write(&d.join("a.md"), bytes);
+            },
+            expect: rejected(
+                "a.md",
+                &["a.md:1:1:", "UTF-16BE", "iconv -f UTF-16 -t UTF-8"],
+            ),
         },
         Case {
             name: "nul-bytes",

@@ -4,17 +4,64 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::xml_text::strip_forbidden;
 
-/// UTF-8 with an optional BOM -> NFC text with LF line ends and no character
-/// that XML 1.0 forbids or HTML does not allow (`xml_text`). Err: the offset of the first invalid byte.
-pub(super) fn decode(bytes: &[u8]) -> Result<String, usize> {
-    const BOM: &[u8] = b"\xEF\xBB\xBF";
-    let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
+/// Where an article's bytes stop being text, and in which encoding.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct NotText {
+    /// Line and column (in characters) of the first undecodable byte.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// UTF-8 with an optional BOM -> NFC text with LF line ends and no
+/// character that XML 1.0 forbids or HTML does not allow (`xml_text`).
+pub(super) fn decode(bytes: &[u8]) -> Result<String, NotText> {
+    const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+    // Neither byte can start UTF-8, so these are the BOMs of what Windows
+    // editors save as "Unicode": name it, where the generic hint would send
+    // the editor to the wrong `iconv -f`.
+    for (bom, encoding) in [(b"\xFF\xFE", "UTF-16LE"), (b"\xFE\xFF", "UTF-16BE")] {
+        if bytes.starts_with(bom) {
+            return Err(NotText {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "not valid UTF-8: the file starts with the byte order mark of {encoding}, so it is \
+                     UTF-16 text, and feedd reads UTF-8 only; re-save the file as UTF-8 (e.g. \
+                     `iconv -f UTF-16 -t UTF-8`)"
+                ),
+            });
+        }
+    }
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let bom_len = bytes.len() - body.len();
     // Every article is validated whole (an invalid byte anywhere is
     // reported), so the SIMD validator's speed on Vietnamese text counts.
-    let text = simdutf8::compat::from_utf8(body).map_err(|e| bom_len + e.valid_up_to())?;
+    let text = simdutf8::compat::from_utf8(body).map_err(|error| {
+        let valid = body.get(..error.valid_up_to()).unwrap_or_default();
+        let (line, column) = position_after(&String::from_utf8_lossy(valid));
+        let offset = bom_len + error.valid_up_to();
+        NotText {
+            line,
+            column,
+            message: format!(
+                "not valid UTF-8 (byte {offset}); re-save the file as UTF-8 (e.g. `iconv -f WINDOWS-1258 -t UTF-8`)"
+            ),
+        }
+    })?;
+    Ok(normalize(text))
+}
+
+/// Line and column of the character after `text`.
+fn position_after(text: &str) -> (usize, usize) {
+    let line = text.matches('\n').count() + 1;
+    let last_line = text.rsplit('\n').next().unwrap_or_default();
+    (line, last_line.chars().count() + 1)
+}
+
+fn normalize(text: &str) -> String {
     if !may_need_rewriting(text) {
-        return Ok(text.to_owned());
+        return text.to_owned();
     }
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let text = strip_forbidden(&text);
@@ -22,9 +69,9 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, usize> {
     // that is NFC already.
     if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
     {
-        Ok(text.into_owned())
+        text.into_owned()
     } else {
-        Ok(text.nfc().collect())
+        text.nfc().collect()
     }
 }
 
@@ -92,6 +139,29 @@ fn starts_a_rewrite(first: u8, second: u8, third: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_is_named_as_such() {
+        for (bom, encoding) in [([0xFF, 0xFE], "UTF-16LE"), ([0xFE, 0xFF], "UTF-16BE")] {
+            let mut bytes = bom.to_vec();
+            bytes.extend("Tiêu đề".encode_utf16().flat_map(u16::to_le_bytes));
+            let error = decode(&bytes).unwrap_err();
+            assert_eq!((error.line, error.column), (1, 1));
+            assert!(error.message.contains(encoding), "{}", error.message);
+            assert!(
+                error.message.contains("iconv -f UTF-16 "),
+                "{}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_by_line_and_character() {
+        let error = decode(b"\xEF\xBB\xBFd\xc3\xb2ng 1\nd\xc3\xb2ng \xff").unwrap_err();
+        assert_eq!((error.line, error.column), (2, 6));
+        assert!(error.message.contains("byte 17"), "{}", error.message);
+    }
 
     #[test]
     fn plain_news_text_needs_no_rewriting() {

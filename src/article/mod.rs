@@ -367,21 +367,11 @@ fn parse(
         .and_then(|e| e.to_str())
         .and_then(Format::from_extension)
         .ok_or_else(|| whole("not an article: feedd reads .txt, .md and .markdown files".into()))?;
-    let text = decode(bytes).map_err(|offset| {
-        let before = bytes.get(..offset).unwrap_or(bytes);
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        // Everything before `offset` is valid UTF-8; a BOM is not a column.
-        let line_text = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default());
-        let column = line_text.trim_start_matches('\u{FEFF}').chars().count() + 1;
-        ArticleError::At {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: format!(
-                "not valid UTF-8 (byte {offset}); re-save the file as UTF-8 (e.g. `iconv -f WINDOWS-1258 -t UTF-8`)"
-            ),
-        }
+    let text = decode(bytes).map_err(|not_text| ArticleError::At {
+        path: path.to_path_buf(),
+        line: not_text.line,
+        column: not_text.column,
+        message: not_text.message,
     })?;
     if text.trim().is_empty() {
         return Err(whole(
