@@ -453,6 +453,15 @@ fn parse(
                     "link must be an absolute http(s) URL".into(),
                 ));
             }
+            // Published as written, but only if a reader can follow it.
+            if let Err(error) = url::Url::parse(value) {
+                return Err(span_at(
+                    link.span().start,
+                    format!(
+                        "link {value:?} is not a valid URL ({error}); write e.g. link = \"https://example.vn/bai-viet.html\""
+                    ),
+                ));
+            }
             value.to_string()
         }
         None => match categories.first() {
@@ -912,6 +921,36 @@ mod tests {
                 .content_html
                 .contains(r#"href="https://x.example/""#)
         );
+    }
+
+    #[test]
+    fn a_link_is_published_as_written_only_if_it_is_a_url() {
+        let link_of = |link: &str| {
+            let text = format!("+++\ntitle = \"t\"\nlink = {link:?}\n+++\nBody.\n");
+            parse("a.md", &text).map(|article| article.link.clone())
+        };
+        for good in [
+            "https://other.example/story",
+            "http://127.0.0.1:8080/a?b=c#d",
+            "https://[::1]/x",
+            "https://vnexpress.net/bão-số-9.html",
+        ] {
+            assert_eq!(link_of(good).unwrap(), good);
+        }
+        for (bad, why) in [
+            ("http://[::1", "not a valid URL"),
+            ("https://", "not a valid URL"),
+            ("https://exa mple.vn/", "absolute http(s) URL"),
+            ("https://example.vn:99999/", "not a valid URL"),
+            ("ftp://example.vn/", "absolute http(s) URL"),
+            ("/relative.html", "absolute http(s) URL"),
+        ] {
+            let error = link_of(bad).unwrap_err().to_string();
+            assert!(
+                error.contains(why) && error.contains(":3:8:"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]
