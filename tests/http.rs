@@ -472,6 +472,121 @@ async fn files_in_the_output_dir_that_are_not_feeds_are_never_served() {
     server.stop().await.unwrap();
 }
 
+/// A raw response's status line, its headers in order of name, without
+/// `date` (which moves with the clock), and its body.
+fn head_and_body(response: &str) -> (String, Vec<String>, String) {
+    let (head, body) = response.split_once("\r\n\r\n").expect("a whole head");
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let mut headers: Vec<String> = headers
+        .split("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
+        .map(str::to_owned)
+        .collect();
+    headers.sort();
+    (status.to_owned(), headers, body.to_owned())
+}
+
+/// The documents in memory are answered by the fast path (`server::fast`);
+/// a path with an escape goes through hyper. Both must send the same bytes
+/// but the date, whatever the request asks.
+#[tokio::test]
+async fn the_fast_path_and_hyper_answer_a_document_alike() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let plain = server.get("/rss.xml", &[]).await;
+    let etag = plain.headers[header::ETAG].to_str().unwrap().to_owned();
+    let modified = plain.headers[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cases = [
+        ("GET", String::new()),
+        ("HEAD", String::new()),
+        ("GET", "Accept-Encoding: gzip\r\n".to_owned()),
+        ("GET", "Accept-Encoding: br;q=1, gzip;q=0.5\r\n".to_owned()),
+        ("HEAD", "Accept-Encoding: gzip\r\n".to_owned()),
+        ("GET", format!("If-None-Match: {etag}\r\n")),
+        ("GET", format!("If-None-Match: W/{etag}, \"other\"\r\n")),
+        ("GET", "If-None-Match: \"other\"\r\n".to_owned()),
+        ("GET", format!("If-Modified-Since: {modified}\r\n")),
+        ("HEAD", format!("If-Modified-Since: {modified}\r\n")),
+    ];
+    for (method, headers) in &cases {
+        let exchange = |path: &str| {
+            format!("{method} {path} HTTP/1.1\r\nHost: feedd\r\n{headers}Connection: close\r\n\r\n")
+        };
+        let fast = server.raw(exchange("/rss.xml").into_bytes()).await;
+        let hyper = server.raw(exchange("/%72ss.xml").into_bytes()).await;
+        assert_eq!(
+            head_and_body(&fast),
+            head_and_body(&hyper),
+            "{method} with {headers:?}"
+        );
+        assert!(
+            fast.starts_with("HTTP/1.1 200 ") || fast.starts_with("HTTP/1.1 304 "),
+            "{fast:.100}"
+        );
+    }
+    server.stop().await.unwrap();
+}
+
+/// A client may send requests without waiting for responses: each is
+/// answered, in order, including the ones after a request that hands the
+/// connection from the fast path to hyper.
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order_across_the_hand_off_to_hyper() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let requests = [
+        "GET /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n",
+        "HEAD /atom.xml HTTP/1.1\r\nHost: feedd\r\n\r\n",
+        "DELETE /rss.xml HTTP/1.1\r\nHost: feedd\r\n\r\n",
+        "GET /nothing-here.xml HTTP/1.1\r\nHost: feedd\r\n\r\n",
+        "GET /chinh-tri/rss.xml HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n",
+    ];
+    let response = server.raw(requests.concat().into_bytes()).await;
+    let statuses: Vec<&str> = response
+        .match_indices("HTTP/1.1 ")
+        .filter_map(|(at, _)| response.get(at + 9..at + 12))
+        .collect();
+    assert_eq!(statuses, ["200", "200", "405", "404", "200"], "{response}");
+    let rss = response.find(RSS).expect("the RSS body, whole");
+    let category = response
+        .find(CATEGORY_RSS)
+        .expect("the category's body, whole");
+    assert!(rss < category);
+    assert!(!response.contains(ATOM), "HEAD sends no body");
+    server.stop().await.unwrap();
+}
+
+/// A request head that arrives in pieces is answered once whole; one that
+/// never ends is refused at the head limit, by hyper, as before.
+#[tokio::test]
+async fn a_request_head_sent_in_pieces_is_answered_once_whole() {
+    let (_dir, publisher) = published();
+    let server = Server::start(&publisher).await;
+    let addr = server.addr;
+    let exchange = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, DEADLINE)?;
+        stream.set_read_timeout(Some(DEADLINE))?;
+        stream.set_nodelay(true)?;
+        let request = b"GET /rss.xml HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n";
+        for piece in request.chunks(7) {
+            stream.write_all(piece)?;
+            stream.flush()?;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        Ok(response)
+    });
+    let response = timeout(DEADLINE, exchange).await.unwrap().unwrap().unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 200 "), "{response:.200}");
+    assert!(response.ends_with(RSS), "{response:.200}");
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn if_none_match_gets_304_with_the_validators_repeated() {
     let (_dir, publisher) = published();

@@ -1,4 +1,8 @@
-//! The HTTP server: a hyper 1.x service over the published [`Snapshot`].
+//! The HTTP server over the published [`Snapshot`]: every connection starts
+//! on the fast path (`fast`), which answers the GETs and HEADs of documents
+//! in memory that make up nearly all of a feed server's traffic, and hands
+//! the connection to a hyper 1.x service at the first request it does not
+//! answer.
 //!
 //! This module owns the connection loop (accept, keep-alive, timeouts,
 //! graceful shutdown) and the answer to one request: method check, exact
@@ -24,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Body as _;
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -32,6 +36,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::{AbortHandle, JoinSet};
+
+mod fast;
 
 use crate::metrics::{Health, Metrics, Route};
 use crate::output::{ArchivePage, ArticlePage, Format, OutputPath};
@@ -156,6 +162,9 @@ pub async fn serve_with_metrics(
     tokio::pin!(shutdown);
     let head_clock = Arc::new(SweepClock::new());
     let mut waiting_heads: Vec<(AbortHandle, Arc<HeadWait>)> = Vec::new();
+    // Tells connections on the fast path to close once idle; hyper's are
+    // told by `graceful`.
+    let (shutting_down, _) = tokio::sync::watch::channel(false);
     let sweep_period =
         (limits.header_read_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut sweep = tokio::time::interval(sweep_period);
@@ -188,39 +197,29 @@ pub async fn serve_with_metrics(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "TCP_NODELAY not set");
         }
-        let snapshot = SharedSnapshot::clone(&snapshot);
-        let metrics = Arc::clone(&metrics);
-        let page_variants = Arc::clone(&page_variants);
-        let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
-            decode_unreserved(&mut request);
-            // Feeds and the other documents in memory are answered here, at
-            // once; only a page read from its file makes a future of its own
-            // (boxed: the feeds' future stays small, and hyper moves it).
-            let page = match respond(&snapshot.load(), &metrics, &mut request) {
-                Answer::Now(response, route) => {
-                    count_request(&metrics, peer, &request, &response, route);
-                    Ok(response)
-                }
-                Answer::Page(page) => Err(Box::pin(answer_page(
-                    page,
-                    request,
-                    Arc::clone(&page_variants),
-                    Arc::clone(&metrics),
-                    peer,
-                ))),
-            };
-            async move {
-                Ok::<_, Infallible>(match page {
-                    Ok(response) => response,
-                    Err(reading) => reading.await,
-                })
-            }
-        });
         let head = Arc::new(HeadWait::new(Arc::clone(&head_clock)));
-        let io = SendTimeout::new(TokioIo::new(stream), limits.send_timeout, Arc::clone(&head));
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        let fast = fast::Connection {
+            snapshot: SharedSnapshot::clone(&snapshot),
+            metrics: Arc::clone(&metrics),
+            peer,
+            max_head_bytes: limits.max_head_bytes,
+            send_timeout: limits.send_timeout,
+            head_wait: Arc::clone(&head),
+        };
+        let hyper_path = HyperPath {
+            builder: builder.clone(),
+            watcher: graceful.watcher(),
+            page_variants: Arc::clone(&page_variants),
+            send_timeout: limits.send_timeout,
+        };
+        let mut shutting_down = shutting_down.subscribe();
         let handle = connections.spawn(async move {
-            if let Err(error) = connection.await {
+            let read = match fast.serve(&stream, &mut shutting_down).await {
+                fast::Ended::Closed => return,
+                fast::Ended::HandOff(read) => read,
+            };
+            let stream = fast::Prefixed::new(read, stream);
+            if let Err(error) = hyper_path.serve(stream, fast).await {
                 // Timeouts, resets and malformed requests: the client's
                 // problem, not an operator's.
                 tracing::debug!(%peer, %error, "connection ended with an error");
@@ -241,6 +240,7 @@ pub async fn serve_with_metrics(
 
     // Closing the listener refuses new connections while the others drain.
     drop(listener);
+    shutting_down.send_replace(true);
     match tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await {
         Ok(()) => while connections.join_next().await.is_some() {},
         Err(_) => {
@@ -293,6 +293,58 @@ fn connection_cap(wanted: usize) -> usize {
         );
     }
     cap
+}
+
+/// What a connection needs once its fast path hands it to hyper.
+struct HyperPath {
+    builder: http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    page_variants: Arc<PageVariants>,
+    send_timeout: Duration,
+}
+
+impl HyperPath {
+    /// Serves the rest of the connection with hyper, the fast path's
+    /// context reused.
+    async fn serve(self, stream: fast::Prefixed, fast: fast::Connection) -> hyper::Result<()> {
+        let fast::Connection {
+            snapshot,
+            metrics,
+            peer,
+            head_wait,
+            ..
+        } = fast;
+        let page_variants = self.page_variants;
+        let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
+            decode_unreserved(&mut request);
+            // Feeds and the other documents in memory are answered here, at
+            // once; only a page read from its file makes a future of its own
+            // (boxed: the feeds' future stays small, and hyper moves it).
+            let page = match respond(&snapshot.load(), &metrics, &mut request) {
+                Answer::Now(response, route) => {
+                    count_request(&metrics, peer, &request, &response, route);
+                    Ok(response)
+                }
+                Answer::Page(page) => Err(Box::pin(answer_page(
+                    page,
+                    request,
+                    Arc::clone(&page_variants),
+                    Arc::clone(&metrics),
+                    peer,
+                ))),
+            };
+            async move {
+                Ok::<_, Infallible>(match page {
+                    Ok(response) => response,
+                    Err(reading) => reading.await,
+                })
+            }
+        });
+        let io = SendTimeout::new(TokioIo::new(stream), self.send_timeout, head_wait);
+        self.watcher
+            .watch(self.builder.serve_connection(io, service))
+            .await
+    }
 }
 
 /// A connection whose writes fail with `TimedOut` once they have made no
@@ -833,6 +885,32 @@ fn uncached(
     response
 }
 
+/// What a request for a published document gets: the variant, the
+/// encoding it really has, and whether a `304` answers it. Both the hyper
+/// path ([`respond_with`]) and the fast path (`fast`) send what this says.
+struct DocumentAnswer<'a> {
+    variant: &'a Variant,
+    encoding: Encoding,
+    not_modified: bool,
+}
+
+impl<'a> DocumentAnswer<'a> {
+    fn new<H: RequestHeaders + ?Sized>(feed: &'a Rendered, headers: &H) -> DocumentAnswer<'a> {
+        let (variant, encoding) = variant(feed, choose_encoding(headers));
+        let not_modified = is_not_modified(
+            headers,
+            &variant.etag,
+            feed.last_modified,
+            feed.same_second_as_previous,
+        );
+        DocumentAnswer {
+            variant,
+            encoding,
+            not_modified,
+        }
+    }
+}
+
 /// The answer with a published document. It takes the request's header
 /// map, emptied, for its own (see [`recycled_headers`]).
 fn respond_with<B>(
@@ -840,13 +918,11 @@ fn respond_with<B>(
     cache_control: &HeaderValue,
     request: &mut Request<B>,
 ) -> Response<Full<Bytes>> {
-    let (variant, encoding) = variant(feed, choose_encoding(request.headers()));
-    let not_modified = is_not_modified(
-        request.headers(),
-        &variant.etag,
-        feed.last_modified,
-        feed.same_second_as_previous,
-    );
+    let DocumentAnswer {
+        variant,
+        encoding,
+        not_modified,
+    } = DocumentAnswer::new(feed, request.headers());
 
     let mut response = Response::new(Full::default());
     *response.headers_mut() = recycled_headers(request.headers_mut());
@@ -871,14 +947,8 @@ fn respond_with<B>(
         return response;
     }
     out.insert(header::CONTENT_TYPE, feed.content_type.clone());
-    match encoding {
-        Encoding::Identity => {}
-        Encoding::Gzip => {
-            out.insert(header::CONTENT_ENCODING, GZIP);
-        }
-        Encoding::Br => {
-            out.insert(header::CONTENT_ENCODING, BR);
-        }
+    if let Some(coding) = encoding.header() {
+        out.insert(header::CONTENT_ENCODING, coding);
     }
     if request.method() == Method::GET {
         // hyper writes the body's length itself, for less than a header.
@@ -948,6 +1018,38 @@ enum Encoding {
     Br,
 }
 
+impl Encoding {
+    /// Its `Content-Encoding`; none for identity.
+    fn header(self) -> Option<HeaderValue> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some(GZIP),
+            Encoding::Br => Some(BR),
+        }
+    }
+}
+
+/// The values of a request's headers by name: hyper's map, or the list
+/// httparse reads for the fast path, so that both paths answer a request
+/// by the same functions.
+trait RequestHeaders {
+    fn values<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]>;
+}
+
+impl RequestHeaders for HeaderMap {
+    fn values<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> {
+        self.get_all(name).iter().map(HeaderValue::as_bytes)
+    }
+}
+
+impl RequestHeaders for [httparse::Header<'_>] {
+    fn values<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> {
+        self.iter()
+            .filter(move |header| header.name.eq_ignore_ascii_case(name.as_str()))
+            .map(|header| header.value)
+    }
+}
+
 /// Picks the encoding from `Accept-Encoding` (RFC 9110 §12.5.3).
 ///
 /// The highest q-value wins among br, gzip and an explicitly listed
@@ -958,11 +1060,11 @@ enum Encoding {
 ///
 /// Works on the bytes: the tokens are ASCII, and `str` splitting by
 /// `char` made this 4% of what a request cost (callgrind).
-fn choose_encoding(headers: &HeaderMap) -> Encoding {
+fn choose_encoding<H: RequestHeaders + ?Sized>(headers: &H) -> Encoding {
     // q-values in thousandths; None = not mentioned.
     let (mut br, mut gzip, mut identity, mut any) = (None, None, None, None);
-    for value in headers.get_all(header::ACCEPT_ENCODING) {
-        for member in value.as_bytes().split(|&b| b == b',') {
+    for value in headers.values(&header::ACCEPT_ENCODING) {
+        for member in value.split(|&b| b == b',') {
             let mut parts = member.split(|&b| b == b';');
             let coding = parts.next().unwrap_or_default().trim_ascii();
             if coding.is_empty() {
@@ -1044,28 +1146,26 @@ fn parse_qvalue(text: &[u8]) -> Option<u16> {
 ///
 /// `same_second_as_previous`: another version was published earlier in the
 /// second `last_modified` names, so only a strictly later date is proof.
-fn is_not_modified(
-    headers: &HeaderMap,
+fn is_not_modified<H: RequestHeaders + ?Sized>(
+    headers: &H,
     etag: &HeaderValue,
     last_modified: SystemTime,
     same_second_as_previous: bool,
 ) -> bool {
-    let mut if_none_match = headers.get_all(header::IF_NONE_MATCH).iter().peekable();
+    let mut if_none_match = headers.values(&header::IF_NONE_MATCH).peekable();
     if if_none_match.peek().is_some() {
         let ours = opaque_tag(etag.as_bytes());
         return if_none_match.any(|value| {
-            let value = value.as_bytes();
             // What a cache sends back nearly always: our tag, byte for byte.
             value == etag.as_bytes()
                 || value.trim_ascii() == b"*"
                 || entity_tags(value).any(|tag| opaque_tag(tag) == ours)
         });
     }
-    let mut if_modified_since = headers.get_all(header::IF_MODIFIED_SINCE).iter();
+    let mut if_modified_since = headers.values(&header::IF_MODIFIED_SINCE);
     match (if_modified_since.next(), if_modified_since.next()) {
         // Several values are invalid and must be ignored (RFC 9110 §13.1.3).
-        (Some(value), None) => value
-            .to_str()
+        (Some(value), None) => std::str::from_utf8(value)
             .ok()
             .and_then(|text| httpdate::parse_http_date(text).ok())
             .is_some_and(|since| {
