@@ -587,6 +587,87 @@ async fn a_request_head_sent_in_pieces_is_answered_once_whole() {
     server.stop().await.unwrap();
 }
 
+/// A feed of `length` bytes, its content told by `version`.
+fn large_feed(version: char, length: usize) -> Vec<u8> {
+    let mut feed = format!("<rss version=\"2.0\"><channel><title>{version}</title>").into_bytes();
+    feed.resize(length - "</channel></rss>".len(), version as u8);
+    feed.extend_from_slice(b"</channel></rss>");
+    feed
+}
+
+/// Large identity bodies go out of their files with `sendfile`: each
+/// version whole, on a keep-alive connection whose next response follows
+/// at the right byte, after a republish and after a restart alike.
+#[tokio::test]
+async fn large_feeds_are_sent_from_their_files_whole_in_every_version() {
+    let (dir, mut publisher) = published();
+    let first = large_feed('a', 200_000);
+    let outcome = publisher.publish(vec![update("/rss.xml", Some(first.clone()))]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let server = Server::start(&publisher).await;
+    let sent_from_file = |publisher: &Publisher| {
+        publisher.snapshot().load().feeds["/rss.xml"]
+            .body_file
+            .is_some()
+    };
+    assert!(
+        sent_from_file(&publisher),
+        "a 200 KB feed is sent from its file"
+    );
+
+    // Two GETs and a HEAD on one connection: the bodies are whole and the
+    // next head starts where the file's bytes end.
+    let pipelined = |target: &str| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: feedd\r\n\r\nHEAD {target} HTTP/1.1\r\nHost: feedd\r\n\r\n\
+             GET {target} HTTP/1.1\r\nHost: feedd\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let expect_twice = |response: &str, body: &[u8]| {
+        let body = std::str::from_utf8(body).unwrap();
+        let heads: Vec<&str> = response.split(body).collect();
+        assert_eq!(heads.len(), 3, "two whole bodies");
+        assert!(heads[0].starts_with("HTTP/1.1 200 "), "{:.200}", heads[0]);
+        assert_eq!(heads[1].matches("HTTP/1.1 200 ").count(), 2, "{}", heads[1]);
+        assert_eq!(heads[2], "");
+    };
+    expect_twice(
+        &server.raw(pipelined("/rss.xml").into_bytes()).await,
+        &first,
+    );
+
+    // Another version of the same length: never the old file's bytes.
+    let second = large_feed('b', 200_000);
+    let outcome = publisher.publish(vec![update("/rss.xml", Some(second.clone()))]);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert!(sent_from_file(&publisher));
+    expect_twice(
+        &server.raw(pipelined("/rss.xml").into_bytes()).await,
+        &second,
+    );
+    // Compressed, it is the compressed bytes from memory.
+    let gzipped = server
+        .get("/rss.xml", &[(header::ACCEPT_ENCODING, "gzip")])
+        .await;
+    assert_eq!(gunzip(&gzipped.body), second);
+    server.stop().await.unwrap();
+    drop(publisher);
+
+    // A restart serves the file it finds from that file.
+    let mut restarted = Publisher::new(dir.path().join("feeds"), MAX_AGE, true);
+    restarted.load_existing().unwrap();
+    assert!(
+        sent_from_file(&restarted),
+        "a feed found on disk is sent from its file"
+    );
+    let server = Server::start(&restarted).await;
+    expect_twice(
+        &server.raw(pipelined("/rss.xml").into_bytes()).await,
+        &second,
+    );
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn if_none_match_gets_304_with_the_validators_repeated() {
     let (_dir, publisher) = published();

@@ -141,14 +141,15 @@ pub(crate) fn remove_output_file(output_dir: &Path, relative: &Path) -> Result<b
     }
 }
 
-/// The bytes of a feed file and its modification time: the mtime of the very
-/// file read, not of whatever the path names a moment later.
-pub(super) fn read_with_mtime(path: &Path) -> io::Result<(Vec<u8>, SystemTime)> {
+/// The bytes of a feed file, its modification time (the mtime of the very
+/// file read, not of whatever the path names a moment later) and the file,
+/// still open.
+pub(super) fn read_with_mtime(path: &Path) -> io::Result<(Vec<u8>, SystemTime, std::fs::File)> {
     let mut file = std::fs::File::open(path)?;
     let modified = file.metadata()?.modified()?;
     let mut body = Vec::new();
     io::Read::read_to_end(&mut file, &mut body)?;
-    Ok((body, modified))
+    Ok((body, modified, file))
 }
 
 /// When a written file reaches the disk.
@@ -170,11 +171,14 @@ pub(crate) enum Durability {
 /// Writes `body` to `path` so that readers see either the old file or the
 /// new one, never a part: temp file in the same folder (a rename across
 /// filesystems would not be atomic), mtime set to `modified`, sync, rename.
+///
+/// Returns the file written, open for reading: it keeps these bytes even
+/// after a later write renames another file over `path`.
 pub(crate) fn write_atomically(
     path: &Path,
     body: &[u8],
     modified: SystemTime,
-) -> Result<(), PublishError> {
+) -> Result<std::fs::File, PublishError> {
     write_file(path, body, Some(modified), Durability::SyncEach)
 }
 
@@ -185,7 +189,7 @@ pub(crate) fn write_file(
     body: &[u8],
     modified: Option<SystemTime>,
     durability: Durability,
-) -> Result<(), PublishError> {
+) -> Result<std::fs::File, PublishError> {
     let write_error = |error| PublishError::Write {
         path: path.to_owned(),
         error,
@@ -242,6 +246,5 @@ pub(crate) fn write_file(
     if durability == Durability::SyncEach {
         file.as_file().sync_all().map_err(write_error)?;
     }
-    file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
+    file.persist(path).map_err(|e| write_error(e.error))
 }

@@ -18,7 +18,8 @@ mod writer;
 /// Article pages are written with the same atomic write as feeds (`pages`).
 pub(crate) use disk::{Durability, output_entries, remove_output_file, write_file};
 pub use representation::{
-    Documents, FeedLinks, PageVariants, Rendered, SharedSnapshot, Snapshot, Variant,
+    BodyFile, Documents, FeedLinks, MAX_BODY_FILES, PageVariants, Rendered, SharedSnapshot,
+    Snapshot, Variant,
 };
 pub use writer::CompressServed;
 
@@ -511,16 +512,18 @@ impl Publisher {
         let loaded: Vec<_> = found
             .par_iter()
             .map(|(output, path)| match disk::read_with_mtime(path) {
-                Ok((body, modified)) => {
+                Ok((body, modified, file)) => {
                     let hash = blake3::hash(&body);
                     // A file stamped in the future (copied from another
                     // machine, clock step) must still not claim a
                     // Last-Modified later than the response's Date.
                     let modified = modified.min(SystemTime::now());
                     let rendered = serve_variants.then(|| {
+                        let length = body.len();
                         let mut rendered =
                             Rendered::with_hash(output, Bytes::from(body), &hash, modified);
                         rendered.link = links.header(output);
+                        rendered.body_file = BodyFile::keep(file, length);
                         Arc::new(rendered)
                     });
                     Some((hash, rendered))
@@ -738,8 +741,12 @@ impl Publisher {
                 rendered,
                 previous,
             } => match disk::write_atomically(&self.file_of(&path), &body, last_modified) {
-                Ok(()) => Applied::Written {
-                    full: rendered.map(|rendered| Arc::new(rendered.compressed())),
+                Ok(file) => Applied::Written {
+                    full: rendered.map(|rendered| {
+                        let mut full = rendered.compressed();
+                        full.body_file = BodyFile::keep(file, body.len());
+                        Arc::new(full)
+                    }),
                     path,
                     hash,
                 },

@@ -21,13 +21,13 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{DocumentAnswer, HeadWait};
 use crate::metrics::{Metrics, Route};
-use crate::publish::{SharedSnapshot, Snapshot};
+use crate::publish::{BodyFile, SharedSnapshot, Snapshot};
 
 /// Headers a request on the fast path may carry. Readers send about ten;
 /// a request with more goes to hyper, which allows 100.
@@ -59,9 +59,25 @@ pub(super) enum Ended {
 /// A response ready to be written.
 struct Reply {
     status: u16,
-    body: Bytes,
+    body: Body,
     close: bool,
     format: crate::output::Format,
+}
+
+/// What follows a response's head.
+enum Body {
+    Bytes(Bytes),
+    /// A large identity body, sent from its file (see [`BodyFile`]).
+    File(Arc<BodyFile>),
+}
+
+impl Body {
+    fn length(&self) -> u64 {
+        match self {
+            Body::Bytes(bytes) => u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            Body::File(file) => file.length(),
+        }
+    }
 }
 
 impl Connection {
@@ -95,7 +111,11 @@ impl Connection {
                 };
                 self.count(&request, &reply);
                 start += length;
-                if let Err(error) = self.write(stream, &head, &reply.body).await {
+                let written = match &reply.body {
+                    Body::Bytes(body) => self.write(stream, &head, body).await,
+                    Body::File(body) => self.send_file(stream, &head, body).await,
+                };
+                if let Err(error) = written {
                     tracing::debug!(peer = %self.peer, %error, "connection ended with an error");
                     return Ended::Closed;
                 }
@@ -139,27 +159,74 @@ impl Connection {
                         return Ok(());
                     }
                 }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    self.head_wait.pause();
-                    match tokio::time::timeout(self.send_timeout, stream.writable()).await {
-                        Ok(writable) => writable?,
-                        Err(_) => {
-                            return Err(io::Error::new(
-                                io::ErrorKind::TimedOut,
-                                "the client stopped reading the response",
-                            ));
-                        }
-                    }
-                }
-                Err(error) => return Err(error),
+                Err(error) => self.wait_writable(stream, error).await?,
             }
         }
     }
 
+    /// Writes the head, then the body from its file with `sendfile`; the
+    /// head goes with `MSG_MORE`, so that it leaves with the body's first
+    /// bytes rather than in a packet of its own.
+    async fn send_file(&self, stream: &TcpStream, head: &[u8], body: &BodyFile) -> io::Result<()> {
+        let mut head = head;
+        while !head.is_empty() {
+            let sent = stream.try_io(Interest::WRITABLE, || {
+                Ok(rustix::net::send(
+                    stream,
+                    head,
+                    rustix::net::SendFlags::MORE,
+                )?)
+            });
+            match sent {
+                Ok(sent) => head = head.get(sent..).unwrap_or_default(),
+                Err(error) => self.wait_writable(stream, error).await?,
+            }
+        }
+        let mut offset = 0;
+        while offset < body.length() {
+            let left = usize::try_from(body.length() - offset).unwrap_or(usize::MAX);
+            let sent = stream.try_io(Interest::WRITABLE, || {
+                Ok(rustix::fs::sendfile(
+                    stream,
+                    body.file(),
+                    Some(&mut offset),
+                    left,
+                )?)
+            });
+            match sent {
+                // The file is shorter than the body it held (an operator
+                // truncated it): close rather than leave the client waiting.
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(error) => self.wait_writable(stream, error).await?,
+            }
+        }
+        self.head_wait.restart();
+        Ok(())
+    }
+
+    /// After a write that failed with `error`: waits until the socket takes
+    /// more if it would have blocked, for at most `send_timeout`.
+    async fn wait_writable(&self, stream: &TcpStream, error: io::Error) -> io::Result<()> {
+        if error.kind() != io::ErrorKind::WouldBlock {
+            return Err(error);
+        }
+        self.head_wait.pause();
+        match tokio::time::timeout(self.send_timeout, stream.writable()).await {
+            Ok(writable) => writable,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading the response",
+            )),
+        }
+    }
+
     fn count(&self, request: &httparse::Request<'_, '_>, reply: &Reply) {
-        let body_bytes = u64::try_from(reply.body.len()).unwrap_or(u64::MAX);
-        self.metrics
-            .request(Route::Document(reply.format), reply.status, body_bytes);
+        self.metrics.request(
+            Route::Document(reply.format),
+            reply.status,
+            reply.body.length(),
+        );
         tracing::debug!(
             peer = %self.peer,
             method = request.method.unwrap_or_default(),
@@ -239,7 +306,7 @@ fn reply(
     }
     push_header(head, "cache-control", snapshot.cache_control.as_bytes());
     push_header(head, "vary", super::VARY.as_bytes());
-    let mut body = Bytes::new();
+    let mut body = Body::Bytes(Bytes::new());
     if !not_modified {
         push_header(head, "content-type", feed.content_type.as_bytes());
         if let Some(coding) = encoding.header() {
@@ -247,7 +314,10 @@ fn reply(
         }
         push_header(head, "content-length", variant.content_length.as_bytes());
         if !is_head {
-            body = variant.body.clone();
+            body = match (&feed.body_file, encoding) {
+                (Some(file), super::Encoding::Identity) => Body::File(Arc::clone(file)),
+                _ => Body::Bytes(variant.body.clone()),
+            };
         }
     }
     if close {
@@ -459,12 +529,12 @@ mod tests {
         assert_eq!((reply.status, reply.close), (200, false));
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(head.contains("\r\ncontent-encoding: gzip\r\n"), "{head}");
-        let length = format!("\r\ncontent-length: {}\r\n", reply.body.len());
+        let length = format!("\r\ncontent-length: {}\r\n", reply.body.length());
         assert!(head.contains(&length), "{head}");
         assert!(head.ends_with("\r\n\r\n") && !head.contains("connection:"));
 
         let (reply, head) = answer("HEAD /rss.xml HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
-        assert!(reply.body.is_empty() && reply.close);
+        assert!(reply.body.length() == 0 && reply.close);
         assert!(head.contains("\r\ncontent-length: 6\r\n"), "{head}");
         assert!(head.contains("\r\nconnection: close\r\n"), "{head}");
 
@@ -475,7 +545,7 @@ mod tests {
         );
         let (reply, head) = answer(&request).unwrap();
         assert_eq!(reply.status, 304);
-        assert!(reply.body.is_empty());
+        assert_eq!(reply.body.length(), 0);
         assert!(head.starts_with("HTTP/1.1 304 Not Modified\r\n"), "{head}");
         assert!(
             !head.contains("content-length") && !head.contains("content-type"),

@@ -52,9 +52,9 @@ const PAGE_VARIANTS_BUDGET: usize = 16 * 1024 * 1024;
 /// connection closes, and retrying at once would spin a core.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// File descriptors kept for everything but connections (articles, feeds,
-/// the state journal, the watcher), so that a flood of clients cannot stop
-/// a publish.
-const RESERVED_FDS: u64 = 256;
+/// the state journal, the watcher, and the document files held open for
+/// `sendfile`), so that a flood of clients cannot stop a publish.
+const RESERVED_FDS: u64 = 256 + crate::publish::MAX_BODY_FILES as u64;
 /// At most one "connection limit reached" line per this period: under a
 /// flood the limit is reached again at every close.
 const LIMIT_LOG_PERIOD: Duration = Duration::from_secs(60);
