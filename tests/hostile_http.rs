@@ -1040,23 +1040,23 @@ fn hostile_waves(daemon: &Daemon, count: usize, round: u32, rows: &mut Vec<(Stri
     rows.push((format!("{round}: all closed"), daemon.memory()));
 }
 
-/// Under a low open-files limit (300, set by util-linux's `prlimit`)
+/// Under a low open-files limit (600, set by util-linux's `prlimit`)
 /// the connection cap shrinks to fit, with a line at startup, and reaching
 /// it is logged; the server keeps answering as connections close.
 #[test]
 fn a_low_open_files_limit_shrinks_the_connection_cap_and_says_so() {
     let mut command = std::process::Command::new("prlimit");
-    command.args(["--nofile=300:300", "--"]).arg(common::FEEDD);
+    command.args(["--nofile=600:600", "--"]).arg(common::FEEDD);
     let daemon = Daemon::start_with(command);
-    let startup = daemon.wait_for_log("the open-files limit (300) allows only 44 connections");
+    let startup = daemon.wait_for_log("the open-files limit (600) allows only 88 connections");
     assert!(startup.contains("WARN"), "{startup}");
 
     // Fill the cap with keep-alive connections, each proven accepted.
-    let held: Vec<TcpStream> = (0..44)
+    let held: Vec<TcpStream> = (0..88)
         .map(|_| answered_keep_alive(connect(daemon.addr)))
         .collect();
     let full = daemon.wait_for_log("connections open, the most allowed");
-    assert!(full.contains("44 connections open"), "{full}");
+    assert!(full.contains("88 connections open"), "{full}");
     drop(held);
     daemon.wait_until_all_closed();
     daemon.assert_answers();

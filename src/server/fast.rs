@@ -174,7 +174,7 @@ impl Connection {
                 Ok(rustix::net::send(
                     stream,
                     head,
-                    rustix::net::SendFlags::MORE,
+                    rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL,
                 )?)
             });
             match sent {

@@ -90,8 +90,8 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// Connections open at once. Beyond it new ones wait in the kernel's
     /// listen backlog until one closes, like nginx's `worker_connections`.
-    /// Lowered to fit the open-files limit, less 256 descriptors kept for
-    /// feedd's own files.
+    /// Lowered to fit the open-files limit, less the descriptors kept for
+    /// feedd's own files (`RESERVED_FDS`).
     pub max_connections: usize,
 }
 
