@@ -3,8 +3,9 @@
 //! [`Snapshot`] of every feed that the HTTP server answers from.
 //!
 //! This module owns what a response is made of, computed once per change so
-//! that serving a feed is a lookup. It must not know the disk, how feeds are
-//! rendered, or how a request is answered.
+//! that serving a feed is a lookup. It must not know the disk (a
+//! [`BodyFile`] is a file `disk` already opened, only held here), how feeds
+//! are rendered, or how a request is answered.
 
 use std::collections::HashMap;
 use std::fs::File;
